@@ -1,0 +1,151 @@
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { restrictedContainer, restrictedPod } from "../core/security";
+import { clockPage, nginxServerConf } from "./page";
+import { deploymentStrategy, StrategyPreset } from "./strategy";
+
+/** Pinned images, stated here so the component is usable on its own. */
+export const CLOCK_NGINX_IMAGE = "docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine";
+export const CLOCK_INIT_IMAGE = "docker.io/library/busybox:1.37.0";
+/** uid/gid the unprivileged nginx image runs as. */
+const NGINX_UID = 101;
+
+/** CPU and memory requests and limits of a container. */
+export interface ContainerResources {
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/** Arguments of {@link ClockApp}. */
+export interface ClockAppArgs {
+    /** Namespace of the ConfigMap and Deployment. Defaults to "default". */
+    readonly namespace?: string;
+    /** Deployment name in the cluster. Defaults to the component name. */
+    readonly deploymentName?: string;
+    /** Value of the `app` label (shared by all tracks of a release). */
+    readonly app: string;
+    /** Value of the `track` label: "stable" or "canary". Defaults to "stable". */
+    readonly track?: "stable" | "canary";
+    /** The version shown on the page and set as the `version` label. */
+    readonly version: string;
+    /** Number of pods. Defaults to 1. */
+    readonly replicas?: number;
+    /** The lab's broken release: the container's command is `false`, so it never starts. Defaults to false. */
+    readonly broken?: boolean;
+    /** Port nginx listens on (≥ 1024: the image is unprivileged). Defaults to 8080. */
+    readonly port?: number;
+    /**
+     * How the page reaches nginx. "configMap" mounts it; "initContainer" copies it into an emptyDir
+     * mounted at /app, as the lab's web app did. Defaults to "configMap".
+     */
+    readonly pageDelivery?: "configMap" | "initContainer";
+    /** Rollout strategy preset. Defaults to rolling 25%/25%. */
+    readonly strategy?: StrategyPreset;
+    /** Requests and limits. Defaults to 10m/16Mi requested, 100m/64Mi limit. */
+    readonly resources?: ContainerResources;
+    /** Mount the root filesystem read-only (nginx writes only to /tmp). Defaults to true. */
+    readonly readOnlyRootFilesystem?: boolean;
+    /** How long `pulumi up` waits for the rollout before failing. Defaults to 600 (Pulumi's own default). */
+    readonly rolloutTimeoutSeconds?: number;
+    /** nginx image. Defaults to {@link CLOCK_NGINX_IMAGE}. */
+    readonly image?: string;
+}
+
+const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+
+/**
+ * The lab's clock app: nginx serving a page that shows the time, its version and the pod's name.
+ * The page lives in a ConfigMap whose hash is in the pod template, so a new version rolls the pods.
+ */
+export class ClockApp extends pulumi.ComponentResource {
+    public readonly deployment: k8s.apps.v1.Deployment;
+    public readonly configMap: k8s.core.v1.ConfigMap;
+    /** Labels that select this track's pods (`app`, `track`). */
+    public readonly selector: Record<string, string>;
+    public readonly deploymentName: pulumi.Output<string>;
+    public readonly namespace: string;
+    public readonly port: number;
+
+    constructor(name: string, args: ClockAppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:apps:ClockApp", name, args, opts);
+        const namespace = args.namespace ?? "default";
+        const deploymentName = args.deploymentName ?? name;
+        const track = args.track ?? "stable";
+        const port = args.port ?? 8080;
+        const replicas = args.replicas ?? 1;
+        const initDelivery = (args.pageDelivery ?? "configMap") === "initContainer";
+        const root = initDelivery ? "/app" : "/usr/share/nginx/html";
+        const selector = { app: args.app, track };
+        const labels = { ...selector, version: args.version };
+
+        const data = { "index.html": clockPage(args.app, args.version), "default.conf": nginxServerConf(port, root) };
+        const configHash = crypto.createHash("sha256").update(JSON.stringify(data)).digest("hex").slice(0, 16);
+        this.configMap = new k8s.core.v1.ConfigMap(`${name}-page`, { metadata: { name: `${deploymentName}-page`, namespace, labels }, data }, { parent: this });
+
+        const security = restrictedContainer({ readOnlyRootFilesystem: args.readOnlyRootFilesystem });
+        const resources = args.resources ?? DEFAULT_RESOURCES;
+        const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
+        const pageVolume = { name: "page", configMap: { name: this.configMap.metadata.name, items: [{ key: "index.html", path: "index.html" }] } };
+        const confVolume = { name: "conf", configMap: { name: this.configMap.metadata.name, items: [{ key: "default.conf", path: "default.conf" }] } };
+
+        this.deployment = new k8s.apps.v1.Deployment(
+            name,
+            {
+                metadata: { name: deploymentName, namespace, labels },
+                spec: {
+                    replicas,
+                    selector: { matchLabels: selector },
+                    strategy: deploymentStrategy(args.strategy ?? { type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }, replicas),
+                    template: {
+                        metadata: { labels, annotations: { "platform.lab/config-hash": configHash } },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: restrictedPod(NGINX_UID),
+                            initContainers: initDelivery
+                                ? [
+                                      {
+                                          name: "write-page",
+                                          image: CLOCK_INIT_IMAGE,
+                                          command: ["sh", "-c", "cp /config/index.html /app/index.html"],
+                                          securityContext: security,
+                                          resources,
+                                          volumeMounts: [
+                                              { name: "page", mountPath: "/config", readOnly: true },
+                                              { name: "app", mountPath: "/app" },
+                                          ],
+                                      },
+                                  ]
+                                : undefined,
+                            containers: [
+                                {
+                                    name: "nginx",
+                                    image: args.image ?? CLOCK_NGINX_IMAGE,
+                                    command: args.broken ? ["false"] : undefined,
+                                    ports: [{ name: "http", containerPort: port, protocol: "TCP" }],
+                                    readinessProbe: { httpGet: { path: initDelivery ? "/index.html" : "/healthz", port }, periodSeconds: 5 },
+                                    livenessProbe: { tcpSocket: { port }, initialDelaySeconds: 5, periodSeconds: 10 },
+                                    resources,
+                                    securityContext: security,
+                                    volumeMounts: [
+                                        initDelivery ? { name: "app", mountPath: "/app", readOnly: true } : { name: "page", mountPath: root, readOnly: true },
+                                        { name: "conf", mountPath: "/etc/nginx/conf.d", readOnly: true },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                            ],
+                            volumes: [pageVolume, confVolume, { name: "tmp", emptyDir: {} }, ...(initDelivery ? [{ name: "app", emptyDir: {} }] : [])],
+                        },
+                    },
+                },
+            },
+            { parent: this, customTimeouts: { create: timeout, update: timeout } },
+        );
+
+        this.selector = selector;
+        this.namespace = namespace;
+        this.port = port;
+        this.deploymentName = this.deployment.metadata.name;
+        this.registerOutputs({ deploymentName: this.deploymentName, selector, namespace, port });
+    }
+}

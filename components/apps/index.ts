@@ -1,0 +1,4 @@
+export * from "./canaryRelease";
+export * from "./clockApp";
+export * from "./page";
+export * from "./strategy";

@@ -1,0 +1,42 @@
+// Deployment strategy presets from the lab (rolling, recreate, blue-green, reverse) as Kubernetes
+// DeploymentStrategy objects.
+import * as k8s from "@pulumi/kubernetes";
+
+/** A strategy preset. Rolling takes maxSurge/maxUnavailable (not both zero); the others are fixed shapes. */
+export type StrategyPreset =
+    | { readonly type: "rolling"; readonly maxSurge: number | string; readonly maxUnavailable: number | string }
+    | { readonly type: "recreate" }
+    | { readonly type: "blueGreen" }
+    | { readonly type: "reverse" };
+
+/** Validates a rolling update's numbers as the API server does; throws a message naming both values. */
+export function checkRolling(maxSurge: number | string, maxUnavailable: number | string): void {
+    const zero = (v: number | string) => v === 0 || v === "0%";
+    if (zero(maxSurge) && zero(maxUnavailable)) {
+        throw new Error(
+            `strategy: maxSurge ${JSON.stringify(maxSurge)} and maxUnavailable ${JSON.stringify(maxUnavailable)} are both zero (the API server rejects this: expected at least one above zero)`,
+        );
+    }
+}
+
+/**
+ * The Kubernetes strategy for a preset and replica count:
+ * - rolling: as given (Kubernetes' default is 25%/25%);
+ * - recreate: every old pod goes before any new one starts;
+ * - blueGreen: a full new set first (maxSurge = replicas, maxUnavailable 0), the lab's analogue of blue-green;
+ * - reverse: one new and one old at a time (maxSurge 1, maxUnavailable 1).
+ */
+export function deploymentStrategy(preset: StrategyPreset, replicas: number): k8s.types.input.apps.v1.DeploymentStrategy {
+    switch (preset.type) {
+        case "rolling":
+            checkRolling(preset.maxSurge, preset.maxUnavailable);
+            return { type: "RollingUpdate", rollingUpdate: { maxSurge: preset.maxSurge, maxUnavailable: preset.maxUnavailable } };
+        case "recreate":
+            return { type: "Recreate" };
+        case "blueGreen":
+            // maxSurge must be above zero even for a zero-replica Deployment.
+            return { type: "RollingUpdate", rollingUpdate: { maxSurge: Math.max(replicas, 1), maxUnavailable: 0 } };
+        case "reverse":
+            return { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } };
+    }
+}

@@ -1,0 +1,2 @@
+export * from "./namespaces";
+export * from "./security";

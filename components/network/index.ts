@@ -1,0 +1,5 @@
+export * from "./coreDnsExternal";
+export * from "./dashboard";
+export * from "./ingressNginx";
+export * from "./ipv4";
+export * from "./metallb";

@@ -1,0 +1,76 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The final ingress-nginx chart: the project was retired in March 2026 (see the README for the Gateway API path). */
+export const INGRESS_NGINX_CHART_DEFAULT = { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" };
+
+/** Arguments of {@link IngressNginx}. */
+export interface IngressNginxArgs {
+    /** Namespace of the controller (created by the caller). Defaults to "ingress-nginx". */
+    readonly namespace?: string;
+    /** Install the chart. false: use a controller that is already there. Defaults to true. */
+    readonly install?: boolean;
+    /** Chart repository and exact version. Defaults to {@link INGRESS_NGINX_CHART_DEFAULT}. */
+    readonly chart?: { readonly repo: string; readonly version: string };
+    /** IngressClass name. Defaults to "nginx". */
+    readonly className?: string;
+    /** A fixed address from the MetalLB pool for the controller's Service. Defaults to the pool's choice. */
+    readonly loadBalancerIP?: string;
+    /** Controller replicas. Defaults to 1. */
+    readonly replicas?: number;
+}
+
+/** ingress-nginx behind a MetalLB `LoadBalancer` Service with `externalTrafficPolicy: Local`. */
+export class IngressNginx extends pulumi.ComponentResource {
+    public readonly chart?: k8s.helm.v4.Chart;
+    /** The controller's external address (known once MetalLB assigned it). */
+    public readonly address: pulumi.Output<string | undefined>;
+    public readonly className: string;
+
+    constructor(name: string, args: IngressNginxArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:network:IngressNginx", name, args, opts);
+        const chart = args.chart ?? INGRESS_NGINX_CHART_DEFAULT;
+        this.className = args.className ?? "nginx";
+        if (args.install ?? true) {
+            this.chart = new k8s.helm.v4.Chart(
+                `${name}-chart`,
+                {
+                    name: "ingress-nginx",
+                    chart: "ingress-nginx",
+                    version: chart.version,
+                    repositoryOpts: { repo: chart.repo },
+                    namespace: args.namespace ?? "ingress-nginx",
+                    values: {
+                        controller: {
+                            replicaCount: args.replicas ?? 1,
+                            ingressClass: this.className,
+                            ingressClassResource: { name: this.className, enabled: true, default: false },
+                            service: {
+                                type: "LoadBalancer",
+                                // Keeps the client's source address and answers only on nodes running a controller pod.
+                                externalTrafficPolicy: "Local",
+                                annotations: args.loadBalancerIP ? { "metallb.universe.tf/loadBalancerIPs": args.loadBalancerIP } : {},
+                            },
+                            // helm.v4.Chart does not run Helm hooks, and the chart creates the admission webhook's
+                            // certificate with hook Jobs (kube-webhook-certgen). Without them the webhook would have
+                            // no certificate and reject every Ingress, so the webhook is switched off: the program's
+                            // own config checks and the policy pack catch the mistakes it would have caught.
+                            admissionWebhooks: { enabled: false },
+                            resources: { requests: { cpu: "100m", memory: "90Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+                        },
+                    },
+                },
+                { parent: this },
+            );
+            this.address = this.chart.resources.apply((resources) => {
+                const services = (resources as pulumi.Resource[]).filter((r): r is k8s.core.v1.Service => k8s.core.v1.Service.isInstance(r));
+                return pulumi
+                    .all(services.map((s) => pulumi.all([s.spec.type, s.status])))
+                    .apply((list) => list.find(([type]) => type === "LoadBalancer")?.[1]?.loadBalancer?.ingress?.[0]?.ip ?? args.loadBalancerIP);
+            });
+        } else {
+            this.address = pulumi.output(args.loadBalancerIP);
+        }
+        this.registerOutputs({ address: this.address, className: this.className });
+    }
+}

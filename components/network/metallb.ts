@@ -1,0 +1,75 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { parseIpv4Range } from "./ipv4";
+
+/** Pinned MetalLB chart. */
+export const METALLB_CHART_DEFAULT = { repo: "https://metallb.github.io/metallb", version: "0.15.2" };
+
+/** Arguments of {@link MetalLB}. */
+export interface MetalLBArgs {
+    /** Namespace of MetalLB (created by the caller, labelled `privileged`: the speaker needs host networking and NET_RAW). Defaults to "metallb-system". */
+    readonly namespace?: string;
+    /** Install the chart. false: a MetalLB is already there and only the pool is declared. Defaults to true. */
+    readonly install?: boolean;
+    /** Chart repository and exact version. Defaults to {@link METALLB_CHART_DEFAULT}. */
+    readonly chart?: { readonly repo: string; readonly version: string };
+    /** Name of the IPAddressPool and its L2Advertisement. Defaults to "default". */
+    readonly poolName?: string;
+    /** Addresses MetalLB hands out: "A.B.C.D-E.F.G.H" ranges or CIDRs. */
+    readonly addresses: readonly string[];
+}
+
+/**
+ * MetalLB in layer-2 mode, so `LoadBalancer` Services get addresses on bare metal.
+ *
+ * With kube-proxy in IPVS mode MetalLB needs `strictARP: true` in kube-proxy's config; that ConfigMap
+ * belongs to the cluster's installer, so it is not patched here (see the README for the command).
+ */
+export class MetalLB extends pulumi.ComponentResource {
+    public readonly chart?: k8s.helm.v4.Chart;
+    public readonly pool: k8s.apiextensions.CustomResource;
+    public readonly advertisement: k8s.apiextensions.CustomResource;
+    public readonly addresses: readonly string[];
+
+    constructor(name: string, args: MetalLBArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:network:MetalLB", name, args, opts);
+        const bad = args.addresses.find((a) => parseIpv4Range(a) === undefined);
+        if (args.addresses.length === 0 || bad !== undefined) {
+            throw new Error(`metallb.addresses: ${JSON.stringify(bad ?? [])} is not an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)`);
+        }
+        const namespace = args.namespace ?? "metallb-system";
+        const chart = args.chart ?? METALLB_CHART_DEFAULT;
+        const poolName = args.poolName ?? "default";
+
+        if (args.install ?? true) {
+            this.chart = new k8s.helm.v4.Chart(
+                `${name}-chart`,
+                {
+                    name: "metallb",
+                    chart: "metallb",
+                    version: chart.version,
+                    repositoryOpts: { repo: chart.repo },
+                    namespace,
+                    // Layer 2 only: no FRR (BGP) sidecars in the speaker.
+                    values: { speaker: { frr: { enabled: false } } },
+                },
+                { parent: this },
+            );
+        }
+        // The pool is validated by MetalLB's webhook, served by the controller Deployment: depending on the
+        // chart waits for that Deployment to be ready, so the webhook can answer before the pool is sent.
+        const afterChart = { parent: this, dependsOn: this.chart ? [this.chart] : [] };
+        this.pool = new k8s.apiextensions.CustomResource(
+            `${name}-pool`,
+            { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: poolName, namespace }, spec: { addresses: [...args.addresses] } },
+            afterChart,
+        );
+        this.advertisement = new k8s.apiextensions.CustomResource(
+            `${name}-l2`,
+            { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", metadata: { name: poolName, namespace }, spec: { ipAddressPools: [poolName] } },
+            { ...afterChart, dependsOn: [this.pool] },
+        );
+        this.addresses = args.addresses;
+        this.registerOutputs({ addresses: args.addresses });
+    }
+}

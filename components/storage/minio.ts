@@ -1,0 +1,119 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { restrictedContainer, restrictedPod } from "../core/security";
+
+/** MinIO community edition ships source only since October 2025: its last release image, pinned by tag. */
+export const MINIO_IMAGE_DEFAULT = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
+const MINIO_UID = 1000;
+
+/** Arguments of {@link MinIO}. */
+export interface MinIOArgs {
+    /** Defaults to "default". */
+    readonly namespace?: string;
+    /** Root user; pass a secret Output (from `pulumi config set --secret`). */
+    readonly rootUser: pulumi.Input<string>;
+    /** Root password; pass a secret Output. */
+    readonly rootPassword: pulumi.Input<string>;
+    /** Image pinned by release tag. Defaults to {@link MINIO_IMAGE_DEFAULT}. */
+    readonly image?: string;
+    /** Size of each replica's `data` volume. Defaults to "10Gi". */
+    readonly storageSize?: string;
+    /** StorageClass of the volume claims. Defaults to the cluster's default class. */
+    readonly storageClass?: string;
+    /** Also expose MinIO through a MetalLB `LoadBalancer` Service. Defaults to { name: "minio-svc-lb" }; null for none. */
+    readonly loadBalancer?: { readonly name: string; readonly loadBalancerIP?: string } | null;
+    /** Defaults to 100m/256Mi requested, 1 CPU/1Gi limit. */
+    readonly resources?: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly cpu: string; readonly memory: string } };
+    /** Defaults to true (MinIO writes only to /data and /tmp). */
+    readonly readOnlyRootFilesystem?: boolean;
+    /** How long `pulumi up` waits for the StatefulSet. Defaults to 600. */
+    readonly rolloutTimeoutSeconds?: number;
+}
+
+/**
+ * The lab's MinIO: a one-replica StatefulSet with a volume claim template, a headless Service, an
+ * optional LoadBalancer Service, and its credentials only in a Secret read through `secretKeyRef`.
+ */
+export class MinIO extends pulumi.ComponentResource {
+    public readonly statefulSet: k8s.apps.v1.StatefulSet;
+    public readonly secret: k8s.core.v1.Secret;
+    /** In-cluster S3 endpoint. */
+    public readonly endpoint: string;
+
+    constructor(name: string, args: MinIOArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:storage:MinIO", name, args, opts);
+        const namespace = args.namespace ?? "default";
+        const labels = { app: name };
+        this.secret = new k8s.core.v1.Secret(
+            `${name}-credentials`,
+            { metadata: { name, namespace, labels }, type: "Opaque", stringData: { username: pulumi.secret(args.rootUser), password: pulumi.secret(args.rootPassword) } },
+            { parent: this, additionalSecretOutputs: ["data", "stringData"] },
+        );
+        const headless = new k8s.core.v1.Service(
+            `${name}-headless`,
+            { metadata: { name, namespace, labels }, spec: { clusterIP: "None", selector: labels, ports: [{ name: "api", port: 9000, targetPort: "api" }] } },
+            { parent: this },
+        );
+        const fromSecret = (key: string) => ({ secretKeyRef: { name: this.secret.metadata.name, key } });
+        const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
+        this.statefulSet = new k8s.apps.v1.StatefulSet(
+            name,
+            {
+                metadata: { name, namespace, labels },
+                spec: {
+                    replicas: 1,
+                    serviceName: headless.metadata.name,
+                    selector: { matchLabels: labels },
+                    template: {
+                        metadata: { labels },
+                        spec: {
+                            automountServiceAccountToken: false,
+                            securityContext: restrictedPod(MINIO_UID),
+                            containers: [
+                                {
+                                    name: "minio",
+                                    image: args.image ?? MINIO_IMAGE_DEFAULT,
+                                    args: ["server", "/data", "--certs-dir", "/tmp/certs"],
+                                    env: [
+                                        { name: "MINIO_ROOT_USER", valueFrom: fromSecret("username") },
+                                        { name: "MINIO_ROOT_PASSWORD", valueFrom: fromSecret("password") },
+                                    ],
+                                    ports: [{ name: "api", containerPort: 9000, protocol: "TCP" }],
+                                    livenessProbe: { httpGet: { path: "/minio/health/live", port: 9000 }, initialDelaySeconds: 120, periodSeconds: 20 },
+                                    readinessProbe: { httpGet: { path: "/minio/health/ready", port: 9000 }, periodSeconds: 10 },
+                                    resources: args.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+                                    securityContext: restrictedContainer({ readOnlyRootFilesystem: args.readOnlyRootFilesystem }),
+                                    volumeMounts: [
+                                        { name: "data", mountPath: "/data" },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                    ],
+                                },
+                            ],
+                            volumes: [{ name: "tmp", emptyDir: {} }],
+                        },
+                    },
+                    volumeClaimTemplates: [
+                        {
+                            metadata: { name: "data" },
+                            spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.storageSize ?? "10Gi" } } },
+                        },
+                    ],
+                },
+            },
+            { parent: this, customTimeouts: { create: timeout, update: timeout } },
+        );
+        const lb = args.loadBalancer === undefined ? { name: "minio-svc-lb" } : args.loadBalancer;
+        if (lb) {
+            new k8s.core.v1.Service(
+                `${name}-lb`,
+                {
+                    metadata: { name: lb.name, namespace, labels, annotations: lb.loadBalancerIP ? { "metallb.universe.tf/loadBalancerIPs": lb.loadBalancerIP } : undefined },
+                    spec: { type: "LoadBalancer", selector: labels, ports: [{ name: "api", port: 9000, targetPort: "api" }] },
+                },
+                { parent: this },
+            );
+        }
+        this.endpoint = `http://${name}.${namespace}.svc.cluster.local:9000`;
+        this.registerOutputs({ endpoint: this.endpoint });
+    }
+}

@@ -1,0 +1,511 @@
+// The one place that reads stack configuration: it reads every key once, checks it against the
+// schema below and hands typed values to index.ts. Components never read config.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { parseIpv4, parseIpv4Range, poolContains } from "./components/network/ipv4";
+
+// ---------------------------------------------------------------------------------------------
+// Pinned versions. Bumping one is a one-line change here (and in the README's table).
+// ---------------------------------------------------------------------------------------------
+
+/** Unprivileged nginx (runs as uid 101, listens on an unprivileged port). The lab used nginx 1.26. */
+export const NGINX_IMAGE = "docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine";
+/** The init container that copies the page into the web app's emptyDir. */
+export const BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0";
+/** MinIO community edition ships source only since October 2025: the last published release tag. */
+export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
+export const NODE_EXPORTER_IMAGE = "quay.io/prometheus/node-exporter:v1.9.1";
+export const METALLB_CHART = { repo: "https://metallb.github.io/metallb", version: "0.15.2" };
+/** ingress-nginx was retired in March 2026; 4.15.1 is its final chart. */
+export const INGRESS_NGINX_CHART = { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" };
+export const DASHBOARD_CHART = { repo: "https://kubernetes.github.io/dashboard", version: "7.14.0" };
+
+/** Namespaces that exist in every cluster: never created, never deleted by this program. */
+export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+// ---------------------------------------------------------------------------------------------
+// Schema helpers. Every message names what is allowed; the key and value are added by
+// formatIssue, so a bad value reads: `key: "value" is not <what is allowed>`.
+// ---------------------------------------------------------------------------------------------
+
+/** Renders a config value for an error message (JSON, shortened). */
+export function renderValue(value: unknown): string {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** An error option whose message reads `"value" is not <expected>` (or `is required; …`). */
+function expected(what: string) {
+    return {
+        error: (issue: { input?: unknown }) =>
+            issue.input === undefined ? `is required (expected ${what})` : `${renderValue(issue.input)} is not ${what}`,
+    };
+}
+
+/** A strict object: an unknown key is an error that lists the allowed ones. */
+function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+    const allowed = Object.keys(shape).join(", ");
+    return z.strictObject(shape, {
+        error: (issue) => {
+            if (issue.code === "unrecognized_keys") {
+                return `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed})`;
+            }
+            return issue.input === undefined
+                ? `is required (expected an object with keys ${allowed})`
+                : `${renderValue(issue.input)} is not an object (expected keys ${allowed})`;
+        },
+    });
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const dnsLabel = z.string(expected("a DNS label (lowercase letters, digits and '-', at most 63)")).regex(DNS_LABEL, expected("a DNS label (lowercase letters, digits and '-', at most 63)"));
+const dnsName = z.string(expected("a DNS name (lowercase letters, digits, '-' and '.')")).regex(DNS_SUBDOMAIN, expected("a DNS name (lowercase letters, digits, '-' and '.')"));
+const bool = z.boolean(expected("true or false"));
+
+function intIn(min: number, max: number) {
+    const what = `a whole number from ${min} to ${max}`;
+    return z.number(expected(what)).int(expected(what)).min(min, expected(what)).max(max, expected(what));
+}
+
+/** A chart source: repository URL and an exact version (no ranges). */
+function chartSource(defaults: { repo: string; version: string }) {
+    return strict({
+        repo: z.string(expected("an http(s) chart repository URL")).regex(/^(https?|oci):\/\/\S+$/, expected("an http(s) or oci:// chart repository URL")).default(defaults.repo),
+        version: z.string(expected('an exact chart version such as "1.2.3"')).regex(/^\d+\.\d+\.\d+$/, expected('an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)')).default(defaults.version),
+    }).default(defaults);
+}
+
+/** An image reference pinned by tag or digest, never `latest`. */
+const pinnedImage = z
+    .string(expected('an image pinned by tag, such as "repo/name:1.2.3"'))
+    .regex(/^[a-z0-9][a-z0-9._\-/:]*[:@][A-Za-z0-9._\-:]+$/, expected('an image pinned by tag or digest, such as "repo/name:1.2.3"'))
+    .refine((s) => !/:latest$/.test(s), expected('an image pinned by tag or digest (":latest" is not a pin)'));
+
+const ipv4Address = z.string(expected('an IPv4 address such as "172.17.255.2"')).refine((s) => parseIpv4(s) !== undefined, expected('an IPv4 address such as "172.17.255.2"'));
+const ipv4Pool = z.string(expected('an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)')).refine((s) => parseIpv4Range(s) !== undefined, expected('an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)'));
+
+/** maxSurge / maxUnavailable: a whole number or a percentage, as Kubernetes takes them. */
+const intOrPercent = z.union([intIn(0, 1000), z.string().regex(/^(100|[1-9]?\d)%$/)], expected('a whole number or a percentage from "0%" to "100%"'));
+const quantity = z.string(expected('a storage quantity such as "10Gi"')).regex(/^[1-9]\d*(Ki|Mi|Gi|Ti|Pi|M|G|T)$/, expected('a storage quantity such as "10Gi"'));
+const cpu = z.string(expected('a CPU quantity such as "100m" or "1"')).regex(/^(\d+m|\d+(\.\d+)?)$/, expected('a CPU quantity such as "100m" or "1"'));
+const memory = z.string(expected('a memory quantity such as "64Mi"')).regex(/^\d+(Ki|Mi|Gi)$/, expected('a memory quantity such as "64Mi"'));
+const version = z.string(expected('an app version such as "1.0"')).regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$/, expected('an app version such as "1.0"'));
+
+const resources = strict({
+    requests: strict({ cpu: cpu.default("10m"), memory: memory.default("16Mi") }).default({ cpu: "10m", memory: "16Mi" }),
+    limits: strict({ cpu: cpu.default("100m"), memory: memory.default("64Mi") }).default({ cpu: "100m", memory: "64Mi" }),
+});
+const DEFAULT_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+
+// ---------------------------------------------------------------------------------------------
+// Key schemas
+// ---------------------------------------------------------------------------------------------
+
+const strategySchema = z.discriminatedUnion(
+    "type",
+    [
+        strict({
+            type: z.literal("rolling"),
+            maxSurge: intOrPercent.default("25%"),
+            maxUnavailable: intOrPercent.default("25%"),
+        }),
+        strict({ type: z.literal("recreate") }),
+        strict({ type: z.literal("blueGreen") }),
+        strict({ type: z.literal("reverse") }),
+    ],
+    expected('a strategy with type "rolling", "recreate", "blueGreen" or "reverse"'),
+);
+
+const trackShape = {
+    /** Deployment name; defaults to the release name (stable) or `<release>-canary`. */
+    name: dnsLabel.optional(),
+    /** Namespace of this track; defaults to the release's namespace. */
+    namespace: dnsLabel.optional(),
+    version: version.default("1.0"),
+    replicas: intIn(0, 1000).default(1),
+    /** The lab's broken release: the container command is `false`, so it never starts. */
+    broken: bool.default(false),
+};
+
+const serviceSchema = strict({
+    name: dnsLabel,
+    type: z.enum(["ClusterIP", "Headless", "NodePort", "LoadBalancer"], expected('one of "ClusterIP", "Headless", "NodePort", "LoadBalancer"')).default("ClusterIP"),
+    port: intIn(1, 65535).default(80),
+    /** LoadBalancer only: a fixed address from the MetalLB pool. */
+    loadBalancerIP: ipv4Address.optional(),
+});
+
+const releaseSchema = strict({
+    namespace: dnsLabel.default("default"),
+    /** Value of the `app` label on every object of the release. Defaults to the release name. */
+    app: dnsLabel.optional(),
+    /** Port nginx listens on inside the container (unprivileged, so ≥ 1024). */
+    port: intIn(1024, 65535).default(8080),
+    /** How the page reaches nginx: mounted from the ConfigMap, or copied by an init container into an emptyDir. */
+    pageDelivery: z.enum(["configMap", "initContainer"], expected('"configMap" or "initContainer"')).default("configMap"),
+    split: z.enum(["replicas", "ingress"], expected('"replicas" (one Service over both tracks) or "ingress" (canary Ingress)')).default("replicas"),
+    strategy: strategySchema.default({ type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }),
+    stable: strict(trackShape),
+    canary: strict({
+        ...trackShape,
+        /** split "ingress": share of requests (0 to 100) sent to the canary. */
+        weight: intIn(0, 100).default(0),
+        /** split "ingress": requests with this header set to "always" reach the canary. */
+        header: z.string(expected("an HTTP header name")).regex(/^[A-Za-z0-9-]{1,64}$/, expected("an HTTP header name")).default("canary"),
+    }).optional(),
+    services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")),
+    ingress: strict({
+        /** Name of the main Ingress; the canary one is `<name>-canary`. */
+        name: dnsLabel.optional(),
+        host: dnsName.optional(),
+        path: z.string(expected('an absolute path such as "/web"')).regex(/^\/[A-Za-z0-9._~\-/]*$/, expected('an absolute path such as "/web"')).default("/"),
+        /** Service (from `services`) the main Ingress routes to; defaults to the first. */
+        service: dnsLabel.optional(),
+        rewriteTarget: z.string().optional(),
+    }).optional(),
+    resources: resources.default(DEFAULT_RESOURCES),
+});
+
+const clusterSchema = strict({
+    /** kubeconfig context to target; defaults to the kubeconfig's current context. */
+    context: z.string(expected("a kubeconfig context name")).min(1, expected("a kubeconfig context name")).optional(),
+    /** Path to a kubeconfig file (or its contents); defaults to $KUBECONFIG or ~/.kube/config. */
+    kubeconfig: z.string(expected("a kubeconfig path or contents")).min(1, expected("a kubeconfig path or contents")).optional(),
+    /** Render manifests into this folder instead of applying them. */
+    renderYamlTo: z.string(expected("a folder path")).min(1, expected("a folder path")).optional(),
+});
+
+const metallbSchema = strict({
+    enabled: bool.default(true),
+    /** false: use a MetalLB that is already installed (only the pool is declared). */
+    install: bool.default(true),
+    namespace: dnsLabel.default("metallb-system"),
+    chart: chartSource(METALLB_CHART),
+    poolName: dnsLabel.default("default"),
+    addresses: z.array(ipv4Pool, expected("a list of IPv4 ranges or CIDRs")).min(1, expected("a non-empty list of IPv4 ranges or CIDRs")).default(["172.17.255.1-172.17.255.255"]),
+});
+
+const ingressNginxSchema = strict({
+    enabled: bool.default(true),
+    install: bool.default(true),
+    namespace: dnsLabel.default("ingress-nginx"),
+    chart: chartSource(INGRESS_NGINX_CHART),
+    className: dnsLabel.default("nginx"),
+    /** A fixed address from the MetalLB pool for the controller's LoadBalancer Service. */
+    loadBalancerIP: ipv4Address.optional(),
+    replicas: intIn(1, 10).default(1),
+});
+
+const corednsSchema = strict({
+    enabled: bool.default(false),
+    /** The one address both Services share. */
+    address: ipv4Address.default("172.17.255.2"),
+    sharingKey: dnsLabel.default("coredns"),
+});
+
+const dashboardSchema = strict({
+    enabled: bool.default(false),
+    install: bool.default(true),
+    namespace: dnsLabel.default("kubernetes-dashboard"),
+    chart: chartSource(DASHBOARD_CHART),
+    path: z.string().regex(/^\/[a-z0-9-]+$/, expected('a path such as "/dashboard"')).default("/dashboard"),
+    host: dnsName.optional(),
+});
+
+const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"] as const;
+const ruleSchema = strict({
+    apiGroups: z.array(z.string(expected('an API group ("" is the core group)')), expected("a list of API groups")).default([""]),
+    resources: z.array(z.string(expected("a resource name such as \"pods\"")).regex(/^(\*|[a-z]+(\/[a-z]+)?)$/, expected('a resource name such as "pods"')), expected("a list of resources")).min(1, expected("a non-empty list of resources")),
+    verbs: z.array(z.enum(VERBS, expected(`a verb (${VERBS.join(", ")})`)), expected("a list of verbs")).min(1, expected("a non-empty list of verbs")),
+});
+
+const accessSchema = strict({
+    accounts: z
+        .array(
+            strict({
+                name: dnsLabel,
+                namespace: dnsLabel.default("default"),
+                /** What the account may do; absent: nothing (the lab's dave). */
+                grant: strict({
+                    clusterRole: dnsName,
+                    /** Absent: cluster-wide (ClusterRoleBinding); present: only in this namespace (RoleBinding). */
+                    namespace: dnsLabel.optional(),
+                }).optional(),
+            }),
+            expected("a list of accounts"),
+        )
+        .default([]),
+    groups: z
+        .array(
+            strict({
+                /** Every ServiceAccount of this namespace (Group system:serviceaccounts:<namespace>). */
+                namespace: dnsLabel,
+                /** Name of the ClusterRole (and its binding) created for the group. */
+                clusterRole: dnsName,
+                rules: z.array(ruleSchema, expected("a list of RBAC rules")).min(1, expected("a non-empty list of RBAC rules")),
+            }),
+            expected("a list of group grants"),
+        )
+        .default([]),
+});
+
+const MINIO_PIN = 'a MinIO image pinned by release tag, such as "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"';
+const minioSchema = strict({
+    enabled: bool.default(true),
+    namespace: dnsLabel.default("default"),
+    name: dnsLabel.default("minio"),
+    image: z
+        .string(expected(MINIO_PIN))
+        .regex(/^[a-z0-9][a-z0-9._\-/]*:RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/, expected(MINIO_PIN))
+        .default(MINIO_IMAGE),
+    storage: strict({ size: quantity.default("10Gi"), storageClass: dnsName.optional() }).default({ size: "10Gi" }),
+    loadBalancer: strict({ enabled: bool.default(true), name: dnsLabel.default("minio-svc-lb"), loadBalancerIP: ipv4Address.optional() }).default({ enabled: true, name: "minio-svc-lb" }),
+    resources: resources.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }),
+});
+
+const nodeExporterSchema = strict({
+    enabled: bool.default(false),
+    namespace: dnsLabel.default("monitoring"),
+    image: pinnedImage.default(NODE_EXPORTER_IMAGE),
+});
+
+const securitySchema = strict({
+    /** Pod Security Standards level for the app namespaces ("restricted" unless relaxed). */
+    appNamespaceLevel: z.enum(["restricted", "baseline", "privileged"], expected('"restricted", "baseline" or "privileged"')).default("restricted"),
+    /** Mount the app containers' root filesystem read-only. */
+    readOnlyRootFilesystem: bool.default(true),
+});
+
+const rolloutTimeoutSeconds = intIn(10, 3600);
+
+/** The raw shape of every config key this program reads, keyed as in `pulumi config`. */
+export const configSchema = strict({
+    cluster: clusterSchema.default({}),
+    rolloutTimeoutSeconds: rolloutTimeoutSeconds.default(600),
+    releases: z.record(dnsLabel, releaseSchema, expected("a map of release name to release")).default({}),
+    metallb: metallbSchema.default(metallbSchema.parse({})),
+    ingressNginx: ingressNginxSchema.default(ingressNginxSchema.parse({})),
+    coredns: corednsSchema.default(corednsSchema.parse({})),
+    dashboard: dashboardSchema.default(dashboardSchema.parse({})),
+    access: accessSchema.default({ accounts: [], groups: [] }),
+    minio: minioSchema.default(minioSchema.parse({})),
+    nodeExporter: nodeExporterSchema.default(nodeExporterSchema.parse({})),
+    security: securitySchema.default(securitySchema.parse({})),
+    minioRootUser: z.string(expected("a user name of at least 3 characters")).min(3, expected("a user name of at least 3 characters")).optional(),
+    // The password is never echoed: its message only gives its length.
+    minioRootPassword: z
+        .string({ error: () => "is not a string (expected a secret of at least 8 characters)" })
+        .min(8, { error: (issue) => `(a secret of ${String(issue.input).length} characters) is too short (expected at least 8 characters, as MinIO requires)` })
+        .optional(),
+});
+
+/** Config keys that must be set with `pulumi config set --secret`. */
+export const SECRET_KEYS: readonly string[] = ["minioRootUser", "minioRootPassword"];
+
+// ---------------------------------------------------------------------------------------------
+// Rules across keys: the lab's mistakes that the API server or the controllers only reveal later.
+// ---------------------------------------------------------------------------------------------
+
+type RawConfig = z.output<typeof configSchema>;
+
+function crossChecks(cfg: RawConfig, ctx: z.RefinementCtx): void {
+    const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    const pool = cfg.metallb.addresses;
+    const inPool = (path: (string | number)[], ip: string | undefined) => {
+        if (ip !== undefined && !poolContains(pool, ip)) {
+            add(path, `${renderValue(ip)} is outside the MetalLB pool (expected an address in ${pool.join(", ")})`);
+        }
+    };
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        const at = ["releases", name];
+        if (r.strategy.type === "rolling" && isZero(r.strategy.maxSurge) && isZero(r.strategy.maxUnavailable)) {
+            add([...at, "strategy"], `maxSurge ${renderValue(r.strategy.maxSurge)} and maxUnavailable ${renderValue(r.strategy.maxUnavailable)} are both zero (the API server rejects this: expected at least one above zero)`);
+        }
+        const names = new Set<string>();
+        r.services.forEach((s, i) => {
+            if (names.has(s.name)) {
+                add([...at, "services", i, "name"], `${renderValue(s.name)} is used twice (expected unique service names)`);
+            }
+            names.add(s.name);
+            if (s.loadBalancerIP !== undefined && s.type !== "LoadBalancer") {
+                add([...at, "services", i, "loadBalancerIP"], `${renderValue(s.loadBalancerIP)} is set on a ${s.type} service (expected only on type "LoadBalancer")`);
+            }
+            inPool([...at, "services", i, "loadBalancerIP"], s.loadBalancerIP);
+        });
+        if (r.ingress?.service !== undefined && !names.has(r.ingress.service)) {
+            add([...at, "ingress", "service"], `${renderValue(r.ingress.service)} is not one of this release's services (expected one of ${[...names].join(", ")})`);
+        }
+        if (r.split === "ingress") {
+            if (r.ingress === undefined) {
+                add([...at, "ingress"], `is required when split is "ingress" (the canary is routed by a canary Ingress)`);
+            } else if (r.ingress.host === undefined) {
+                add([...at, "ingress", "host"], `is required when split is "ingress" (ingress-nginx merges a canary Ingress only into a main Ingress of the same host)`);
+            }
+            if (!cfg.ingressNginx.enabled) {
+                add([...at, "split"], `"ingress" needs ingressNginx.enabled true (expected "replicas", or enable ingress-nginx)`);
+            }
+        }
+        if (r.canary !== undefined) {
+            const stableName = r.stable.name ?? name;
+            const canaryName = r.canary.name ?? `${name}-canary`;
+            const stableNs = r.stable.namespace ?? r.namespace;
+            const canaryNs = r.canary.namespace ?? r.namespace;
+            if (stableName === canaryName && stableNs === canaryNs) {
+                add([...at, "canary", "name"], `${renderValue(canaryName)} is the stable track's Deployment name in namespace "${stableNs}" (expected a different name or namespace)`);
+            }
+            if (r.split === "replicas" && canaryNs !== stableNs) {
+                add([...at, "canary", "namespace"], `${renderValue(canaryNs)} differs from the stable track's "${stableNs}" (split "replicas" puts both tracks behind one Service, so expected the same namespace)`);
+            }
+        }
+    }
+    inPool(["ingressNginx", "loadBalancerIP"], cfg.ingressNginx.loadBalancerIP);
+    if (cfg.coredns.enabled) {
+        inPool(["coredns", "address"], cfg.coredns.address);
+    }
+    if (cfg.minio.enabled) {
+        inPool(["minio", "loadBalancer", "loadBalancerIP"], cfg.minio.loadBalancer.loadBalancerIP);
+        if (cfg.minioRootUser === undefined) {
+            add(["minioRootUser"], "is required when minio.enabled is true (set it with: pulumi config set --secret minioRootUser <name>)");
+        }
+        if (cfg.minioRootPassword === undefined) {
+            add(["minioRootPassword"], "is required when minio.enabled is true (set it with: pulumi config set --secret minioRootPassword <password>)");
+        }
+    }
+    if (cfg.dashboard.enabled && !cfg.ingressNginx.enabled) {
+        add(["dashboard", "enabled"], "true needs ingressNginx.enabled true (the dashboard is published through the ingress)");
+    }
+    const accounts = new Set<string>();
+    cfg.access.accounts.forEach((a, i) => {
+        const key = `${a.namespace}/${a.name}`;
+        if (accounts.has(key)) {
+            add(["access", "accounts", i, "name"], `${renderValue(a.name)} is declared twice in namespace "${a.namespace}" (expected unique accounts)`);
+        }
+        accounts.add(key);
+    });
+    const roles = new Set<string>();
+    cfg.access.groups.forEach((g, i) => {
+        if (roles.has(g.clusterRole)) {
+            add(["access", "groups", i, "clusterRole"], `${renderValue(g.clusterRole)} is declared twice (expected unique ClusterRole names)`);
+        }
+        roles.add(g.clusterRole);
+    });
+}
+
+function isZero(v: number | string): boolean {
+    return v === 0 || v === "0%";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed result
+// ---------------------------------------------------------------------------------------------
+
+export type ReleaseConfig = RawConfig["releases"][string];
+export type StrategyConfig = ReleaseConfig["strategy"];
+export type ServiceConfig = ReleaseConfig["services"][number];
+export type AccessConfig = RawConfig["access"];
+export type ResourcesConfig = ReleaseConfig["resources"];
+
+/** Validated config; secrets are wrapped as secret Outputs and never exposed as plain strings. */
+export interface PlatformConfig extends Omit<RawConfig, "minioRootUser" | "minioRootPassword"> {
+    readonly minioCredentials?: { readonly user: pulumi.Output<string>; readonly password: pulumi.Output<string> };
+}
+
+/** The error thrown for bad config: one line per problem, each naming key, value and what is allowed. */
+export class ConfigError extends Error {
+    constructor(readonly problems: readonly string[]) {
+        super(problems.length === 1 ? `invalid configuration: ${problems[0]}` : `invalid configuration:\n  ${problems.join("\n  ")}`);
+        this.name = "ConfigError";
+    }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+    return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
+}
+
+/** Checks raw config values (as `pulumi config` holds them, objects already parsed) and returns typed config. */
+export function parseConfig(raw: Record<string, unknown>): PlatformConfig {
+    const result = configSchema.superRefine(crossChecks).safeParse(raw);
+    if (!result.success) {
+        throw new ConfigError(result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+    }
+    const { minioRootUser, minioRootPassword, ...rest } = result.data;
+    return {
+        ...rest,
+        minioCredentials:
+            rest.minio.enabled && minioRootUser !== undefined && minioRootPassword !== undefined
+                ? { user: pulumi.secret(minioRootUser), password: pulumi.secret(minioRootPassword) }
+                : undefined,
+    };
+}
+
+/** Keys whose values are numbers in the stack file (`pulumi config` hands them over as strings). */
+const NUMBER_KEYS = new Set(["rolloutTimeoutSeconds"]);
+
+/** Reads every key of the schema from the stack once; a value that is not JSON stays a string. */
+export function readStackConfig(config: pulumi.Config = new pulumi.Config()): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const key of Object.keys(configSchema.shape)) {
+        const text = config.get(key);
+        if (text === undefined) {
+            continue;
+        }
+        raw[key] = NUMBER_KEYS.has(key) || text.startsWith("{") || text.startsWith("[") ? parseJson(text) : text;
+    }
+    return raw;
+}
+
+function parseJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+/** Reads and checks the stack config: the program's single entry point to configuration. */
+export function loadConfig(): PlatformConfig {
+    return parseConfig(readStackConfig());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived plans
+// ---------------------------------------------------------------------------------------------
+
+type Level = "restricted" | "baseline" | "privileged";
+const PERMISSIVENESS: Record<Level, number> = { restricted: 0, baseline: 1, privileged: 2 };
+
+/**
+ * Every namespace the config uses, with the Pod Security Standards level it enforces. A namespace used
+ * by two parts gets the more permissive of their levels. kube-system is never labelled.
+ * - MetalLB's speaker (host network, NET_RAW) and node-exporter (host network, PID, paths): privileged;
+ * - ingress-nginx and the dashboard (charts we do not control): baseline;
+ * - everything else: `security.appNamespaceLevel` (restricted unless relaxed).
+ */
+export function namespacePlan(cfg: PlatformConfig): Record<string, Level> {
+    const plan: Record<string, Level> = {};
+    const use = (ns: string | undefined, level: Level) => {
+        if (ns === undefined || ns === "kube-system") {
+            return;
+        }
+        const current = plan[ns];
+        plan[ns] = current !== undefined && PERMISSIVENESS[current] >= PERMISSIVENESS[level] ? current : level;
+    };
+    const app = cfg.security.appNamespaceLevel;
+    if (cfg.metallb.enabled) use(cfg.metallb.namespace, "privileged");
+    if (cfg.nodeExporter.enabled) use(cfg.nodeExporter.namespace, "privileged");
+    if (cfg.ingressNginx.enabled) use(cfg.ingressNginx.namespace, "baseline");
+    if (cfg.dashboard.enabled) use(cfg.dashboard.namespace, "baseline");
+    for (const r of Object.values(cfg.releases)) {
+        use(r.namespace, app);
+        use(r.stable.namespace, app);
+        use(r.canary?.namespace, app);
+    }
+    if (cfg.minio.enabled) use(cfg.minio.namespace, app);
+    for (const a of cfg.access.accounts) {
+        use(a.namespace, app);
+        use(a.grant?.namespace, app);
+    }
+    for (const g of cfg.access.groups) use(g.namespace, app);
+    return plan;
+}

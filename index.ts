@@ -1,0 +1,92 @@
+// bare-metal-platform: the lab's Kubernetes platform, part by part. Each block below is one
+// component; config.ts says what every setting means and what it defaults to.
+import * as k8s from "@pulumi/kubernetes";
+import { CanaryRelease } from "./components/apps";
+import { AccessControl } from "./components/access";
+import { Namespaces } from "./components/core";
+import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB } from "./components/network";
+import { NodeExporter } from "./components/observability";
+import { MinIO } from "./components/storage";
+import { BUILT_IN_NAMESPACES, loadConfig, namespacePlan } from "./config";
+
+// 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
+const cfg = loadConfig();
+
+// 2. The cluster: an explicit provider, so a stack never falls back to whatever kubectl points at.
+const provider = new k8s.Provider("cluster", {
+    context: cfg.cluster.context,
+    kubeconfig: cfg.cluster.kubeconfig,
+    renderYamlToDirectory: cfg.cluster.renderYamlTo,
+});
+const inCluster = { provider };
+
+// 3. Namespaces, labelled for Pod Security admission.
+const namespaces = new Namespaces("ns", { namespaces: namespacePlan(cfg), existing: BUILT_IN_NAMESPACES }, inCluster);
+const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.dependenciesFor(...ns) });
+
+// 4. Load balancing on bare metal: MetalLB in layer 2 mode.
+const metallb = cfg.metallb.enabled ? new MetalLB("metallb", cfg.metallb, after(cfg.metallb.namespace)) : undefined;
+const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...namespaces.dependenciesFor(...ns), ...(metallb ? [metallb] : [])] });
+
+// 5. Ingress: ingress-nginx on a MetalLB address.
+const ingress = cfg.ingressNginx.enabled ? new IngressNginx("ingress-nginx", cfg.ingressNginx, afterLoadBalancer(cfg.ingressNginx.namespace)) : undefined;
+
+// 6. CoreDNS reachable from outside the cluster (optional).
+const coredns = cfg.coredns.enabled ? new CoreDnsExternal("coredns", cfg.coredns, afterLoadBalancer()) : undefined;
+
+// 7. Kubernetes Dashboard behind the ingress (optional).
+if (cfg.dashboard.enabled) {
+    new Dashboard("dashboard", { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className }, { ...after(cfg.dashboard.namespace), dependsOn: [...namespaces.dependenciesFor(cfg.dashboard.namespace), ...(ingress ? [ingress] : [])] });
+}
+
+// 8. The clock app's releases: stable and canary tracks, split by replicas or at the ingress.
+const releases = Object.entries(cfg.releases).map(
+    ([name, r]) =>
+        [name, new CanaryRelease(
+            name,
+            {
+                ...r,
+                ingressClassName: cfg.ingressNginx.className,
+                readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
+                rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
+            },
+            afterLoadBalancer(r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
+        )] as const,
+);
+
+// 9. Access: the lab's accounts and group grants.
+new AccessControl("access", cfg.access, after(...Object.keys(namespacePlan(cfg))));
+
+// 10. Storage: MinIO with its credentials in a Secret.
+const minio =
+    cfg.minio.enabled && cfg.minioCredentials
+        ? new MinIO(
+              cfg.minio.name,
+              {
+                  namespace: cfg.minio.namespace,
+                  image: cfg.minio.image,
+                  rootUser: cfg.minioCredentials.user,
+                  rootPassword: cfg.minioCredentials.password,
+                  storageSize: cfg.minio.storage.size,
+                  storageClass: cfg.minio.storage.storageClass,
+                  loadBalancer: cfg.minio.loadBalancer.enabled ? cfg.minio.loadBalancer : null,
+                  resources: cfg.minio.resources,
+                  readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
+                  rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
+              },
+              afterLoadBalancer(cfg.minio.namespace),
+          )
+        : undefined;
+
+// 11. Observability: node-exporter on every node (optional).
+if (cfg.nodeExporter.enabled) {
+    new NodeExporter("node-exporter", cfg.nodeExporter, after(cfg.nodeExporter.namespace));
+}
+
+// Stack outputs: what a person wants after `pulumi up`.
+export const appUrls = Object.fromEntries(releases.flatMap(([name, r]) => (r.url ? [[name, r.url]] : [])));
+export const canaryCurl = Object.fromEntries(releases.flatMap(([name, r]) => (r.canaryCurl ? [[name, r.canaryCurl]] : [])));
+export const ingressAddress = ingress?.address;
+export const loadBalancerPool = metallb?.addresses;
+export const corednsAddress = coredns?.address;
+export const minioEndpoint = minio?.endpoint;
