@@ -1,0 +1,154 @@
+// The whole program on the dev stack (the lab's names and numbers), on mocks.
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { containers, securityProblems, DEV_PASSPHRASE, isSecretValue, k8sObject, ofType, plainStrings, recorded, settle, stackConfig } from "./harness";
+
+const { config, secretKeys } = stackConfig("dev", DEV_PASSPHRASE);
+let program: any;
+
+before(async () => {
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    program = require("../index");
+    await settle();
+});
+
+const count = (type: string) => ofType(type).length;
+
+describe("dev stack: the lab's objects", () => {
+    it("declares the expected number of each kind", () => {
+        assert.deepEqual(
+            {
+                deployments: count("kubernetes:apps/v1:Deployment"),
+                configMaps: count("kubernetes:core/v1:ConfigMap"),
+                services: count("kubernetes:core/v1:Service"),
+                ingresses: count("kubernetes:networking.k8s.io/v1:Ingress"),
+                charts: count("kubernetes:helm.sh/v4:Chart"),
+                statefulSets: count("kubernetes:apps/v1:StatefulSet"),
+                daemonSets: count("kubernetes:apps/v1:DaemonSet"),
+                secrets: count("kubernetes:core/v1:Secret"),
+                serviceAccounts: count("kubernetes:core/v1:ServiceAccount"),
+                clusterRoles: count("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"),
+                clusterRoleBindings: count("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"),
+                roleBindings: count("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"),
+                namespaces: count("kubernetes:core/v1:Namespace"),
+                namespacePatches: count("kubernetes:core/v1:NamespacePatch"),
+                pools: ofType("kubernetes:metallb.io/v1beta1:IPAddressPool").length,
+                l2: ofType("kubernetes:metallb.io/v1beta1:L2Advertisement").length,
+                providers: count("pulumi:providers:kubernetes"),
+            },
+            {
+                deployments: 5, // clock-deployment, nginx stable + canary, web stable + canary
+                configMaps: 5,
+                services: 12, // my-service, nginx-svc, 4 web + canary web-svc, 2 coredns, minio + minio-svc-lb, node-exporter
+                ingresses: 3, // web, web-canary, dashboard
+                charts: 3, // metallb, ingress-nginx, dashboard
+                statefulSets: 1,
+                daemonSets: 1,
+                secrets: 1,
+                serviceAccounts: 6, // bob, dave, carol, jane, ken + node-exporter
+                clusterRoles: 2, // prometheus, node-exporter
+                clusterRoleBindings: 3, // bob, prometheus, node-exporter
+                roleBindings: 2, // jane, ken
+                namespaces: 7, // + default, labelled in place
+                namespacePatches: 1,
+                pools: 1,
+                l2: 1,
+                providers: 1,
+            },
+        );
+    });
+
+    it("sends every Kubernetes object through the stack's explicit provider", () => {
+        const k8sResources = recorded.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+        assert.ok(k8sResources.length > 40);
+        const unprovided = k8sResources.filter((r) => !r.provider?.includes("pulumi:providers:kubernetes::cluster"));
+        assert.deepEqual(unprovided.map((r) => r.name), []);
+    });
+
+    it("creates the lab's namespaces with Pod Security levels", () => {
+        const levels = Object.fromEntries(
+            [...ofType("kubernetes:core/v1:Namespace"), ...ofType("kubernetes:core/v1:NamespacePatch")].map((r) => [r.inputs.metadata.name, r.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]]),
+        );
+        assert.deepEqual(levels, {
+            canary: "restricted",
+            default: "restricted",
+            dev: "restricted",
+            "ingress-nginx": "baseline",
+            "kubernetes-dashboard": "baseline",
+            "metallb-system": "privileged",
+            monitoring: "privileged",
+            prometheus: "restricted",
+        });
+    });
+
+    it("reproduces the lab's Deployments, replicas and versions", () => {
+        const deployments = Object.fromEntries(
+            ofType("kubernetes:apps/v1:Deployment").map((d) => [`${d.inputs.metadata.namespace}/${d.inputs.metadata.name}`, [d.inputs.spec.replicas, d.inputs.metadata.labels.version, d.inputs.metadata.labels.track]]),
+        );
+        assert.deepEqual(deployments, {
+            "default/clock-deployment": [4, "1.0", "stable"],
+            "default/nginx-deployment-stable": [29, "1.0", "stable"],
+            "default/nginx-deployment-canary": [3, "1.1", "canary"],
+            "default/web": [3, "1.0", "stable"],
+            "canary/web": [3, "1.1", "canary"],
+        });
+    });
+
+    it("gives the web app the lab's Services: headless, ClusterIP, NodePort, LoadBalancer", () => {
+        const web = ["web-svc", "web-svc-cip", "web-svc-np", "web-svc-lb"].map((n) => {
+            const s = k8sObject("kubernetes:core/v1:Service", n, "default").inputs.spec;
+            return [n, s.type, s.clusterIP, s.ports[0].port, s.ports[0].targetPort];
+        });
+        assert.deepEqual(web, [
+            ["web-svc", "ClusterIP", "None", 80, "http"],
+            ["web-svc-cip", "ClusterIP", undefined, 80, "http"],
+            ["web-svc-np", "NodePort", undefined, 80, "http"],
+            ["web-svc-lb", "LoadBalancer", undefined, 80, "http"],
+        ]);
+        const deployment = k8sObject("kubernetes:apps/v1:Deployment", "web", "default").inputs;
+        assert.deepEqual(deployment.spec.template.spec.containers[0].ports, [{ name: "http", containerPort: 8000, protocol: "TCP" }]);
+    });
+
+    it("routes app.local/web to web-svc and the canary header to canary/web-svc", () => {
+        const main = k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "web", "default").inputs;
+        const canary = k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "web-canary", "canary").inputs;
+        assert.equal(main.spec.rules[0].host, "app.local");
+        assert.deepEqual(canary.spec.rules[0].host, main.spec.rules[0].host);
+        assert.deepEqual(canary.spec.rules[0].http.paths[0].path, "/web");
+        assert.equal(main.spec.rules[0].http.paths[0].backend.service.name, "web-svc");
+        assert.equal(canary.spec.rules[0].http.paths[0].backend.service.name, "web-svc");
+        assert.deepEqual(canary.metadata.annotations, {
+            "nginx.ingress.kubernetes.io/rewrite-target": "/",
+            "nginx.ingress.kubernetes.io/canary": "true",
+            "nginx.ingress.kubernetes.io/canary-by-header": "canary",
+            "nginx.ingress.kubernetes.io/canary-weight": "50",
+        });
+        assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "web-svc", "canary").inputs.spec.selector, { app: "web", track: "canary" });
+    });
+
+    it("puts every container under probes on a port it exposes, with requests, limits and a pinned image", () => {
+        assert.equal(containers().length, 9); // 5 nginx, 2 init (web tracks), minio, node-exporter
+        assert.deepEqual(securityProblems(), []);
+    });
+});
+
+describe("dev stack: secrets and outputs", () => {
+    it("never sends the MinIO password in plain text", () => {
+        const password = config["bare-metal-platform:minioRootPassword"];
+        const leaks = recorded.filter((r) => plainStrings(r.inputs).some((s) => s.includes(password)));
+        assert.deepEqual(leaks.map((r) => r.name), []);
+        const secret = k8sObject("kubernetes:core/v1:Secret", "minio", "default").inputs;
+        assert.ok(isSecretValue(secret.stringData.password) || isSecretValue(secret.stringData));
+    });
+
+    it("exports the URLs, the canary curl line, the ingress address and the MinIO endpoint", async () => {
+        const value = <T>(o: pulumi.Input<T>) => new Promise<T>((resolve) => pulumi.output(o).apply(resolve));
+        assert.deepEqual(await value(program.appUrls), { web: "http://app.local/web" });
+        assert.deepEqual(await value(program.canaryCurl), { web: 'curl -H "canary: always" http://app.local/web' });
+        assert.equal(await value(program.ingressAddress), "172.17.255.3");
+        assert.equal(program.minioEndpoint, "http://minio.default.svc.cluster.local:9000");
+        assert.deepEqual(program.loadBalancerPool, ["172.17.255.1-172.17.255.255"]);
+        assert.equal(program.corednsAddress, "172.17.255.2");
+    });
+});
