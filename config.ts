@@ -37,8 +37,7 @@ export function renderValue(value: unknown): string {
 /** An error option whose message reads `"value" is not <expected>` (or `is required; …`). */
 function expected(what: string) {
     return {
-        error: (issue: { input?: unknown }) =>
-            issue.input === undefined ? `is required (expected ${what})` : `${renderValue(issue.input)} is not ${what}`,
+        error: (issue: { input?: unknown }) => (issue.input === undefined ? `is required (expected ${what})` : `${renderValue(issue.input)} is not ${what}`),
     };
 }
 
@@ -50,9 +49,7 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T) {
             if (issue.code === "unrecognized_keys") {
                 return `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")} (allowed: ${allowed})`;
             }
-            return issue.input === undefined
-                ? `is required (expected an object with keys ${allowed})`
-                : `${renderValue(issue.input)} is not an object (expected keys ${allowed})`;
+            return issue.input === undefined ? `is required (expected an object with keys ${allowed})` : `${renderValue(issue.input)} is not an object (expected keys ${allowed})`;
         },
     });
 }
@@ -71,8 +68,14 @@ function intIn(min: number, max: number) {
 /** A chart source: repository URL and an exact version (no ranges). */
 function chartSource(defaults: { repo: string; version: string }) {
     return strict({
-        repo: z.string(expected("an http(s) chart repository URL")).regex(/^(https?|oci):\/\/\S+$/, expected("an http(s) or oci:// chart repository URL")).default(defaults.repo),
-        version: z.string(expected('an exact chart version such as "1.2.3"')).regex(/^\d+\.\d+\.\d+$/, expected('an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)')).default(defaults.version),
+        repo: z
+            .string(expected("an http(s) chart repository URL"))
+            .regex(/^(https?|oci):\/\/\S+$/, expected("an http(s) or oci:// chart repository URL"))
+            .default(defaults.repo),
+        version: z
+            .string(expected('an exact chart version such as "1.2.3"'))
+            .regex(/^\d+\.\d+\.\d+$/, expected('an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)'))
+            .default(defaults.version),
     }).default(defaults);
 }
 
@@ -83,10 +86,13 @@ const pinnedImage = z
     .refine((s) => !/:latest$/.test(s), expected('an image pinned by tag or digest (":latest" is not a pin)'));
 
 const ipv4Address = z.string(expected('an IPv4 address such as "172.17.255.2"')).refine((s) => parseIpv4(s) !== undefined, expected('an IPv4 address such as "172.17.255.2"'));
-const ipv4Pool = z.string(expected('an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)')).refine((s) => parseIpv4Range(s) !== undefined, expected('an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)'));
+const ipv4Pool = z
+    .string(expected('an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)'))
+    .refine((s) => parseIpv4Range(s) !== undefined, expected('an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)'));
 
 /** maxSurge / maxUnavailable: a whole number or a percentage, as Kubernetes takes them. */
-const intOrPercent = z.union([intIn(0, 1000), z.string().regex(/^(100|[1-9]?\d)%$/)], expected('a whole number or a percentage from "0%" to "100%"'));
+const INT_OR_PERCENT = 'a whole number or a percentage from "0%" to "100%"';
+const intOrPercent = z.union([intIn(0, 1000), z.string().regex(/^(100|[1-9]?\d)%$/, expected(INT_OR_PERCENT))], expected(INT_OR_PERCENT));
 const quantity = z.string(expected('a storage quantity such as "10Gi"')).regex(/^[1-9]\d*(Ki|Mi|Gi|Ti|Pi|M|G|T)$/, expected('a storage quantity such as "10Gi"'));
 const cpu = z.string(expected('a CPU quantity such as "100m" or "1"')).regex(/^(\d+m|\d+(\.\d+)?)$/, expected('a CPU quantity such as "100m" or "1"'));
 const memory = z.string(expected('a memory quantity such as "64Mi"')).regex(/^\d+(Ki|Mi|Gi)$/, expected('a memory quantity such as "64Mi"'));
@@ -152,14 +158,20 @@ const releaseSchema = strict({
         /** split "ingress": share of requests (0 to 100) sent to the canary. */
         weight: intIn(0, 100).default(0),
         /** split "ingress": requests with this header set to "always" reach the canary. */
-        header: z.string(expected("an HTTP header name")).regex(/^[A-Za-z0-9-]{1,64}$/, expected("an HTTP header name")).default("canary"),
+        header: z
+            .string(expected("an HTTP header name"))
+            .regex(/^[A-Za-z0-9-]{1,64}$/, expected("an HTTP header name"))
+            .default("canary"),
     }).optional(),
     services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")),
     ingress: strict({
         /** Name of the main Ingress; the canary one is `<name>-canary`. */
         name: dnsLabel.optional(),
         host: dnsName.optional(),
-        path: z.string(expected('an absolute path such as "/web"')).regex(/^\/[A-Za-z0-9._~\-/]*$/, expected('an absolute path such as "/web"')).default("/"),
+        path: z
+            .string(expected('an absolute path such as "/web"'))
+            .regex(/^\/[A-Za-z0-9._~\-/]*$/, expected('an absolute path such as "/web"'))
+            .default("/"),
         /** Service (from `services`) the main Ingress routes to; defaults to the first. */
         service: dnsLabel.optional(),
         rewriteTarget: z.string().optional(),
@@ -209,14 +221,19 @@ const dashboardSchema = strict({
     install: bool.default(true),
     namespace: dnsLabel.default("kubernetes-dashboard"),
     chart: chartSource(DASHBOARD_CHART),
-    path: z.string().regex(/^\/[a-z0-9-]+$/, expected('a path such as "/dashboard"')).default("/dashboard"),
+    path: z
+        .string()
+        .regex(/^\/[a-z0-9-]+$/, expected('a path such as "/dashboard"'))
+        .default("/dashboard"),
     host: dnsName.optional(),
 });
 
 const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"] as const;
 const ruleSchema = strict({
     apiGroups: z.array(z.string(expected('an API group ("" is the core group)')), expected("a list of API groups")).default([""]),
-    resources: z.array(z.string(expected("a resource name such as \"pods\"")).regex(/^(\*|[a-z]+(\/[a-z]+)?)$/, expected('a resource name such as "pods"')), expected("a list of resources")).min(1, expected("a non-empty list of resources")),
+    resources: z
+        .array(z.string(expected('a resource name such as "pods"')).regex(/^(\*|[a-z]+(\/[a-z]+)?)$/, expected('a resource name such as "pods"')), expected("a list of resources"))
+        .min(1, expected("a non-empty list of resources")),
     verbs: z.array(z.enum(VERBS, expected(`a verb (${VERBS.join(", ")})`)), expected("a list of verbs")).min(1, expected("a non-empty list of verbs")),
 });
 
@@ -283,7 +300,14 @@ const rolloutTimeoutSeconds = intIn(10, 3600);
 export const configSchema = strict({
     cluster: clusterSchema.default({}),
     rolloutTimeoutSeconds: rolloutTimeoutSeconds.default(600),
-    releases: z.record(dnsLabel, releaseSchema, expected("a map of release name to release")).default({}),
+    releases: z
+        .record(dnsLabel, releaseSchema, {
+            error: (issue) =>
+                issue.code === "invalid_key"
+                    ? `${renderValue(issue.input)} is not a release name (expected a DNS label: lowercase letters, digits and '-', at most 63)`
+                    : expected("a map of release name to release").error(issue),
+        })
+        .default({}),
     metallb: metallbSchema.default(metallbSchema.parse({})),
     ingressNginx: ingressNginxSchema.default(ingressNginxSchema.parse({})),
     coredns: corednsSchema.default(corednsSchema.parse({})),
@@ -313,14 +337,18 @@ function crossChecks(cfg: RawConfig, ctx: z.RefinementCtx): void {
     const add = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
     const pool = cfg.metallb.addresses;
     const inPool = (path: (string | number)[], ip: string | undefined) => {
-        if (ip !== undefined && !poolContains(pool, ip)) {
+        // A malformed address has its own message already.
+        if (ip !== undefined && parseIpv4(ip) !== undefined && !poolContains(pool, ip)) {
             add(path, `${renderValue(ip)} is outside the MetalLB pool (expected an address in ${pool.join(", ")})`);
         }
     };
     for (const [name, r] of Object.entries(cfg.releases)) {
         const at = ["releases", name];
         if (r.strategy.type === "rolling" && isZero(r.strategy.maxSurge) && isZero(r.strategy.maxUnavailable)) {
-            add([...at, "strategy"], `maxSurge ${renderValue(r.strategy.maxSurge)} and maxUnavailable ${renderValue(r.strategy.maxUnavailable)} are both zero (the API server rejects this: expected at least one above zero)`);
+            add(
+                [...at, "strategy"],
+                `maxSurge ${renderValue(r.strategy.maxSurge)} and maxUnavailable ${renderValue(r.strategy.maxUnavailable)} are both zero (the API server rejects this: expected at least one above zero)`,
+            );
         }
         const names = new Set<string>();
         r.services.forEach((s, i) => {
@@ -355,7 +383,10 @@ function crossChecks(cfg: RawConfig, ctx: z.RefinementCtx): void {
                 add([...at, "canary", "name"], `${renderValue(canaryName)} is the stable track's Deployment name in namespace "${stableNs}" (expected a different name or namespace)`);
             }
             if (r.split === "replicas" && canaryNs !== stableNs) {
-                add([...at, "canary", "namespace"], `${renderValue(canaryNs)} differs from the stable track's "${stableNs}" (split "replicas" puts both tracks behind one Service, so expected the same namespace)`);
+                add(
+                    [...at, "canary", "namespace"],
+                    `${renderValue(canaryNs)} differs from the stable track's "${stableNs}" (split "replicas" puts both tracks behind one Service, so expected the same namespace)`,
+                );
             }
         }
     }
@@ -433,9 +464,7 @@ export function parseConfig(raw: Record<string, unknown>): PlatformConfig {
     return {
         ...rest,
         minioCredentials:
-            rest.minio.enabled && minioRootUser !== undefined && minioRootPassword !== undefined
-                ? { user: pulumi.secret(minioRootUser), password: pulumi.secret(minioRootPassword) }
-                : undefined,
+            rest.minio.enabled && minioRootUser !== undefined && minioRootPassword !== undefined ? { user: pulumi.secret(minioRootUser), password: pulumi.secret(minioRootPassword) } : undefined,
     };
 }
 

@@ -36,22 +36,29 @@ const coredns = cfg.coredns.enabled ? new CoreDnsExternal("coredns", cfg.coredns
 
 // 7. Kubernetes Dashboard behind the ingress (optional).
 if (cfg.dashboard.enabled) {
-    new Dashboard("dashboard", { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className }, { ...after(cfg.dashboard.namespace), dependsOn: [...namespaces.dependenciesFor(cfg.dashboard.namespace), ...(ingress ? [ingress] : [])] });
+    new Dashboard(
+        "dashboard",
+        { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className },
+        { ...after(cfg.dashboard.namespace), dependsOn: [...namespaces.dependenciesFor(cfg.dashboard.namespace), ...(ingress ? [ingress] : [])] },
+    );
 }
 
 // 8. The clock app's releases: stable and canary tracks, split by replicas or at the ingress.
 const releases = Object.entries(cfg.releases).map(
     ([name, r]) =>
-        [name, new CanaryRelease(
+        [
             name,
-            {
-                ...r,
-                ingressClassName: cfg.ingressNginx.className,
-                readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
-                rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
-            },
-            afterLoadBalancer(r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
-        )] as const,
+            new CanaryRelease(
+                name,
+                {
+                    ...r,
+                    ingressClassName: cfg.ingressNginx.className,
+                    readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
+                    rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
+                },
+                afterLoadBalancer(r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
+            ),
+        ] as const,
 );
 
 // 9. Access: the lab's accounts and group grants.

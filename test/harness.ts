@@ -54,7 +54,11 @@ export function ofType(type: string): Recorded[] {
 export function one(type: string, name: string): Recorded {
     const found = recorded.filter((r) => r.type === type && r.name === name);
     if (found.length !== 1) {
-        throw new Error(`expected one ${type} named ${name}, found ${found.length} (have: ${ofType(type).map((r) => r.name).join(", ")})`);
+        throw new Error(
+            `expected one ${type} named ${name}, found ${found.length} (have: ${ofType(type)
+                .map((r) => r.name)
+                .join(", ")})`,
+        );
     }
     return found[0];
 }

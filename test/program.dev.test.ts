@@ -63,12 +63,18 @@ describe("dev stack: the lab's objects", () => {
         const k8sResources = recorded.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
         assert.ok(k8sResources.length > 40);
         const unprovided = k8sResources.filter((r) => !r.provider?.includes("pulumi:providers:kubernetes::cluster"));
-        assert.deepEqual(unprovided.map((r) => r.name), []);
+        assert.deepEqual(
+            unprovided.map((r) => r.name),
+            [],
+        );
     });
 
     it("creates the lab's namespaces with Pod Security levels", () => {
         const levels = Object.fromEntries(
-            [...ofType("kubernetes:core/v1:Namespace"), ...ofType("kubernetes:core/v1:NamespacePatch")].map((r) => [r.inputs.metadata.name, r.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]]),
+            [...ofType("kubernetes:core/v1:Namespace"), ...ofType("kubernetes:core/v1:NamespacePatch")].map((r) => [
+                r.inputs.metadata.name,
+                r.inputs.metadata.labels["pod-security.kubernetes.io/enforce"],
+            ]),
         );
         assert.deepEqual(levels, {
             canary: "restricted",
@@ -84,7 +90,10 @@ describe("dev stack: the lab's objects", () => {
 
     it("reproduces the lab's Deployments, replicas and versions", () => {
         const deployments = Object.fromEntries(
-            ofType("kubernetes:apps/v1:Deployment").map((d) => [`${d.inputs.metadata.namespace}/${d.inputs.metadata.name}`, [d.inputs.spec.replicas, d.inputs.metadata.labels.version, d.inputs.metadata.labels.track]]),
+            ofType("kubernetes:apps/v1:Deployment").map((d) => [
+                `${d.inputs.metadata.namespace}/${d.inputs.metadata.name}`,
+                [d.inputs.spec.replicas, d.inputs.metadata.labels.version, d.inputs.metadata.labels.track],
+            ]),
         );
         assert.deepEqual(deployments, {
             "default/clock-deployment": [4, "1.0", "stable"],
@@ -137,13 +146,16 @@ describe("dev stack: secrets and outputs", () => {
     it("never sends the MinIO password in plain text", () => {
         const password = config["bare-metal-platform:minioRootPassword"];
         const leaks = recorded.filter((r) => plainStrings(r.inputs).some((s) => s.includes(password)));
-        assert.deepEqual(leaks.map((r) => r.name), []);
+        assert.deepEqual(
+            leaks.map((r) => r.name),
+            [],
+        );
         const secret = k8sObject("kubernetes:core/v1:Secret", "minio", "default").inputs;
         assert.ok(isSecretValue(secret.stringData.password) || isSecretValue(secret.stringData));
     });
 
     it("exports the URLs, the canary curl line, the ingress address and the MinIO endpoint", async () => {
-        const value = <T>(o: pulumi.Input<T>) => new Promise<T>((resolve) => pulumi.output(o).apply(resolve));
+        const value = async (o: unknown) => (pulumi.Output.isInstance(o) ? new Promise((resolve) => (o as pulumi.Output<string>).apply(resolve)) : o);
         assert.deepEqual(await value(program.appUrls), { web: "http://app.local/web" });
         assert.deepEqual(await value(program.canaryCurl), { web: 'curl -H "canary: always" http://app.local/web' });
         assert.equal(await value(program.ingressAddress), "172.17.255.3");

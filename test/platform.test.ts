@@ -1,0 +1,188 @@
+// MetalLB, ingress-nginx, CoreDNS, Dashboard, access control, MinIO and node-exporter, on mocks.
+import assert from "node:assert/strict";
+import { beforeEach, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { AccessControl } from "../components/access";
+import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB } from "../components/network";
+import { NodeExporter } from "../components/observability";
+import { MinIO } from "../components/storage";
+import { isSecretValue, k8sObject, ofType, one, plainStrings, recorded, reset, securityProblems, settle } from "./harness";
+
+beforeEach(reset);
+const CHART = "kubernetes:helm.sh/v4:Chart";
+const SERVICE = "kubernetes:core/v1:Service";
+const RBAC = "kubernetes:rbac.authorization.k8s.io/v1";
+
+describe("MetalLB", () => {
+    it("installs the pinned chart in layer 2 mode and declares the pool from config", async () => {
+        new MetalLB("metallb", { addresses: ["172.17.255.1-172.17.255.255"] });
+        await settle();
+        const chart = one(CHART, "metallb-chart").inputs;
+        assert.deepEqual([chart.chart, chart.version, chart.repositoryOpts.repo, chart.namespace], ["metallb", "0.15.2", "https://metallb.github.io/metallb", "metallb-system"]);
+        assert.deepEqual(chart.values, { speaker: { frr: { enabled: false } } });
+        const pool = one("kubernetes:metallb.io/v1beta1:IPAddressPool", "metallb-pool").inputs;
+        assert.deepEqual([pool.metadata, pool.spec], [{ name: "default", namespace: "metallb-system" }, { addresses: ["172.17.255.1-172.17.255.255"] }]);
+        const l2 = one("kubernetes:metallb.io/v1beta1:L2Advertisement", "metallb-l2").inputs;
+        assert.deepEqual(l2.spec, { ipAddressPools: ["default"] });
+        assert.equal(ofType("kubernetes:metallb.io/v1beta1:BGPAdvertisement").length, 0);
+    });
+
+    it("install: false declares only the pool, for a MetalLB already there", async () => {
+        new MetalLB("metallb", { addresses: ["10.0.0.0/28"], install: false });
+        await settle();
+        assert.deepEqual(recorded.map((r) => r.type).sort(), ["kubernetes:metallb.io/v1beta1:IPAddressPool", "kubernetes:metallb.io/v1beta1:L2Advertisement", "platform:network:MetalLB"]);
+    });
+
+    it("refuses an address that is not a range", () => {
+        assert.throws(() => new MetalLB("m", { addresses: ["10.0.0.300/24"] }), { message: 'metallb.addresses: "10.0.0.300/24" is not an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)' });
+    });
+});
+
+describe("ingress-nginx", () => {
+    it("installs the final chart behind a LoadBalancer with externalTrafficPolicy Local, webhook off", async () => {
+        const ing = new IngressNginx("ingress-nginx", { loadBalancerIP: "172.17.255.3" });
+        await settle();
+        const chart = one(CHART, "ingress-nginx-chart").inputs;
+        assert.deepEqual([chart.chart, chart.version, chart.repositoryOpts.repo], ["ingress-nginx", "4.15.1", "https://kubernetes.github.io/ingress-nginx"]);
+        const c = chart.values.controller;
+        assert.deepEqual(c.service, { type: "LoadBalancer", externalTrafficPolicy: "Local", annotations: { "metallb.universe.tf/loadBalancerIPs": "172.17.255.3" } });
+        assert.deepEqual(c.ingressClassResource, { name: "nginx", enabled: true, default: false });
+        assert.deepEqual(c.admissionWebhooks, { enabled: false });
+        assert.equal(await new Promise((r) => ing.address.apply(r)), "172.17.255.3");
+    });
+
+    it("install: false declares nothing and reports the configured address", async () => {
+        const ing = new IngressNginx("ingress-nginx", { install: false, loadBalancerIP: "172.17.255.3" });
+        await settle();
+        assert.equal(ofType(CHART).length, 0);
+        assert.equal(await new Promise((r) => ing.address.apply(r)), "172.17.255.3");
+    });
+});
+
+describe("CoreDNS outside the cluster and the Dashboard", () => {
+    it("two LoadBalancer Services, TCP and UDP 53, sharing one address", async () => {
+        new CoreDnsExternal("coredns", { address: "172.17.255.2" });
+        await settle();
+        const services = ofType(SERVICE).map((s) => [
+            s.inputs.metadata.name,
+            s.inputs.metadata.namespace,
+            s.inputs.spec.ports[0].protocol,
+            s.inputs.spec.ports[0].port,
+            s.inputs.spec.selector["k8s-app"],
+            s.inputs.metadata.annotations,
+        ]);
+        const annotations = { "metallb.universe.tf/allow-shared-ip": "coredns", "metallb.universe.tf/loadBalancerIPs": "172.17.255.2" };
+        assert.deepEqual(services, [
+            ["coredns-svc-lb-tcp", "kube-system", "TCP", 53, "kube-dns", annotations],
+            ["coredns-svc-lb-udp", "kube-system", "UDP", 53, "kube-dns", annotations],
+        ]);
+    });
+
+    it("publishes the dashboard at /dashboard with the lab's annotations", async () => {
+        new Dashboard("dashboard", {});
+        await settle();
+        assert.equal(one(CHART, "dashboard-chart").inputs.version, "7.14.0");
+        const ing = k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "dashboard", "kubernetes-dashboard").inputs;
+        assert.deepEqual(ing.metadata.annotations, {
+            "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+            "nginx.ingress.kubernetes.io/use-regex": "true",
+            "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+        });
+        assert.equal(ing.spec.rules[0].http.paths[0].path, "/dashboard(/|$)(.*)");
+    });
+});
+
+describe("AccessControl: the lab's accounts", () => {
+    it("binds exactly bob, carol's group, jane and ken; dave gets nothing", async () => {
+        new AccessControl("access", {
+            accounts: [
+                { name: "bob", namespace: "default", grant: { clusterRole: "admin" } },
+                { name: "dave", namespace: "default" },
+                { name: "carol", namespace: "prometheus" },
+                { name: "jane", namespace: "dev", grant: { clusterRole: "admin", namespace: "dev" } },
+                { name: "ken", namespace: "dev", grant: { clusterRole: "view", namespace: "dev" } },
+            ],
+            groups: [{ namespace: "prometheus", clusterRole: "prometheus", rules: [{ resources: ["pods"], verbs: ["get", "list", "watch"] }] }],
+        });
+        await settle();
+        assert.deepEqual(
+            ofType("kubernetes:core/v1:ServiceAccount").map((s) => `${s.inputs.metadata.namespace}/${s.inputs.metadata.name}`),
+            ["default/bob", "default/dave", "prometheus/carol", "dev/jane", "dev/ken"],
+        );
+        const binding = (r: any) => [r.metadata.name, r.metadata.namespace, r.roleRef.name, r.subjects.map((s: any) => `${s.kind}:${s.namespace ?? ""}:${s.name}`)];
+        assert.deepEqual(
+            ofType(`${RBAC}:ClusterRoleBinding`).map((r) => binding(r.inputs)),
+            [
+                ["bob", undefined, "admin", ["ServiceAccount:default:bob"]],
+                ["prometheus", undefined, "prometheus", ["Group::system:serviceaccounts:prometheus"]],
+            ],
+        );
+        assert.deepEqual(
+            ofType(`${RBAC}:RoleBinding`).map((r) => binding(r.inputs)),
+            [
+                ["jane", "dev", "admin", ["ServiceAccount:dev:jane"]],
+                ["ken", "dev", "view", ["ServiceAccount:dev:ken"]],
+            ],
+        );
+        assert.deepEqual(one(`${RBAC}:ClusterRole`, "access-prometheus").inputs.rules, [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }]);
+    });
+});
+
+describe("MinIO", () => {
+    const password = "s3cr3t-password";
+    it("keeps the credentials in a secret Secret read through secretKeyRef", async () => {
+        new MinIO("minio", { rootUser: pulumi.secret("admin"), rootPassword: pulumi.secret(password) });
+        await settle();
+        const secret = k8sObject("kubernetes:core/v1:Secret", "minio").inputs;
+        assert.ok(isSecretValue(secret.stringData.username) || isSecretValue(secret.stringData));
+        assert.ok(isSecretValue(secret.stringData.password) || isSecretValue(secret.stringData));
+        const c = k8sObject("kubernetes:apps/v1:StatefulSet", "minio").inputs.spec.template.spec.containers[0];
+        assert.deepEqual(c.env, [
+            { name: "MINIO_ROOT_USER", valueFrom: { secretKeyRef: { name: "minio", key: "username" } } },
+            { name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: "minio", key: "password" } } },
+        ]);
+        assert.deepEqual(
+            recorded.filter((r) => plainStrings(r.inputs).some((s) => s.includes(password))).map((r) => r.name),
+            [],
+        );
+    });
+
+    it("is the lab's StatefulSet: headless Service, 10Gi claim at /data, health probes, LoadBalancer", async () => {
+        new MinIO("minio", { rootUser: pulumi.secret("admin"), rootPassword: pulumi.secret(password), storageClass: "local-path" });
+        await settle();
+        const sts = k8sObject("kubernetes:apps/v1:StatefulSet", "minio").inputs.spec;
+        const c = sts.template.spec.containers[0];
+        assert.deepEqual([sts.replicas, sts.serviceName, c.image, c.args], [1, "minio", "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z", ["server", "/data", "--certs-dir", "/tmp/certs"]]);
+        assert.deepEqual(c.livenessProbe, { httpGet: { path: "/minio/health/live", port: 9000 }, initialDelaySeconds: 120, periodSeconds: 20 });
+        assert.deepEqual(c.readinessProbe.httpGet, { path: "/minio/health/ready", port: 9000 });
+        assert.deepEqual(sts.volumeClaimTemplates, [
+            { metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"], storageClassName: "local-path", resources: { requests: { storage: "10Gi" } } } },
+        ]);
+        assert.equal(k8sObject(SERVICE, "minio").inputs.spec.clusterIP, "None");
+        assert.deepEqual(k8sObject(SERVICE, "minio-svc-lb").inputs.spec.ports, [{ name: "api", port: 9000, targetPort: "api" }]);
+        assert.deepEqual(securityProblems(), []);
+    });
+
+    it("loadBalancer: null leaves the LoadBalancer Service out", async () => {
+        new MinIO("minio", { rootUser: "a", rootPassword: "b", loadBalancer: null });
+        await settle();
+        assert.deepEqual(
+            ofType(SERVICE).map((s) => s.inputs.metadata.name),
+            ["minio"],
+        );
+    });
+});
+
+describe("node-exporter", () => {
+    it("runs on every node, control plane included, with its account and a Service on 9100", async () => {
+        new NodeExporter("node-exporter", {});
+        await settle();
+        const ds = k8sObject("kubernetes:apps/v1:DaemonSet", "node-exporter", "monitoring").inputs.spec.template.spec;
+        assert.deepEqual(ds.tolerations, [{ operator: "Exists" }]);
+        assert.equal(ds.serviceAccountName, "node-exporter");
+        assert.deepEqual(k8sObject(SERVICE, "node-exporter", "monitoring").inputs.spec.ports, [{ name: "metrics", port: 9100, targetPort: "metrics" }]);
+        assert.deepEqual(one(`${RBAC}:ClusterRole`, "node-exporter-role").inputs.rules, []);
+        assert.deepEqual(one(`${RBAC}:ClusterRoleBinding`, "node-exporter-binding").inputs.subjects, [{ kind: "ServiceAccount", name: "node-exporter", namespace: "monitoring" }]);
+        assert.deepEqual(securityProblems(), []);
+    });
+});

@@ -1,0 +1,42 @@
+// The whole program on the prod stack (VMs): the canary split at the ingress, more replicas.
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { k8sObject, ofType, securityProblems, settle, stackConfig } from "./harness";
+
+before(async () => {
+    const { config, secretKeys } = stackConfig("prod", undefined, { minioRootUser: "ops-admin", minioRootPassword: "prod-password-from-config" });
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    require("../index");
+    await settle();
+});
+
+describe("prod stack", () => {
+    it("targets the prod context through one explicit provider", () => {
+        const providers = ofType("pulumi:providers:kubernetes");
+        assert.deepEqual(
+            providers.map((p) => [p.name, p.inputs.context]),
+            [["cluster", "prod"]],
+        );
+    });
+    it("splits the canary at the ingress with disjoint Services", () => {
+        assert.deepEqual(
+            ofType("kubernetes:apps/v1:Deployment").map((d) => [d.inputs.metadata.name, d.inputs.spec.replicas, d.inputs.spec.strategy.rollingUpdate]),
+            [
+                ["web", 6, { maxSurge: 1, maxUnavailable: 0 }],
+                ["web-canary", 2, { maxSurge: 1, maxUnavailable: 0 }],
+            ],
+        );
+        assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "web-svc-canary").inputs.spec.selector, { app: "web", track: "canary" });
+        assert.equal(k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "web-canary").inputs.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"], "10");
+    });
+    it("gives MinIO a 100Gi volume and a fixed address from the prod pool", () => {
+        const sts = k8sObject("kubernetes:apps/v1:StatefulSet", "minio").inputs.spec;
+        assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "100Gi");
+        assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "minio-svc-lb").inputs.metadata.annotations, { "metallb.universe.tf/loadBalancerIPs": "192.168.56.201" });
+        assert.deepEqual(ofType("kubernetes:metallb.io/v1beta1:IPAddressPool")[0].inputs.spec.addresses, ["192.168.56.200-192.168.56.250"]);
+    });
+    it("meets every secure default", () => {
+        assert.deepEqual(securityProblems(), []);
+    });
+});
