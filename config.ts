@@ -2,23 +2,18 @@
 // schema below and hands typed values to index.ts. Components never read config.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT } from "./components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "./components/network/ipv4";
+import { NODE_EXPORTER_IMAGE_DEFAULT } from "./components/observability";
+import { MINIO_IMAGE_DEFAULT } from "./components/storage";
 
-// ---------------------------------------------------------------------------------------------
-// Pinned versions. Bumping one is a one-line change here (and in the README's table).
-// ---------------------------------------------------------------------------------------------
-
-/** Unprivileged nginx (runs as uid 101, listens on an unprivileged port). The lab used nginx 1.26. */
-export const NGINX_IMAGE = "docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine";
-/** The init container that copies the page into the web app's emptyDir. */
-export const BUSYBOX_IMAGE = "docker.io/library/busybox:1.37.0";
-/** MinIO community edition ships source only since October 2025: the last published release tag. */
-export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
-export const NODE_EXPORTER_IMAGE = "quay.io/prometheus/node-exporter:v1.9.1";
-export const METALLB_CHART = { repo: "https://metallb.github.io/metallb", version: "0.15.2" };
-/** ingress-nginx was retired in March 2026; 4.15.1 is its final chart. */
-export const INGRESS_NGINX_CHART = { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" };
-export const DASHBOARD_CHART = { repo: "https://kubernetes.github.io/dashboard", version: "7.14.0" };
+// Pinned versions live beside the component that uses them (one line each to bump); the schema's
+// defaults are those constants.
+const METALLB_CHART = METALLB_CHART_DEFAULT;
+const INGRESS_NGINX_CHART = INGRESS_NGINX_CHART_DEFAULT;
+const DASHBOARD_CHART = DASHBOARD_CHART_DEFAULT;
+const MINIO_IMAGE = MINIO_IMAGE_DEFAULT;
+const NODE_EXPORTER_IMAGE = NODE_EXPORTER_IMAGE_DEFAULT;
 
 /** Namespaces that exist in every cluster: never created, never deleted by this program. */
 export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
