@@ -21,7 +21,8 @@ const provider = new k8s.Provider("cluster", {
 const inCluster = { provider };
 
 // 3. Namespaces, labelled for Pod Security admission.
-const namespaces = new Namespaces("ns", { namespaces: namespacePlan(cfg), existing: BUILT_IN_NAMESPACES }, inCluster);
+const namespacePlanned = namespacePlan(cfg);
+const namespaces = new Namespaces("ns", { namespaces: namespacePlanned, existing: BUILT_IN_NAMESPACES }, inCluster);
 const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.dependenciesFor(...ns) });
 
 // 4. Load balancing on bare metal: MetalLB in layer 2 mode.
@@ -62,7 +63,7 @@ const releases = Object.entries(cfg.releases).map(
 );
 
 // 9. Access: the lab's accounts and group grants.
-new AccessControl("access", cfg.access, after(...Object.keys(namespacePlan(cfg))));
+new AccessControl("access", cfg.access, after(...Object.keys(namespacePlanned)));
 
 // 10. Storage: MinIO with its credentials in a Secret.
 const minio =
