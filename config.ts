@@ -2,6 +2,7 @@
 // schema below and hands typed values to index.ts. Components never read config.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { rollingProblem } from "./components/apps/strategy";
 import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT } from "./components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "./components/network/ipv4";
 import { NODE_EXPORTER_IMAGE_DEFAULT } from "./components/observability";
@@ -339,11 +340,9 @@ function crossChecks(cfg: RawConfig, ctx: z.RefinementCtx): void {
     };
     for (const [name, r] of Object.entries(cfg.releases)) {
         const at = ["releases", name];
-        if (r.strategy.type === "rolling" && isZero(r.strategy.maxSurge) && isZero(r.strategy.maxUnavailable)) {
-            add(
-                [...at, "strategy"],
-                `maxSurge ${renderValue(r.strategy.maxSurge)} and maxUnavailable ${renderValue(r.strategy.maxUnavailable)} are both zero (the API server rejects this: expected at least one above zero)`,
-            );
+        const rolling = r.strategy.type === "rolling" ? rollingProblem(r.strategy.maxSurge, r.strategy.maxUnavailable) : undefined;
+        if (rolling !== undefined) {
+            add([...at, "strategy"], rolling);
         }
         const names = new Set<string>();
         r.services.forEach((s, i) => {
@@ -416,10 +415,6 @@ function crossChecks(cfg: RawConfig, ctx: z.RefinementCtx): void {
         }
         roles.add(g.clusterRole);
     });
-}
-
-function isZero(v: number | string): boolean {
-    return v === 0 || v === "0%";
 }
 
 // ---------------------------------------------------------------------------------------------

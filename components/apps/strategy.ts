@@ -9,13 +9,19 @@ export type StrategyPreset =
     | { readonly type: "blueGreen" }
     | { readonly type: "reverse" };
 
+/** Why the API server would refuse these rolling-update numbers, or undefined when it accepts them. */
+export function rollingProblem(maxSurge: number | string, maxUnavailable: number | string): string | undefined {
+    const zero = (v: number | string) => v === 0 || v === "0%";
+    return zero(maxSurge) && zero(maxUnavailable)
+        ? `maxSurge ${JSON.stringify(maxSurge)} and maxUnavailable ${JSON.stringify(maxUnavailable)} are both zero (the API server rejects this: expected at least one above zero)`
+        : undefined;
+}
+
 /** Validates a rolling update's numbers as the API server does; throws a message naming both values. */
 export function checkRolling(maxSurge: number | string, maxUnavailable: number | string): void {
-    const zero = (v: number | string) => v === 0 || v === "0%";
-    if (zero(maxSurge) && zero(maxUnavailable)) {
-        throw new Error(
-            `strategy: maxSurge ${JSON.stringify(maxSurge)} and maxUnavailable ${JSON.stringify(maxUnavailable)} are both zero (the API server rejects this: expected at least one above zero)`,
-        );
+    const problem = rollingProblem(maxSurge, maxUnavailable);
+    if (problem !== undefined) {
+        throw new Error(`strategy: ${problem}`);
     }
 }
 
