@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { rollingProblem } from "./components/apps/strategy";
+import type { WorkloadOpening } from "./components/core";
 import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT } from "./components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "./components/network/ipv4";
 import { NODE_EXPORTER_IMAGE_DEFAULT } from "./components/observability";
@@ -288,6 +289,10 @@ const securitySchema = strict({
     appNamespaceLevel: z.enum(["restricted", "baseline", "privileged"], expected('"restricted", "baseline" or "privileged"')).default("restricted"),
     /** Mount the app containers' root filesystem read-only. */
     readOnlyRootFilesystem: bool.default(true),
+    /** Default-deny NetworkPolicies in the app namespaces, opened only for DNS, the ingress controller and published ports. */
+    networkPolicies: bool.default(true),
+    /** More namespaces whose pods may reach the apps and MinIO (e.g. a monitoring namespace). */
+    extraSourceNamespaces: z.array(dnsLabel, expected("a list of namespace names")).default([]),
 });
 
 const rolloutTimeoutSeconds = intIn(10, 3600);
@@ -526,5 +531,33 @@ export function namespacePlan(cfg: PlatformConfig): Record<string, Level> {
         use(a.grant?.namespace, app);
     }
     for (const g of cfg.access.groups) use(g.namespace, app);
+    return plan;
+}
+
+/**
+ * The NetworkPolicy openings of every app namespace (empty when `security.networkPolicies` is false):
+ * each release's pods on its port, from the ingress controller and its own namespace, and from
+ * anywhere when a NodePort or LoadBalancer Service publishes it; MinIO's API from its namespace, and
+ * from anywhere when its LoadBalancer is on.
+ */
+export function networkPolicyPlan(cfg: PlatformConfig): Record<string, WorkloadOpening[]> {
+    if (!cfg.security.networkPolicies) {
+        return {};
+    }
+    const plan: Record<string, WorkloadOpening[]> = {};
+    const open = (ns: string, opening: WorkloadOpening) => {
+        const list = (plan[ns] ??= []);
+        if (!list.some((o) => o.name === opening.name)) list.push(opening);
+    };
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        const published = r.services.some((s) => s.type === "NodePort" || s.type === "LoadBalancer");
+        const from: WorkloadOpening["from"] = published ? ["anywhere"] : cfg.ingressNginx.enabled ? ["ingressController", "sameNamespace"] : ["sameNamespace"];
+        const opening = { name, podSelector: { app: r.app ?? name }, ports: [r.port], from };
+        open(r.stable.namespace ?? r.namespace, opening);
+        if (r.canary !== undefined) open(r.canary.namespace ?? r.namespace, opening);
+    }
+    if (cfg.minio.enabled) {
+        open(cfg.minio.namespace, { name: cfg.minio.name, podSelector: { app: cfg.minio.name }, ports: [9000], from: cfg.minio.loadBalancer.enabled ? ["anywhere"] : ["sameNamespace"] });
+    }
     return plan;
 }

@@ -3,11 +3,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import { CanaryRelease } from "./components/apps";
 import { AccessControl } from "./components/access";
-import { Namespaces } from "./components/core";
+import { Namespaces, NetworkIsolation } from "./components/core";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, loadConfig, namespacePlan } from "./config";
+import { BUILT_IN_NAMESPACES, loadConfig, namespacePlan, networkPolicyPlan } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 const cfg = loadConfig();
@@ -89,6 +89,17 @@ const minio =
 // 11. Observability: node-exporter on every node (optional).
 if (cfg.nodeExporter.enabled) {
     new NodeExporter("node-exporter", cfg.nodeExporter, after(cfg.nodeExporter.namespace));
+}
+
+// 12. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller
+//     and the ports that NodePort and LoadBalancer Services publish (security.networkPolicies).
+const openings = networkPolicyPlan(cfg);
+if (Object.keys(openings).length > 0) {
+    new NetworkIsolation(
+        "netpol",
+        { namespaces: openings, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces },
+        after(...Object.keys(openings)),
+    );
 }
 
 // Stack outputs: what a person wants after `pulumi up`.

@@ -154,6 +154,12 @@ describe("config: bad values are refused with one message naming key, value and 
         ],
         ["RBAC account twice", { access: { accounts: [{ name: "bob" }, { name: "bob" }] } }, 'access.accounts[1].name: "bob" is declared twice in namespace "default" (expected unique accounts)'],
         ["security level unknown", { security: { appNamespaceLevel: "strict" } }, 'security.appNamespaceLevel: "strict" is not "restricted", "baseline" or "privileged"'],
+        ["network policies not a boolean", { security: { networkPolicies: "off" } }, 'security.networkPolicies: "off" is not true or false'],
+        [
+            "extra source namespace not a DNS label",
+            { security: { extraSourceNamespaces: ["Monitoring"] } },
+            `security.extraSourceNamespaces[0]: "Monitoring" is not a DNS label (lowercase letters, digits and '-', at most 63)`,
+        ],
         [
             "dashboard without ingress",
             { dashboard: { enabled: true }, ingressNginx: { enabled: false } },
@@ -198,7 +204,7 @@ describe("config: defaults", () => {
         assert.deepEqual(cfg.ingressNginx.chart, { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" });
         assert.equal(cfg.rolloutTimeoutSeconds, 600);
         assert.equal(cfg.minio.image, "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z");
-        assert.deepEqual(cfg.security, { appNamespaceLevel: "restricted", readOnlyRootFilesystem: true });
+        assert.deepEqual(cfg.security, { appNamespaceLevel: "restricted", readOnlyRootFilesystem: true, networkPolicies: true, extraSourceNamespaces: [] });
         assert.deepEqual({ coredns: cfg.coredns.enabled, dashboard: cfg.dashboard.enabled, nodeExporter: cfg.nodeExporter.enabled }, { coredns: false, dashboard: false, nodeExporter: false });
     });
 

@@ -161,3 +161,8 @@ export function securityProblems(): string[] {
     }
     return problems;
 }
+
+/** The recorded Kubernetes resources as the policy pack sees them (type, name, input props). */
+export function policyResources(): { type: string; name: string; urn: string; props: any }[] {
+    return recorded.filter((r) => r.custom && r.type.startsWith("kubernetes:")).map((r) => ({ type: r.type, name: r.name, urn: `urn:${r.type}::${r.name}`, props: r.inputs }));
+}

@@ -19,7 +19,8 @@ describe("MetalLB", () => {
         await settle();
         const chart = one(CHART, "metallb-chart").inputs;
         assert.deepEqual([chart.chart, chart.version, chart.repositoryOpts.repo, chart.namespace], ["metallb", "0.15.2", "https://metallb.github.io/metallb", "metallb-system"]);
-        assert.deepEqual(chart.values, { speaker: { frr: { enabled: false } } });
+        const resources = { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
+        assert.deepEqual(chart.values, { controller: { resources }, speaker: { frr: { enabled: false }, resources } });
         const pool = one("kubernetes:metallb.io/v1beta1:IPAddressPool", "metallb-pool").inputs;
         assert.deepEqual([pool.metadata, pool.spec], [{ name: "default", namespace: "metallb-system" }, { addresses: ["172.17.255.1-172.17.255.255"] }]);
         const l2 = one("kubernetes:metallb.io/v1beta1:L2Advertisement", "metallb-l2").inputs;
@@ -48,6 +49,7 @@ describe("ingress-nginx", () => {
         assert.deepEqual(c.service, { type: "LoadBalancer", externalTrafficPolicy: "Local", annotations: { "metallb.universe.tf/loadBalancerIPs": "172.17.255.3" } });
         assert.deepEqual(c.ingressClassResource, { name: "nginx", enabled: true, default: false });
         assert.deepEqual(c.admissionWebhooks, { enabled: false });
+        assert.deepEqual(c.metrics, { enabled: true }, "declares port 10254, where the probes go");
         assert.equal(await new Promise((r) => ing.address.apply(r)), "172.17.255.3");
     });
 

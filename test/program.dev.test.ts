@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { containers, securityProblems, DEV_PASSPHRASE, isSecretValue, k8sObject, ofType, plainStrings, recorded, settle, stackConfig } from "./harness";
+import { checkAll } from "../policy/rules";
+import { containers, securityProblems, DEV_PASSPHRASE, isSecretValue, k8sObject, ofType, plainStrings, recorded, settle, stackConfig, policyResources } from "./harness";
 
 const { config, secretKeys } = stackConfig("dev", DEV_PASSPHRASE);
 let program: any;
@@ -143,6 +144,31 @@ describe("dev stack: the lab's objects", () => {
 });
 
 describe("dev stack: secrets and outputs", () => {
+    it("isolates the app namespaces: default deny, DNS out, each app opened on its port", () => {
+        const policies = ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => `${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`);
+        assert.deepEqual(policies.sort(), [
+            "canary/allow-dns",
+            "canary/allow-web",
+            "canary/default-deny",
+            "default/allow-clock",
+            "default/allow-dns",
+            "default/allow-minio",
+            "default/allow-nginx",
+            "default/allow-web",
+            "default/default-deny",
+        ]);
+        const web = k8sObject("kubernetes:networking.k8s.io/v1:NetworkPolicy", "allow-web", "default").inputs.spec;
+        assert.deepEqual(web.ingress, [{ ports: [{ protocol: "TCP", port: 8000 }] }], "web is published by web-svc-np and web-svc-lb");
+        const clock = k8sObject("kubernetes:networking.k8s.io/v1:NetworkPolicy", "allow-clock", "default").inputs.spec;
+        assert.deepEqual(clock.podSelector, { matchLabels: { app: "clock-nginx" } });
+        assert.deepEqual(clock.ingress[0].ports, [{ protocol: "TCP", port: 8080 }]);
+    });
+
+    it("passes its own policy pack", () => {
+        assert.ok(policyResources().length > 40);
+        assert.deepEqual(checkAll(policyResources()), []);
+    });
+
     it("never sends the MinIO password in plain text", () => {
         const password = config["bare-metal-platform:minioRootPassword"];
         const leaks = recorded.filter((r) => plainStrings(r.inputs).some((s) => s.includes(password)));

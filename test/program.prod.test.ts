@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { k8sObject, ofType, securityProblems, settle, stackConfig } from "./harness";
+import { checkAll } from "../policy/rules";
+import { k8sObject, ofType, securityProblems, settle, stackConfig, policyResources } from "./harness";
 
 before(async () => {
     const { config, secretKeys } = stackConfig("prod", undefined, { minioRootUser: "ops-admin", minioRootPassword: "prod-password-from-config" });
@@ -36,6 +37,11 @@ describe("prod stack", () => {
         assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "minio-svc-lb").inputs.metadata.annotations, { "metallb.universe.tf/loadBalancerIPs": "192.168.56.201" });
         assert.deepEqual(ofType("kubernetes:metallb.io/v1beta1:IPAddressPool")[0].inputs.spec.addresses, ["192.168.56.200-192.168.56.250"]);
     });
+    it("passes its own policy pack", () => {
+        assert.ok(policyResources().length > 20);
+        assert.deepEqual(checkAll(policyResources()), []);
+    });
+
     it("meets every secure default", () => {
         assert.deepEqual(securityProblems(), []);
     });

@@ -1,2 +1,3 @@
 export * from "./namespaces";
 export * from "./security";
+export * from "./networkIsolation";

@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseIpv4Range } from "./ipv4";
 
 /** Pinned MetalLB chart. */
+/** Requests and limits of MetalLB's controller and speaker (both small Go daemons). */
+export const METALLB_RESOURCES = { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
+
 export const METALLB_CHART_DEFAULT = { repo: "https://metallb.github.io/metallb", version: "0.15.2" };
 
 /** Arguments of {@link MetalLB}. */
@@ -50,8 +53,12 @@ export class MetalLB extends pulumi.ComponentResource {
                     version: chart.version,
                     repositoryOpts: { repo: chart.repo },
                     namespace,
-                    // Layer 2 only: no FRR (BGP) sidecars in the speaker.
-                    values: { speaker: { frr: { enabled: false } } },
+                    // Layer 2 only: no FRR (BGP) sidecars in the speaker. The chart sets no resources, so
+                    // requests and limits are given here (the policy pack's requests-and-limits rule).
+                    values: {
+                        controller: { resources: METALLB_RESOURCES },
+                        speaker: { frr: { enabled: false }, resources: METALLB_RESOURCES },
+                    },
                 },
                 { parent: this },
             );

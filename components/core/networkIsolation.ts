@@ -1,0 +1,97 @@
+// NetworkPolicies for the app namespaces: deny everything by default, then open exactly what the
+// platform's own traffic needs — DNS out, the ingress controller in to each app's port, and the
+// outside world in where a NodePort or LoadBalancer Service publishes the app.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Who may reach a workload's ports. */
+export type TrafficSource = "ingressController" | "sameNamespace" | "anywhere";
+
+/** One workload to open, in one namespace. */
+export interface WorkloadOpening {
+    /** Short name, used in the NetworkPolicy's name (`allow-<name>`). */
+    readonly name: string;
+    /** Labels of the workload's pods. */
+    readonly podSelector: Readonly<Record<string, string>>;
+    /** Container ports to open. */
+    readonly ports: readonly number[];
+    /** Who may connect. "anywhere" is for apps published by a NodePort or LoadBalancer Service. */
+    readonly from: readonly TrafficSource[];
+}
+
+/** Arguments of {@link NetworkIsolation}. */
+export interface NetworkIsolationArgs {
+    /** Namespace → the workloads to open in it. Every namespace listed gets a default-deny policy. */
+    readonly namespaces: Readonly<Record<string, readonly WorkloadOpening[]>>;
+    /** Namespace of the ingress controller's pods (source "ingressController"). Defaults to "ingress-nginx". */
+    readonly ingressControllerNamespace?: string;
+    /** More namespaces whose pods may reach every opened port (monitoring, say). Defaults to none. */
+    readonly extraSourceNamespaces?: readonly string[];
+    /** Namespace and pod labels of the cluster DNS. Defaults to kube-system, k8s-app=kube-dns. */
+    readonly dns?: { readonly namespace: string; readonly podSelector: Readonly<Record<string, string>> };
+}
+
+const NAMESPACE_LABEL = "kubernetes.io/metadata.name";
+const DEFAULT_DNS = { namespace: "kube-system", podSelector: { "k8s-app": "kube-dns" } };
+
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+/**
+ * Default-deny NetworkPolicies (ingress and egress) for the app namespaces, with DNS egress and the
+ * openings each workload needs. They take effect only where the CNI enforces NetworkPolicy (k3s,
+ * Calico, Cilium; kind's kindnet since v0.24); elsewhere they are accepted and ignored.
+ */
+export class NetworkIsolation extends pulumi.ComponentResource {
+    /** Namespace → the names of its NetworkPolicies. */
+    public readonly policyNames: Readonly<Record<string, string[]>>;
+
+    constructor(name: string, args: NetworkIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:core:NetworkIsolation", name, args, opts);
+        const dns = args.dns ?? DEFAULT_DNS;
+        const controllerNs = args.ingressControllerNamespace ?? "ingress-nginx";
+        const names: Record<string, string[]> = {};
+        const policy = (ns: string, policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) => {
+            new k8s.networking.v1.NetworkPolicy(`${name}-${ns}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, { parent: this });
+            (names[ns] ??= []).push(policyName);
+        };
+        const fromNamespace = (ns: string): Peer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: ns } } });
+
+        for (const [ns, openings] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {
+            policy(ns, "default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+            policy(ns, "allow-dns", {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: dns.namespace } }, podSelector: { matchLabels: { ...dns.podSelector } } }],
+                        ports: [
+                            { protocol: "UDP", port: 53 },
+                            { protocol: "TCP", port: 53 },
+                        ],
+                    },
+                ],
+            });
+            for (const o of openings) {
+                const ports = o.ports.map((port) => ({ protocol: "TCP", port }));
+                const anywhere = o.from.includes("anywhere");
+                const peers: Peer[] = [
+                    ...(o.from.includes("ingressController") ? [fromNamespace(controllerNs)] : []),
+                    ...(o.from.includes("sameNamespace") ? [{ podSelector: {} }] : []),
+                    ...(args.extraSourceNamespaces ?? []).map(fromNamespace),
+                ];
+                if (!anywhere && peers.length === 0) {
+                    // An empty `from` would mean every source: with no source to allow, open nothing.
+                    continue;
+                }
+                policy(ns, `allow-${o.name}`, {
+                    podSelector: { matchLabels: { ...o.podSelector } },
+                    policyTypes: ["Ingress"],
+                    // No `from`: any source, for apps published outside the cluster.
+                    ingress: [anywhere ? { ports } : { from: peers, ports }],
+                });
+            }
+        }
+        this.policyNames = names;
+        this.registerOutputs({ policyNames: names });
+    }
+}

@@ -1,0 +1,266 @@
+// The policy pack, without the CLI: every rule with a resource that passes and one that fails (on its
+// exact message), the pack as @pulumi/policy sees it, and the dev and prod stacks passing their own pack.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { PACK_NAME, POLICIES } from "../policy/pack";
+import { checkAll, DEFAULT_EXEMPTIONS, imageTag, PolicyResource, PolicySettings, RULES } from "../policy/rules";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const SERVICE = "kubernetes:core/v1:Service";
+const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+const POOL = "kubernetes:metallb.io/v1beta1:IPAddressPool";
+
+/** A container that meets every rule. */
+function goodContainer(): any {
+    return {
+        name: "nginx",
+        image: "docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine",
+        ports: [{ name: "http", containerPort: 8000 }],
+        readinessProbe: { httpGet: { path: "/", port: 8000 } },
+        livenessProbe: { tcpSocket: { port: "http" } },
+        resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+        securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+        env: [{ name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: "minio", key: "password" } } }],
+    };
+}
+
+function deployment(edit: (d: any) => void = () => {}, name = "web", namespace = "default"): PolicyResource {
+    const props: any = {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name, namespace },
+        spec: {
+            replicas: 3,
+            selector: { matchLabels: { app: "web" } },
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+            template: { metadata: { labels: { app: "web", track: "stable" } }, spec: { containers: [goodContainer()] } },
+        },
+    };
+    edit(props);
+    return { type: DEPLOYMENT, name, urn: `urn:pulumi:dev::bare-metal-platform::${DEPLOYMENT}::${name}`, props };
+}
+
+function service(name: string, spec: any, annotations?: Record<string, string>, namespace = "default"): PolicyResource {
+    return { type: SERVICE, name, urn: `urn:${name}`, props: { apiVersion: "v1", kind: "Service", metadata: { name, namespace, annotations }, spec } };
+}
+
+function ingress(name: string, namespace: string, host: string, path: string, canary = false): PolicyResource {
+    const annotations = canary ? { "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "50" } : {};
+    return {
+        type: INGRESS,
+        name,
+        urn: `urn:${name}`,
+        props: {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "Ingress",
+            metadata: { name, namespace, annotations },
+            spec: { ingressClassName: "nginx", rules: [{ host, http: { paths: [{ path, pathType: "Prefix", backend: { service: { name: "web-svc", port: { number: 80 } } } }] } }] },
+        },
+    };
+}
+
+const pool = (addresses: string[]): PolicyResource => ({
+    type: POOL,
+    name: "pool",
+    props: { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: "default", namespace: "metallb-system" }, spec: { addresses } },
+});
+
+/** The messages one rule reports over these resources. */
+function report(rule: string, resources: PolicyResource[], settings: PolicySettings = {}): string[] {
+    return checkAll(resources, settings)
+        .filter((v) => v.rule === rule)
+        .map((v) => v.message);
+}
+
+describe("policy pack: the rules", () => {
+    it("has nine named rules, each described", () => {
+        assert.deepEqual(
+            RULES.map((r) => r.name),
+            [
+                "probe-port-exposed",
+                "rolling-update-can-progress",
+                "no-credential-literals",
+                "pinned-images",
+                "service-selects-pods",
+                "canary-ingress-has-main",
+                "load-balancer-ip-in-pool",
+                "requests-and-limits",
+                "no-privileged-containers",
+            ],
+        );
+        for (const r of RULES) assert.ok(r.description.length > 20, r.name);
+    });
+
+    it("a well-formed stack passes every rule", () => {
+        const stack = [
+            deployment(),
+            service("web-svc", { type: "ClusterIP", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8000 }] }),
+            service("web-svc-lb", { type: "LoadBalancer", selector: { app: "web" } }, { "metallb.universe.tf/loadBalancerIPs": "172.17.255.3" }),
+            ingress("web", "default", "app.local", "/web"),
+            ingress("web-canary", "canary", "app.local", "/web", true),
+            pool(["172.17.255.1-172.17.255.255"]),
+        ];
+        assert.deepEqual(checkAll(stack), []);
+    });
+
+    it("probe-port-exposed: the lab's probe on 80 while nginx listens on 8000", () => {
+        const bad = deployment((d) => (d.spec.template.spec.containers[0].readinessProbe = { httpGet: { path: "/", port: 80 } }));
+        assert.deepEqual(report("probe-port-exposed", [bad]), [
+            `Deployment default/web: spec.template.spec.containers[0].readinessProbe targets port 80, which container "nginx" does not expose (ports: 8000 (http)); point the probe at the port the server listens on, or add it to ports`,
+        ]);
+        const named = deployment((d) => (d.spec.template.spec.containers[0].livenessProbe = { tcpSocket: { port: "metrics" } }));
+        assert.deepEqual(report("probe-port-exposed", [named]), [
+            `Deployment default/web: spec.template.spec.containers[0].livenessProbe targets port "metrics", which container "nginx" does not expose (ports: 8000 (http)); point the probe at the port the server listens on, or add it to ports`,
+        ]);
+        assert.deepEqual(report("probe-port-exposed", [deployment()]), []);
+    });
+
+    it("rolling-update-can-progress: maxSurge and maxUnavailable both 0", () => {
+        const bad = deployment((d) => (d.spec.strategy.rollingUpdate = { maxSurge: 0, maxUnavailable: "0%" }));
+        assert.deepEqual(report("rolling-update-can-progress", [bad]), [
+            "Deployment default/web: spec.strategy.rollingUpdate sets maxSurge and maxUnavailable both to 0, so no pod may be added or removed and the rollout cannot progress; set maxSurge to 1 (or maxUnavailable to 1)",
+        ]);
+        const recreate = deployment((d) => (d.spec.strategy = { type: "Recreate" }));
+        assert.deepEqual(report("rolling-update-can-progress", [deployment(), recreate]), []);
+    });
+
+    it("no-credential-literals: MinIO's password in plain env", () => {
+        const bad = deployment(
+            (d) =>
+                (d.spec.template.spec.containers[0].env = [
+                    { name: "MINIO_ROOT_USER", value: "minio" },
+                    { name: "MINIO_ROOT_PASSWORD", value: "minio123" },
+                    { name: "API_TOKEN", value: "t" },
+                ]),
+        );
+        assert.deepEqual(report("no-credential-literals", [bad]), [
+            "Deployment default/web: spec.template.spec.containers[0].env[1] MINIO_ROOT_PASSWORD is a literal value; put it in a Secret and use valueFrom.secretKeyRef (or envFrom.secretRef)",
+            "Deployment default/web: spec.template.spec.containers[0].env[2] API_TOKEN is a literal value; put it in a Secret and use valueFrom.secretKeyRef (or envFrom.secretRef)",
+        ]);
+        assert.deepEqual(report("no-credential-literals", [deployment()]), []);
+    });
+
+    it("pinned-images: no tag, latest, and what counts as pinned", () => {
+        const untagged = deployment((d) => (d.spec.template.spec.containers[0].image = "nginx"));
+        const latest = deployment((d) => (d.spec.template.spec.initContainers = [{ ...goodContainer(), name: "copy", image: "localhost:5000/busybox:latest" }]));
+        assert.deepEqual(report("pinned-images", [untagged, latest]), [
+            `Deployment default/web: spec.template.spec.containers[0].image "nginx" has no tag, so it means :latest; pin it by tag, such as "nginx:1.2.3", or by digest`,
+            `Deployment default/web: spec.template.spec.initContainers[0].image "localhost:5000/busybox:latest" is tagged latest, which moves; pin it by a version tag or by digest`,
+        ]);
+        assert.equal(imageTag("localhost:5000/nginx"), "");
+        assert.equal(imageTag("quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"), "RELEASE.2025-09-07T16-13-09Z");
+        assert.equal(imageTag("nginx@sha256:0123"), undefined);
+    });
+
+    it("service-selects-pods: a selector no pod template carries", () => {
+        const stray = service("web-svc", { selector: { app: "web", track: "canary" } });
+        const otherNs = service("web-svc", { selector: { app: "web" } }, undefined, "canary");
+        assert.deepEqual(report("service-selects-pods", [deployment(), stray, otherNs]), [
+            `Service default/web-svc: spec.selector app=web,track=canary matches no pod template in namespace "default", so the Service has no endpoints; fix the selector or the workload's labels`,
+            `Service canary/web-svc: spec.selector app=web matches no pod template in namespace "canary", so the Service has no endpoints; fix the selector or the workload's labels`,
+        ]);
+        const noSelector = service("external", { type: "ClusterIP" });
+        assert.deepEqual(report("service-selects-pods", [deployment(), noSelector, service("ok", { selector: { track: "stable" } })]), []);
+    });
+
+    it("canary-ingress-has-main: the controller's merge error, at preview", () => {
+        const canary = ingress("web-canary", "canary", "app.local", "/web", true);
+        assert.deepEqual(report("canary-ingress-has-main", [canary, ingress("web", "default", "other.local", "/web")]), [
+            `Ingress canary/web-canary: canary route host "app.local" path "/web" has no main Ingress with the same host and path, so ingress-nginx cannot merge it; declare the main Ingress or use its host and path`,
+        ]);
+        assert.deepEqual(report("canary-ingress-has-main", [canary, ingress("web", "default", "app.local", "/web")]), []);
+    });
+
+    it("load-balancer-ip-in-pool: by spec, by annotation, and from settings when the stack has no pool", () => {
+        const bySpec = service("lb", { type: "LoadBalancer", loadBalancerIP: "10.0.0.5" });
+        const byAnnotation = service("lb2", { type: "LoadBalancer" }, { "metallb.universe.tf/loadBalancerIPs": "172.17.255.9, 192.168.1.1" });
+        assert.deepEqual(report("load-balancer-ip-in-pool", [pool(["172.17.255.1-172.17.255.255"]), bySpec, byAnnotation]), [
+            "Service default/lb: spec.loadBalancerIP 10.0.0.5 is outside the MetalLB pool (172.17.255.1-172.17.255.255), so the Service would stay <pending>; pick an address in the pool or widen the pool",
+            `Service default/lb2: metadata.annotations["metallb.universe.tf/loadBalancerIPs"] 192.168.1.1 is outside the MetalLB pool (172.17.255.1-172.17.255.255), so the Service would stay <pending>; pick an address in the pool or widen the pool`,
+        ]);
+        assert.deepEqual(report("load-balancer-ip-in-pool", [bySpec], { pool: ["10.0.0.0/29"] }), []);
+        assert.deepEqual(report("load-balancer-ip-in-pool", [bySpec], { pool: ["10.0.1.0/29"] }), [
+            "Service default/lb: spec.loadBalancerIP 10.0.0.5 is outside the MetalLB pool (10.0.1.0/29), so the Service would stay <pending>; pick an address in the pool or widen the pool",
+        ]);
+        // No pool anywhere: nothing to check against.
+        assert.deepEqual(report("load-balancer-ip-in-pool", [bySpec]), []);
+    });
+
+    it("requests-and-limits: every container, init containers included", () => {
+        const bad = deployment((d) => {
+            d.spec.template.spec.containers[0].resources = { requests: { cpu: "10m" } };
+            d.spec.template.spec.initContainers = [{ ...goodContainer(), name: "copy", resources: undefined }];
+        });
+        assert.deepEqual(report("requests-and-limits", [bad]), [
+            `Deployment default/web: spec.template.spec.initContainers[0].resources lacks requests.cpu, requests.memory, limits.cpu, limits.memory; set cpu and memory requests and limits on container "copy"`,
+            `Deployment default/web: spec.template.spec.containers[0].resources lacks requests.memory, limits.cpu, limits.memory; set cpu and memory requests and limits on container "nginx"`,
+        ]);
+        assert.deepEqual(report("requests-and-limits", [deployment()]), []);
+    });
+
+    it("no-privileged-containers: privileged, escalation, capabilities — and the documented allow-list", () => {
+        const bad = deployment((d) => (d.spec.template.spec.containers[0].securityContext = { privileged: true, capabilities: { add: ["NET_ADMIN", "NET_BIND_SERVICE"] } }));
+        const expected = [
+            "Deployment default/web: spec.template.spec.containers[0].securityContext.privileged is true; set privileged false, allowPrivilegeEscalation false and drop the capabilities, or add the object to the pack's exemptions with a reason",
+            "Deployment default/web: spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation is not set (so it defaults to true); set privileged false, allowPrivilegeEscalation false and drop the capabilities, or add the object to the pack's exemptions with a reason",
+            "Deployment default/web: spec.template.spec.containers[0].securityContext.capabilities.add has NET_ADMIN; set privileged false, allowPrivilegeEscalation false and drop the capabilities, or add the object to the pack's exemptions with a reason",
+        ];
+        assert.deepEqual(report("no-privileged-containers", [bad]), expected);
+        const speaker: PolicyResource = {
+            type: "kubernetes:apps/v1:DaemonSet",
+            name: "metallb-speaker",
+            props: {
+                kind: "DaemonSet",
+                metadata: { name: "metallb-speaker", namespace: "metallb-system" },
+                spec: { template: { metadata: { labels: {} }, spec: { hostNetwork: true, containers: [{ ...goodContainer(), securityContext: { capabilities: { add: ["NET_RAW"] } } }] } } },
+            },
+        };
+        assert.deepEqual(report("no-privileged-containers", [speaker]), [], "the speaker is on the default allow-list");
+        assert.equal(report("no-privileged-containers", [speaker], { exemptions: [] }).length, 2, "an empty allow-list checks it");
+        assert.deepEqual(report("no-privileged-containers", [bad], { exemptions: [{ rule: "no-privileged-containers", kind: "Deployment", name: "web", reason: "test" }] }), []);
+        assert.deepEqual(
+            DEFAULT_EXEMPTIONS.map((e) => `${e.rule} ${e.kind} ${e.namespace}/${e.name}`),
+            [
+                "no-privileged-containers DaemonSet metallb-system/metallb-speaker",
+                "service-selects-pods Service kube-system/coredns-svc-lb-tcp",
+                "service-selects-pods Service kube-system/coredns-svc-lb-udp",
+            ],
+        );
+    });
+});
+
+describe("policy pack: as the engine runs it", () => {
+    const byName = Object.fromEntries(POLICIES.map((p) => [p.name, p]));
+    const defaults = { exemptions: DEFAULT_EXEMPTIONS };
+
+    it("serves every rule as a mandatory policy of the pack", () => {
+        assert.equal(PACK_NAME, "bare-metal-platform");
+        assert.deepEqual(
+            POLICIES.map((p) => p.name),
+            RULES.map((r) => r.name),
+        );
+        for (const p of POLICIES) assert.equal(p.enforcementLevel, "mandatory", p.name);
+    });
+
+    it("reports a resource rule's violation through validateResource", async () => {
+        const bad = deployment((d) => (d.spec.template.spec.containers[0].image = "nginx:latest"));
+        const reports: string[] = [];
+        const policy = byName["pinned-images"] as ResourceValidationPolicy;
+        await (policy.validateResource as any)({ ...bad, getConfig: () => defaults }, (m: string) => reports.push(m));
+        assert.deepEqual(reports, [`Deployment default/web: spec.template.spec.containers[0].image "nginx:latest" is tagged latest, which moves; pin it by a version tag or by digest`]);
+    });
+
+    it("reports a stack rule's violation, with the resource's URN, through validateStack", async () => {
+        const reports: [string, string | undefined][] = [];
+        const policy = byName["service-selects-pods"] as StackValidationPolicy;
+        const stray = service("web-svc", { selector: { app: "nope" } });
+        await (policy.validateStack as any)({ resources: [deployment(), stray], getConfig: () => defaults }, (m: string, urn?: string) => reports.push([m, urn]));
+        assert.deepEqual(reports, [
+            [
+                `Service default/web-svc: spec.selector app=nope matches no pod template in namespace "default", so the Service has no endpoints; fix the selector or the workload's labels`,
+                "urn:web-svc",
+            ],
+        ]);
+    });
+});
