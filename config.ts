@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { rollingProblem } from "./components/apps/strategy";
 import type { WorkloadOpening } from "./components/core";
+import type { HostSteps, Inventory } from "./components/hosts";
 import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT } from "./components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "./components/network/ipv4";
 import { NODE_EXPORTER_IMAGE_DEFAULT } from "./components/observability";
@@ -295,6 +296,132 @@ const securitySchema = strict({
     extraSourceNamespaces: z.array(dnsLabel, expected("a list of namespace names")).default([]),
 });
 
+const HOST_ADDRESS = 'an IPv4 address or a DNS name such as "10.0.0.2"';
+const hostAddress = z
+    .string(expected(HOST_ADDRESS))
+    .refine((a) => parseIpv4(a) !== undefined || (DNS_SUBDOMAIN.test(a) && !/^[\d.]+$/.test(a)), expected(HOST_ADDRESS));
+const LINUX_USER = "a Linux user name (lowercase letters, digits, '_' and '-')";
+const linuxUser = z.string(expected(LINUX_USER)).regex(/^[a-z_][a-z0-9_-]{0,31}$/, expected(LINUX_USER));
+const HOST_KEY = 'an SSH public host key such as "ssh-ed25519 AAAA…"';
+const PACKAGE = 'a package name such as "docker"';
+const packageName = z.string(expected(PACKAGE)).regex(/^@?\^?[A-Za-z0-9][A-Za-z0-9+._-]*$/, expected(PACKAGE));
+const URL_WHAT = "an http(s) URL";
+const httpUrl = z.string(expected(URL_WHAT)).regex(/^https?:\/\/\S+$/, expected(URL_WHAT));
+const ABS_PATH = 'an absolute path such as "/tmp/artifact.tar.gz"';
+const absPath = z.string(expected(ABS_PATH)).regex(/^\/[^\0]*$/, expected(ABS_PATH));
+const PORT_MAP = 'a port mapping "host:container" such as "80:80"';
+
+const hostSchema = strict({
+    name: dnsLabel,
+    address: hostAddress,
+    /** Defaults to hosts.port. */
+    port: intIn(1, 65535).optional(),
+    /** Defaults to hosts.user. */
+    user: linuxUser.optional(),
+    /** Pinned host key; absent: not checked. */
+    hostKey: z
+        .string(expected(HOST_KEY))
+        .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*$/, expected(HOST_KEY))
+        .optional(),
+});
+
+const FEDORA_41 = "http://mirrors.fedoraproject.org/mirrorlist?repo=fedora-41&arch=x86_64";
+const FEDORA_41_UPDATES = "http://mirrors.fedoraproject.org/mirrorlist?repo=updates-released-f41&arch=x86_64";
+const LAB_UNIT = { enabled: true, name: "nginx-container", image: "docker.io/library/nginx:1.26.3", ports: ["80:80"] };
+
+const hostsSchema = strict({
+    enabled: bool.default(false),
+    /** SSH user of every host unless a host says otherwise (the lab's `ansible`). */
+    user: linuxUser.default("ansible"),
+    port: intIn(1, 65535).default(22),
+    /** Group → hosts, as the lab's inventory.ini (Orchestrators, Endpoints). */
+    groups: z
+        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/), z.array(hostSchema, expected("a list of hosts")).min(1, expected("a non-empty list of hosts")), {
+            error: (issue) =>
+                issue.code === "invalid_key"
+                    ? `${renderValue(issue.input)} is not a group name (expected letters, digits and '_', such as "Endpoints")`
+                    : expected("a map of group name to hosts").error(issue),
+        })
+        .default({}),
+    reach: strict({
+        attempts: intIn(1, 20).default(3),
+        perDialTimeoutSeconds: intIn(1, 300).default(10),
+        commandTimeoutSeconds: intIn(10, 7200).default(1200),
+    }).default({ attempts: 3, perDialTimeoutSeconds: 10, commandTimeoutSeconds: 1200 }),
+    /** Where the inventory copy goes, relative to the user's home. */
+    inventoryPath: z.string(expected("a file path")).min(1, expected("a file path")).default("inventory.ini"),
+    packages: strict({
+        enabled: bool.default(true),
+        update: bool.default(true),
+        install: z.array(packageName, expected("a list of package names")).default([]),
+        restart: z.array(dnsName, expected("a list of service names")).default(["sshd", "rngd"]),
+        /** A local mirror: an apt sources line and/or a dnf baseurl (for hosts without the internet). */
+        mirror: strict({
+            apt: z
+                .string(expected('an apt sources line such as "deb http://mirror/debian bookworm main"'))
+                .regex(/^deb (\[[^\]]*\] )?\S+ \S+/, expected('an apt sources line such as "deb http://mirror/debian bookworm main"'))
+                .optional(),
+            dnf: httpUrl.optional(),
+        }).optional(),
+    }).default({ enabled: true, update: true, install: [], restart: ["sshd", "rngd"] }),
+    docker: strict({ enabled: bool.default(true) }).default({ enabled: true }),
+    /** The lab's container as a systemd unit (image, ports, restart always). */
+    service: strict({
+        enabled: bool.default(true),
+        name: dnsLabel.default(LAB_UNIT.name),
+        image: pinnedImage.default(LAB_UNIT.image),
+        ports: z
+            .array(z.string(expected(PORT_MAP)).regex(/^\d{1,5}:\d{1,5}$/, expected(PORT_MAP)), expected(`a list of port mappings`))
+            .default(LAB_UNIT.ports),
+    }).default(LAB_UNIT),
+    /** The artifact flow: copy a tarball, run a command in a container with it mounted, keep its output. */
+    artifact: strict({
+        source: z.string(expected("a local file path")).min(1, expected("a local file path")),
+        remotePath: absPath.default("/tmp/artifact.tar.gz"),
+        image: pinnedImage,
+        mountPath: absPath.default("/artifact.tar.gz"),
+        command: z.string(expected("a shell command")).min(1, expected("a shell command")),
+        containerName: dnsLabel.default("artifact"),
+    }).optional(),
+    k3s: strict({
+        enabled: bool.default(false),
+        version: z
+            .string(expected('a k3s release such as "v1.34.1+k3s1"'))
+            .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, expected('a k3s release such as "v1.34.1+k3s1"'))
+            .default("v1.34.1+k3s1"),
+        /** The install script (a local copy for hosts without the internet). */
+        installScriptUrl: httpUrl.default("https://get.k3s.io"),
+        serverGroup: z.string().default("Orchestrators"),
+        agentGroup: z.string().default("Endpoints"),
+    }).default({ enabled: false, version: "v1.34.1+k3s1", installScriptUrl: "https://get.k3s.io", serverGroup: "Orchestrators", agentGroup: "Endpoints" }),
+    kickstart: strict({
+        enabled: bool.default(false),
+        /** Where the file is written (point inst.ks= at a URL serving it). */
+        path: z.string(expected("a file path")).min(1, expected("a file path")).default("rendered/kickstart/ks.cfg"),
+        hostname: dnsLabel,
+        timezone: z
+            .string(expected('a timezone such as "Europe/Warsaw"'))
+            .regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, expected('a timezone such as "Europe/Warsaw"'))
+            .default("Europe/Warsaw"),
+        lang: z
+            .string(expected('a locale such as "pl_PL.UTF-8"'))
+            .regex(/^[a-z]{2,3}_[A-Z]{2}(\.UTF-8)?$/, expected('a locale such as "pl_PL.UTF-8"'))
+            .default("pl_PL.UTF-8"),
+        keyboard: z
+            .string(expected('a keymap such as "us"'))
+            .regex(/^[a-z]{2}(-[a-z0-9]+)?$/, expected('a keymap such as "us"'))
+            .default("us"),
+        mirrorlist: httpUrl.default(FEDORA_41),
+        repos: z.array(strict({ name: dnsLabel, mirrorlist: httpUrl }), expected("a list of repositories")).default([{ name: "update", mirrorlist: FEDORA_41_UPDATES }]),
+        user: linuxUser.default("ansible"),
+        disk: z
+            .string(expected('a disk name such as "sda"'))
+            .regex(/^[a-z]+[0-9a-z]*$/, expected('a disk name such as "sda"'))
+            .default("sda"),
+        packages: z.array(packageName, expected("a list of package names")).default(["@^custom-environment", "docker", "git", "tar", "wget"]),
+    }).optional(),
+});
+
 const rolloutTimeoutSeconds = intIn(10, 3600);
 
 /** The raw shape of every config key this program reads, keyed as in `pulumi config`. */
@@ -317,6 +444,19 @@ export const configSchema = strict({
     minio: minioSchema.default(minioSchema.parse({})),
     nodeExporter: nodeExporterSchema.default(nodeExporterSchema.parse({})),
     security: securitySchema.default(securitySchema.parse({})),
+    hosts: hostsSchema.default(hostsSchema.parse({})),
+    /** Private key of the hosts' SSH user (secret). */
+    hostsSshPrivateKey: z
+        .string({ error: () => "is not a string (expected an OpenSSH private key, set with --secret)" })
+        .refine((k) => /^-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----/.test(k.trim()), {
+            error: () => "(a secret) is not a PEM private key (expected -----BEGIN OPENSSH PRIVATE KEY-----, as ssh-keygen writes it)",
+        })
+        .optional(),
+    /** Password of the Kickstart's user (secret; only its SHA-512-crypt hash reaches the file). */
+    kickstartPassword: z
+        .string({ error: () => "is not a string (expected a secret of at least 8 characters)" })
+        .min(8, { error: (issue) => `(a secret of ${String(issue.input).length} characters) is too short (expected at least 8 characters)` })
+        .optional(),
     minioRootUser: z.string(expected("a user name of at least 3 characters")).min(3, expected("a user name of at least 3 characters")).optional(),
     // The password is never echoed: its message only gives its length.
     minioRootPassword: z
@@ -326,7 +466,7 @@ export const configSchema = strict({
 });
 
 /** Config keys that must be set with `pulumi config set --secret`. */
-export const SECRET_KEYS: readonly string[] = ["minioRootUser", "minioRootPassword"];
+export const SECRET_KEYS: readonly string[] = ["minioRootUser", "minioRootPassword", "hostsSshPrivateKey", "kickstartPassword"];
 
 // ---------------------------------------------------------------------------------------------
 // Rules across keys: the lab's mistakes that the API server or the controllers only reveal later.
@@ -405,6 +545,7 @@ function crossChecks(cfg: RawConfig, ctx: z.RefinementCtx): void {
     if (cfg.dashboard.enabled && !cfg.ingressNginx.enabled) {
         add(["dashboard", "enabled"], "true needs ingressNginx.enabled true (the dashboard is published through the ingress)");
     }
+    hostChecks(cfg, add);
     const accounts = new Set<string>();
     cfg.access.accounts.forEach((a, i) => {
         const key = `${a.namespace}/${a.name}`;
@@ -422,6 +563,49 @@ function crossChecks(cfg: RawConfig, ctx: z.RefinementCtx): void {
     });
 }
 
+/** Rules across the hosts keys. */
+function hostChecks(cfg: RawConfig, add: (path: (string | number)[], message: string) => void): void {
+    const h = cfg.hosts;
+    if (h.kickstart?.enabled && cfg.kickstartPassword === undefined) {
+        add(["kickstartPassword"], "is required when hosts.kickstart.enabled is true (set it with: pulumi config set --secret kickstartPassword <password>)");
+    }
+    if (!h.enabled) {
+        return;
+    }
+    const groups = Object.keys(h.groups);
+    if (groups.length === 0) {
+        add(["hosts", "groups"], "is empty while hosts.enabled is true (expected at least one group of hosts, such as Endpoints)");
+    }
+    const seen = new Map<string, string>();
+    for (const [group, hosts] of Object.entries(h.groups)) {
+        hosts.forEach((host, i) => {
+            const where = `${host.address}:${host.port ?? h.port}`;
+            const before = seen.get(host.name);
+            if (before !== undefined && before !== where) {
+                add(["hosts", "groups", group, i, "name"], `${renderValue(host.name)} is declared twice with different addresses (${before}, ${where}) (expected one address per host name)`);
+            }
+            seen.set(host.name, where);
+        });
+    }
+    if (cfg.hostsSshPrivateKey === undefined) {
+        add(["hostsSshPrivateKey"], "is required when hosts.enabled is true (set it with: pulumi config set --secret hostsSshPrivateKey < ~/.ssh/id_ed25519)");
+    }
+    if ((h.service.enabled || h.artifact !== undefined) && !h.docker.enabled) {
+        add(["hosts", "docker", "enabled"], `false, but ${h.service.enabled ? "hosts.service" : "hosts.artifact"} runs a container (expected true, or turn those off)`);
+    }
+    if (h.k3s.enabled) {
+        if (h.groups[h.k3s.serverGroup] === undefined) {
+            add(["hosts", "k3s", "serverGroup"], `${renderValue(h.k3s.serverGroup)} is not a group of hosts.groups (expected one of ${groups.join(", ")})`);
+        }
+        if (h.groups[h.k3s.agentGroup] === undefined) {
+            add(["hosts", "k3s", "agentGroup"], `${renderValue(h.k3s.agentGroup)} is not a group of hosts.groups (expected one of ${groups.join(", ")})`);
+        }
+        if (cfg.cluster.kubeconfig !== undefined || cfg.cluster.context !== undefined) {
+            add(["hosts", "k3s", "enabled"], "true, and cluster.kubeconfig or cluster.context is set too (expected one: the k3s cluster's kubeconfig feeds the provider)");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Typed result
 // ---------------------------------------------------------------------------------------------
@@ -433,8 +617,12 @@ export type AccessConfig = RawConfig["access"];
 export type ResourcesConfig = ReleaseConfig["resources"];
 
 /** Validated config; secrets are wrapped as secret Outputs and never exposed as plain strings. */
-export interface PlatformConfig extends Omit<RawConfig, "minioRootUser" | "minioRootPassword"> {
+export interface PlatformConfig extends Omit<RawConfig, "minioRootUser" | "minioRootPassword" | "hostsSshPrivateKey" | "kickstartPassword"> {
     readonly minioCredentials?: { readonly user: pulumi.Output<string>; readonly password: pulumi.Output<string> };
+    /** The hosts' SSH private key, when hosts are enabled. */
+    readonly hostsSshPrivateKey?: pulumi.Output<string>;
+    /** The Kickstart user's password, when the Kickstart is enabled. */
+    readonly kickstartPassword?: pulumi.Output<string>;
 }
 
 /** The error thrown for bad config: one line per problem, each naming key, value and what is allowed. */
@@ -455,9 +643,11 @@ export function parseConfig(raw: Record<string, unknown>): PlatformConfig {
     if (!result.success) {
         throw new ConfigError(result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
     }
-    const { minioRootUser, minioRootPassword, ...rest } = result.data;
+    const { minioRootUser, minioRootPassword, hostsSshPrivateKey, kickstartPassword, ...rest } = result.data;
     return {
         ...rest,
+        hostsSshPrivateKey: rest.hosts.enabled && hostsSshPrivateKey !== undefined ? pulumi.secret(hostsSshPrivateKey) : undefined,
+        kickstartPassword: rest.hosts.kickstart?.enabled && kickstartPassword !== undefined ? pulumi.secret(kickstartPassword) : undefined,
         minioCredentials:
             rest.minio.enabled && minioRootUser !== undefined && minioRootPassword !== undefined ? { user: pulumi.secret(minioRootUser), password: pulumi.secret(minioRootPassword) } : undefined,
     };
@@ -560,4 +750,24 @@ export function networkPolicyPlan(cfg: PlatformConfig): Record<string, WorkloadO
         open(cfg.minio.namespace, { name: cfg.minio.name, podSelector: { app: cfg.minio.name }, ports: [9000], from: cfg.minio.loadBalancer.enabled ? ["anywhere"] : ["sameNamespace"] });
     }
     return plan;
+}
+
+/** The host inventory with every host's port and user filled in from the hosts defaults. */
+export function inventoryOf(cfg: PlatformConfig): Inventory {
+    const h = cfg.hosts;
+    return Object.fromEntries(
+        Object.entries(h.groups).map(([group, hosts]) => [group, hosts.map((x) => ({ name: x.name, address: x.address, port: x.port ?? h.port, user: x.user ?? h.user, hostKey: x.hostKey }))]),
+    );
+}
+
+/** The per-host steps the config turns on. */
+export function hostStepsOf(cfg: PlatformConfig): HostSteps {
+    const h = cfg.hosts;
+    return {
+        inventoryPath: h.inventoryPath,
+        packages: h.packages.enabled ? { update: h.packages.update, install: h.packages.install, restart: h.packages.restart, mirror: h.packages.mirror } : undefined,
+        docker: h.docker.enabled,
+        service: h.service.enabled ? { name: h.service.name, image: h.service.image, ports: h.service.ports } : undefined,
+        artifact: h.artifact,
+    };
 }

@@ -4,38 +4,54 @@ import * as k8s from "@pulumi/kubernetes";
 import { CanaryRelease } from "./components/apps";
 import { AccessControl } from "./components/access";
 import { Namespaces, NetworkIsolation } from "./components/core";
+import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, loadConfig, namespacePlan, networkPolicyPlan } from "./config";
+import { BUILT_IN_NAMESPACES, hostStepsOf, inventoryOf, loadConfig, namespacePlan, networkPolicyPlan } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 const cfg = loadConfig();
 
-// 2. The cluster: an explicit provider, so a stack never falls back to whatever kubectl points at.
+// 2. The hosts (optional): VMs provisioned over SSH, a k3s cluster on them, a Kickstart for new ones.
+const k3s = cfg.hosts.k3s;
+const hosts =
+    (cfg.hosts.enabled && cfg.hostsSshPrivateKey) || cfg.hosts.kickstart?.enabled
+        ? new Hosts("hosts", {
+              inventory: cfg.hosts.enabled ? inventoryOf(cfg) : {},
+              sshPrivateKey: cfg.hostsSshPrivateKey ?? "",
+              steps: hostStepsOf(cfg),
+              reach: cfg.hosts.reach,
+              k3s: cfg.hosts.enabled && k3s.enabled ? k3s : undefined,
+              kickstart: cfg.hosts.kickstart?.enabled && cfg.kickstartPassword ? { settings: cfg.hosts.kickstart, password: cfg.kickstartPassword, path: cfg.hosts.kickstart.path } : undefined,
+          })
+        : undefined;
+
+// 3. The cluster: an explicit provider, so a stack never falls back to whatever kubectl points at.
+//    With hosts.k3s on, it is the k3s cluster just bootstrapped, in the same `pulumi up`.
 const provider = new k8s.Provider("cluster", {
     context: cfg.cluster.context,
-    kubeconfig: cfg.cluster.kubeconfig,
+    kubeconfig: hosts?.kubeconfig ?? cfg.cluster.kubeconfig,
     renderYamlToDirectory: cfg.cluster.renderYamlTo,
 });
 const inCluster = { provider };
 
-// 3. Namespaces, labelled for Pod Security admission.
+// 4. Namespaces, labelled for Pod Security admission.
 const namespacePlanned = namespacePlan(cfg);
 const namespaces = new Namespaces("ns", { namespaces: namespacePlanned, existing: BUILT_IN_NAMESPACES }, inCluster);
 const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.dependenciesFor(...ns) });
 
-// 4. Load balancing on bare metal: MetalLB in layer 2 mode.
+// 5. Load balancing on bare metal: MetalLB in layer 2 mode.
 const metallb = cfg.metallb.enabled ? new MetalLB("metallb", cfg.metallb, after(cfg.metallb.namespace)) : undefined;
 const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...namespaces.dependenciesFor(...ns), ...(metallb ? [metallb] : [])] });
 
-// 5. Ingress: ingress-nginx on a MetalLB address.
+// 6. Ingress: ingress-nginx on a MetalLB address.
 const ingress = cfg.ingressNginx.enabled ? new IngressNginx("ingress-nginx", cfg.ingressNginx, afterLoadBalancer(cfg.ingressNginx.namespace)) : undefined;
 
-// 6. CoreDNS reachable from outside the cluster (optional).
+// 7. CoreDNS reachable from outside the cluster (optional).
 const coredns = cfg.coredns.enabled ? new CoreDnsExternal("coredns", cfg.coredns, afterLoadBalancer()) : undefined;
 
-// 7. Kubernetes Dashboard behind the ingress (optional).
+// 8. Kubernetes Dashboard behind the ingress (optional).
 if (cfg.dashboard.enabled) {
     new Dashboard(
         "dashboard",
@@ -44,7 +60,7 @@ if (cfg.dashboard.enabled) {
     );
 }
 
-// 8. The clock app's releases: stable and canary tracks, split by replicas or at the ingress.
+// 9. The clock app's releases: stable and canary tracks, split by replicas or at the ingress.
 const releases = Object.entries(cfg.releases).map(
     ([name, r]) =>
         [
@@ -62,10 +78,10 @@ const releases = Object.entries(cfg.releases).map(
         ] as const,
 );
 
-// 9. Access: the lab's accounts and group grants.
+// 10. Access: the lab's accounts and group grants.
 new AccessControl("access", cfg.access, after(...Object.keys(namespacePlanned)));
 
-// 10. Storage: MinIO with its credentials in a Secret.
+// 11. Storage: MinIO with its credentials in a Secret.
 const minio =
     cfg.minio.enabled && cfg.minioCredentials
         ? new MinIO(
@@ -86,12 +102,12 @@ const minio =
           )
         : undefined;
 
-// 11. Observability: node-exporter on every node (optional).
+// 12. Observability: node-exporter on every node (optional).
 if (cfg.nodeExporter.enabled) {
     new NodeExporter("node-exporter", cfg.nodeExporter, after(cfg.nodeExporter.namespace));
 }
 
-// 12. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller
+// 13. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller
 //     and the ports that NodePort and LoadBalancer Services publish (security.networkPolicies).
 const openings = networkPolicyPlan(cfg);
 if (Object.keys(openings).length > 0) {
@@ -109,3 +125,6 @@ export const ingressAddress = ingress?.address;
 export const loadBalancerPool = metallb?.addresses;
 export const corednsAddress = coredns?.address;
 export const minioEndpoint = minio?.endpoint;
+export const hostsInventory = hosts?.inventory;
+export const artifactOutputs = hosts?.artifactOutputs;
+export const kickstartPath = hosts?.kickstartPath;

@@ -17,6 +17,8 @@ const webRelease = {
 };
 
 /** The exact message parseConfig throws for a raw config (secrets added unless given). */
+const HOST_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n-----END OPENSSH PRIVATE KEY-----\n";
+
 function messageFor(raw: Record<string, unknown>): string {
     try {
         parseConfig({ ...SECRETS, ...raw });
@@ -169,6 +171,60 @@ describe("config: bad values are refused with one message naming key, value and 
             "node-exporter image unpinned",
             { nodeExporter: { image: "quay.io/prometheus/node-exporter" } },
             'nodeExporter.image: "quay.io/prometheus/node-exporter" is not an image pinned by tag or digest, such as "repo/name:1.2.3"',
+        ],
+        [
+            "host address not an address",
+            { hosts: { groups: { Endpoints: [{ name: "vm1", address: "10.0.0.300" }] } } },
+            'hosts.groups.Endpoints[0].address: "10.0.0.300" is not an IPv4 address or a DNS name such as "10.0.0.2"',
+        ],
+        [
+            "host group badly named",
+            { hosts: { groups: { "end points": [{ name: "vm1", address: "10.0.0.2" }] } } },
+            `hosts.groups.end points: "end points" is not a group name (expected letters, digits and '_', such as "Endpoints")`,
+        ],
+        [
+            "host key malformed",
+            { hosts: { groups: { Endpoints: [{ name: "vm1", address: "10.0.0.2", hostKey: "AAAA" }] } } },
+            'hosts.groups.Endpoints[0].hostKey: "AAAA" is not an SSH public host key such as "ssh-ed25519 AAAA…"',
+        ],
+        ["reach attempts zero", { hosts: { reach: { attempts: 0 } } }, "hosts.reach.attempts: 0 is not a whole number from 1 to 20"],
+        ["k3s version not a release", { hosts: { k3s: { version: "latest" } } }, 'hosts.k3s.version: "latest" is not a k3s release such as "v1.34.1+k3s1"'],
+        ["service port mapping", { hosts: { service: { ports: ["80"] } } }, 'hosts.service.ports[0]: "80" is not a port mapping "host:container" such as "80:80"'],
+        ["unit image latest", { hosts: { service: { image: "nginx:latest" } } }, 'hosts.service.image: "nginx:latest" is not an image pinned by tag or digest (":latest" is not a pin)'],
+        [
+            "hosts on without groups",
+            { hosts: { enabled: true }, hostsSshPrivateKey: HOST_KEY },
+            "hosts.groups: is empty while hosts.enabled is true (expected at least one group of hosts, such as Endpoints)",
+        ],
+        [
+            "hosts on without a key",
+            { hosts: { enabled: true, groups: { Endpoints: [{ name: "vm1", address: "10.0.0.2" }] } } },
+            "hostsSshPrivateKey: is required when hosts.enabled is true (set it with: pulumi config set --secret hostsSshPrivateKey < ~/.ssh/id_ed25519)",
+        ],
+        [
+            "ssh key not a private key",
+            { hostsSshPrivateKey: "ssh-ed25519 AAAA" },
+            "hostsSshPrivateKey: (a secret) is not a PEM private key (expected -----BEGIN OPENSSH PRIVATE KEY-----, as ssh-keygen writes it)",
+        ],
+        [
+            "same host name, two addresses",
+            { hosts: { enabled: true, groups: { Orchestrators: [{ name: "vm1", address: "10.0.0.2" }], Endpoints: [{ name: "vm1", address: "10.0.0.3" }] } }, hostsSshPrivateKey: HOST_KEY },
+            'hosts.groups.Endpoints[0].name: "vm1" is declared twice with different addresses (10.0.0.2:22, 10.0.0.3:22) (expected one address per host name)',
+        ],
+        [
+            "k3s server group missing",
+            { hosts: { enabled: true, groups: { Endpoints: [{ name: "vm1", address: "10.0.0.2" }] }, k3s: { enabled: true } }, hostsSshPrivateKey: HOST_KEY },
+            'hosts.k3s.serverGroup: "Orchestrators" is not a group of hosts.groups (expected one of Endpoints)',
+        ],
+        [
+            "container unit without docker",
+            { hosts: { enabled: true, groups: { Endpoints: [{ name: "vm1", address: "10.0.0.2" }] }, docker: { enabled: false } }, hostsSshPrivateKey: HOST_KEY },
+            "hosts.docker.enabled: false, but hosts.service runs a container (expected true, or turn those off)",
+        ],
+        [
+            "kickstart without a password",
+            { hosts: { kickstart: { enabled: true, hostname: "vm1" } } },
+            "kickstartPassword: is required when hosts.kickstart.enabled is true (set it with: pulumi config set --secret kickstartPassword <password>)",
         ],
     ];
     for (const [title, raw, expected] of cases) {

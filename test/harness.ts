@@ -22,7 +22,8 @@ pulumi.runtime.setMocks(
         newResource(args) {
             recorded.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false, provider: args.provider });
             // helm.v4.Chart is a remote component: it reports the objects it rendered in `resources`.
-            const extra = args.type === "kubernetes:helm.sh/v4:Chart" ? { resources: [] } : {};
+            // A command reports what it printed in `stdout`; the mock prints a marker naming the command.
+            const extra = args.type === "kubernetes:helm.sh/v4:Chart" ? { resources: [] } : args.type.startsWith("command:") ? { stdout: `<stdout of ${args.name}>` } : {};
             return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
         },
         call(args) {

@@ -1,0 +1,4 @@
+export * from "./hosts";
+export * from "./inventory";
+export * from "./kickstart";
+export * from "./scripts";

@@ -1,0 +1,274 @@
+// The provisioning steps of one host, as shell scripts. The HostProvisioner component runs them with
+// @pulumi/command (local.Command / remote.Command / remote.CopyToRemote); the real-host test
+// (`npm run test:hosts`) runs the very same scripts over ssh. Every remote script is idempotent and
+// prints `changed: <what>` for each change it makes, so a second run prints none.
+import * as crypto from "crypto";
+import { HostEntry } from "./inventory";
+
+/** Package step: the host's own package manager (dnf or apt-get, detected on the host). */
+export interface PackageSettings {
+    /** Upgrade every installed package (the lab's `dnf name='*' state=latest`). */
+    readonly update: boolean;
+    /** Packages to install when missing. */
+    readonly install: readonly string[];
+    /** Services restarted after packages changed, where they exist (the lab's sshd and rngd). */
+    readonly restart: readonly string[];
+    /** A local mirror instead of the distribution's: an apt sources line and/or a dnf baseurl. */
+    readonly mirror?: { readonly apt?: string; readonly dnf?: string };
+}
+
+/** The lab's container, run by a systemd unit at boot (the Kickstart's nginx-container.service). */
+export interface ContainerServiceSettings {
+    /** Unit name, without `.service`. */
+    readonly name: string;
+    /** Image, pinned by tag. */
+    readonly image: string;
+    /** Published ports, as `host:container`. */
+    readonly ports: readonly string[];
+}
+
+/** The artifact flow: copy a tarball, run a command in a container with it mounted, keep the output. */
+export interface ArtifactSettings {
+    /** Local path of the tarball. */
+    readonly source: string;
+    /** Where the tarball goes on the host. */
+    readonly remotePath: string;
+    readonly image: string;
+    /** Where the tarball is mounted in the container (read-only). */
+    readonly mountPath: string;
+    /** Command run by `sh -c` in the container; its output becomes a stack output. */
+    readonly command: string;
+    readonly containerName: string;
+}
+
+/** Everything a host's steps depend on. */
+export interface HostSteps {
+    readonly packages?: PackageSettings;
+    readonly docker: boolean;
+    readonly service?: ContainerServiceSettings;
+    readonly artifact?: ArtifactSettings;
+    /** Remote path of the inventory copy, relative to the user's home. */
+    readonly inventoryPath: string;
+}
+
+/** One step: a local script, a remote script, or a file copied to the host. */
+export type Step =
+    | { readonly id: string; readonly kind: "local"; readonly script: string }
+    | { readonly id: string; readonly kind: "remote"; readonly script: string }
+    | { readonly id: string; readonly kind: "copy"; readonly remotePath: string; readonly content: string }
+    | { readonly id: string; readonly kind: "copyFile"; readonly remotePath: string; readonly localPath: string };
+
+/** A value quoted for the POSIX shell. */
+export function shq(value: string): string {
+    return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** Short content hash: a step's `triggers`, so it re-runs only when its own input changes. */
+export function hashOf(...parts: string[]): string {
+    return crypto.createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 16);
+}
+
+const PRELUDE = `set -eu
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+changed() { echo "changed: $*"; }
+systemd_running() { [ -d /run/systemd/system ]; }`;
+
+/**
+ * Reachability, run where `pulumi up` runs: bounded TCP dials to the host's SSH port that end in one
+ * message telling "connection refused" (the host is up, sshd is not) from "timed out" (the host or
+ * the network is down).
+ */
+export function reachScript(host: HostEntry, attempts: number, perDialTimeoutSeconds: number): string {
+    return `set -u
+name=${shq(host.name)}; addr=${shq(host.address)}; port=${host.port}; attempts=${attempts}; wait=${perDialTimeoutSeconds}
+last=""; i=0
+while [ "$i" -lt "$attempts" ]; do
+  i=$((i + 1))
+  out=$(timeout "$wait" bash -c "exec 3<>/dev/tcp/$addr/$port" 2>&1); rc=$?
+  if [ "$rc" -eq 0 ]; then echo "reachable: host \\"$name\\" ($addr:$port)"; exit 0; fi
+  case "$out" in
+    *"Connection refused"*) last=refused ;;
+    *"No route to host"*|*"Network is unreachable"*) last=unreachable ;;
+    *) if [ "$rc" -eq 124 ]; then last=timeout; else last="failed: $out"; fi ;;
+  esac
+  if [ "$i" -lt "$attempts" ]; then sleep 1; fi
+done
+case "$last" in
+  refused) why="connection refused: the host answers but nothing listens on port $port (is sshd running?)" ;;
+  timeout) why="timed out: no answer within \${wait}s per attempt (is the host up, and the network to it?)" ;;
+  unreachable) why="timed out: no route to host (is the host up, and the network to it?)" ;;
+  *) why="$last" ;;
+esac
+echo "host \\"$name\\" ($addr:$port) is not reachable after $attempts attempts: $why" >&2
+exit 1
+`;
+}
+
+/** Packages: detect dnf or apt-get, point at a mirror when given, upgrade, install, restart services. */
+export function packagesScript(p: PackageSettings): string {
+    const aptMirror = p.mirror?.apt
+        ? `  want=${shq(p.mirror.apt)}
+  if [ "$(cat /etc/apt/sources.list.d/bare-metal-platform.list 2>/dev/null)" != "$want" ]; then
+    printf '%s\\n' "$want" | $SUDO tee /etc/apt/sources.list.d/bare-metal-platform.list >/dev/null; changed "apt source"
+  fi
+`
+        : "";
+    const dnfMirror = p.mirror?.dnf
+        ? `  want=$(printf '[bare-metal-platform]\\nname=bare-metal-platform mirror\\nbaseurl=%s\\ngpgcheck=0\\nenabled=1' ${shq(p.mirror.dnf)})
+  if [ "$(cat /etc/yum.repos.d/bare-metal-platform.repo 2>/dev/null)" != "$want" ]; then
+    printf '%s\\n' "$want" | $SUDO tee /etc/yum.repos.d/bare-metal-platform.repo >/dev/null; changed "dnf repository"
+  fi
+`
+        : "";
+    const install = p.install.map(shq).join(" ");
+    return `${PRELUDE}
+touched=0
+if command -v dnf >/dev/null 2>&1; then
+${dnfMirror}${
+        p.update
+            ? `  set +e; $SUDO dnf -q -y check-update >/dev/null; rc=$?; set -e
+  if [ "$rc" -eq 100 ]; then $SUDO dnf -q -y upgrade >/dev/null; changed "packages upgraded"; touched=1
+  elif [ "$rc" -ne 0 ]; then echo "dnf check-update failed with $rc" >&2; exit 1; fi
+`
+            : ""
+    }  for pkg in ${install}; do
+    rpm -q "$pkg" >/dev/null 2>&1 || { $SUDO dnf -q -y install "$pkg" >/dev/null; changed "installed $pkg"; touched=1; }
+  done
+elif command -v apt-get >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+${aptMirror}  $SUDO apt-get -qq update
+${
+    p.update
+        ? `  n=$($SUDO apt-get -s upgrade | grep -c '^Inst ' || true)
+  if [ "$n" -gt 0 ]; then $SUDO apt-get -qq -y upgrade >/dev/null; changed "$n packages upgraded"; touched=1; fi
+`
+        : ""
+}  for pkg in ${install}; do
+    dpkg-query -W -f='\${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || { $SUDO apt-get -qq -y install "$pkg" >/dev/null; changed "installed $pkg"; touched=1; }
+  done
+else
+  echo "$(hostname): neither dnf nor apt-get found (expected a Fedora/RHEL or Debian/Ubuntu host)" >&2; exit 1
+fi
+if [ "$touched" -eq 1 ] && systemd_running; then
+  for svc in ${p.restart.map(shq).join(" ")}; do
+    if systemctl cat "$svc.service" >/dev/null 2>&1; then $SUDO systemctl restart "$svc"; changed "restarted $svc"; fi
+  done
+fi
+`;
+}
+
+/** Docker: installed from the distribution (Fedora's `docker`, Debian's `docker.io`), enabled and started. */
+export function dockerScript(): string {
+    return `${PRELUDE}
+if ! command -v docker >/dev/null 2>&1; then
+  if command -v dnf >/dev/null 2>&1; then $SUDO dnf -q -y install docker >/dev/null; else DEBIAN_FRONTEND=noninteractive $SUDO apt-get -qq -y install docker.io >/dev/null; fi
+  changed "installed docker"
+fi
+if systemd_running; then
+  systemctl is-enabled --quiet docker || { $SUDO systemctl enable docker >/dev/null 2>&1; changed "enabled docker"; }
+  systemctl is-active --quiet docker || { $SUDO systemctl start docker; changed "started docker"; }
+else
+  echo "note: systemd is not running on $(hostname): docker installed, not started"
+fi
+`;
+}
+
+/** The systemd unit that runs the lab's container at boot (also written by the Kickstart's %post). */
+export function containerUnit(s: ContainerServiceSettings): string {
+    const ports = s.ports.map((p) => ` -p ${p}`).join("");
+    return `[Unit]
+Description=${s.name} container (bare-metal-platform)
+Requires=docker.service
+After=docker.service
+
+[Service]
+Restart=always
+ExecStartPre=-/usr/bin/docker rm -f ${s.name}
+ExecStart=/usr/bin/docker run --rm --name ${s.name}${ports} ${s.image}
+ExecStop=/usr/bin/docker stop ${s.name}
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** Writes the unit when it differs, then enables and starts it (restarts it when it changed). */
+export function serviceScript(s: ContainerServiceSettings): string {
+    const path = `/etc/systemd/system/${s.name}.service`;
+    return `${PRELUDE}
+path=${shq(path)}
+want=${shq(containerUnit(s).trimEnd())}
+fresh=0
+if [ "$($SUDO cat "$path" 2>/dev/null || true)" != "$want" ]; then
+  printf '%s\\n' "$want" | $SUDO tee "$path" >/dev/null; changed "wrote $path"; fresh=1
+fi
+if systemd_running; then
+  if [ "$fresh" -eq 1 ]; then $SUDO systemctl daemon-reload; fi
+  systemctl is-enabled --quiet ${shq(s.name)} || { $SUDO systemctl enable ${shq(s.name)} >/dev/null 2>&1; changed "enabled ${s.name}"; }
+  if ! systemctl is-active --quiet ${shq(s.name)}; then $SUDO systemctl start ${shq(s.name)}; changed "started ${s.name}";
+  elif [ "$fresh" -eq 1 ]; then $SUDO systemctl restart ${shq(s.name)}; changed "restarted ${s.name}"; fi
+else
+  echo "note: systemd is not running on $(hostname): $path written, not started"
+fi
+`;
+}
+
+/** Runs the artifact's command in a throw-away container with the tarball mounted; prints its output. */
+export function artifactScript(a: ArtifactSettings): string {
+    return `set -eu
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+$SUDO docker rm -f ${shq(a.containerName)} >/dev/null 2>&1 || true
+$SUDO docker run --rm --name ${shq(a.containerName)} -v ${shq(`${a.remotePath}:${a.mountPath}:ro`)} ${shq(a.image)} sh -c ${shq(a.command)}
+`;
+}
+
+/** The ordered steps of one host. Reachability first; each later step depends on the one before. */
+export function hostSteps(host: HostEntry, s: HostSteps, inventory: string, reach: { attempts: number; perDialTimeoutSeconds: number }): Step[] {
+    const steps: Step[] = [
+        { id: "reach", kind: "local", script: reachScript(host, reach.attempts, reach.perDialTimeoutSeconds) },
+        { id: "inventory", kind: "copy", remotePath: s.inventoryPath, content: inventory },
+    ];
+    if (s.packages) steps.push({ id: "packages", kind: "remote", script: packagesScript(s.packages) });
+    if (s.docker) steps.push({ id: "docker", kind: "remote", script: dockerScript() });
+    if (s.service) steps.push({ id: "service", kind: "remote", script: serviceScript(s.service) });
+    if (s.artifact) {
+        steps.push({ id: "artifact-copy", kind: "copyFile", remotePath: s.artifact.remotePath, localPath: s.artifact.source });
+        steps.push({ id: "artifact-run", kind: "remote", script: artifactScript(s.artifact) });
+    }
+    return steps;
+}
+
+/** k3s server install (first orchestrator): servicelb and traefik off, so MetalLB and ingress-nginx own those jobs. */
+export function k3sServerScript(version: string, installScriptUrl: string, address: string): string {
+    return `${PRELUDE}
+if ! command -v k3s >/dev/null 2>&1; then
+  curl -sfL ${shq(installScriptUrl)} | $SUDO env INSTALL_K3S_VERSION=${shq(version)} sh -s - server --disable servicelb --disable traefik --write-kubeconfig-mode 600 --tls-san ${shq(address)} >/dev/null
+  changed "installed k3s server ${version}"
+fi
+`;
+}
+
+/** Reads the server's kubeconfig, pointed at its address instead of 127.0.0.1. */
+export function k3sKubeconfigScript(address: string): string {
+    return `set -eu
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+$SUDO cat /etc/rancher/k3s/k3s.yaml | sed "s#https://127.0.0.1:6443#https://${address}:6443#"
+`;
+}
+
+/** Reads the server's join token. */
+export const K3S_TOKEN_SCRIPT = `set -eu
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+$SUDO cat /var/lib/rancher/k3s/server/node-token
+`;
+
+/** k3s agent install (endpoints); the join token comes on stdin, never in the command line. */
+export function k3sAgentScript(version: string, installScriptUrl: string, serverAddress: string): string {
+    return `${PRELUDE}
+IFS= read -r K3S_TOKEN
+if ! command -v k3s >/dev/null 2>&1; then
+  curl -sfL ${shq(installScriptUrl)} | $SUDO env INSTALL_K3S_VERSION=${shq(version)} K3S_URL=${shq(`https://${serverAddress}:6443`)} K3S_TOKEN="$K3S_TOKEN" sh -s - agent >/dev/null
+  changed "installed k3s agent ${version}"
+fi
+`;
+}
