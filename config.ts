@@ -297,9 +297,7 @@ const securitySchema = strict({
 });
 
 const HOST_ADDRESS = 'an IPv4 address or a DNS name such as "10.0.0.2"';
-const hostAddress = z
-    .string(expected(HOST_ADDRESS))
-    .refine((a) => parseIpv4(a) !== undefined || (DNS_SUBDOMAIN.test(a) && !/^[\d.]+$/.test(a)), expected(HOST_ADDRESS));
+const hostAddress = z.string(expected(HOST_ADDRESS)).refine((a) => parseIpv4(a) !== undefined || (DNS_SUBDOMAIN.test(a) && !/^[\d.]+$/.test(a)), expected(HOST_ADDRESS));
 const LINUX_USER = "a Linux user name (lowercase letters, digits, '_' and '-')";
 const linuxUser = z.string(expected(LINUX_USER)).regex(/^[a-z_][a-z0-9_-]{0,31}$/, expected(LINUX_USER));
 const HOST_KEY = 'an SSH public host key such as "ssh-ed25519 AAAA…"';
@@ -370,9 +368,7 @@ const hostsSchema = strict({
         enabled: bool.default(true),
         name: dnsLabel.default(LAB_UNIT.name),
         image: pinnedImage.default(LAB_UNIT.image),
-        ports: z
-            .array(z.string(expected(PORT_MAP)).regex(/^\d{1,5}:\d{1,5}$/, expected(PORT_MAP)), expected(`a list of port mappings`))
-            .default(LAB_UNIT.ports),
+        ports: z.array(z.string(expected(PORT_MAP)).regex(/^\d{1,5}:\d{1,5}$/, expected(PORT_MAP)), expected(`a list of port mappings`)).default(LAB_UNIT.ports),
     }).default(LAB_UNIT),
     /** The artifact flow: copy a tarball, run a command in a container with it mounted, keep its output. */
     artifact: strict({

@@ -1,0 +1,245 @@
+// Test hosts on this machine: Debian root filesystems (debootstrap, cached outside the repo), each
+// running its own sshd in its own network namespace, joined to this one by a veth pair on
+// 10.231.<n>.0/24. Needs root and iproute2, debootstrap, openssh and apt-utils (installed with
+// apt-get when missing). Everything made here is listed, so `destroy` removes it all.
+import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** Debian packages the hosts test needs on this machine. */
+const TOOLS: Record<string, string> = { ip: "iproute2", debootstrap: "debootstrap", sshd: "openssh-server", ssh: "openssh-client", "apt-ftparchive": "apt-utils" };
+const SUITE = "bookworm";
+const MIRROR = process.env.BMP_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
+/** Packages served by the hosts' local mirror (the stand-in for the distribution's): what the steps install. */
+export const MIRRORED = ["hello", "docker.io"];
+const IMAGE_VERSION = "v1";
+
+export interface TestHost {
+    readonly name: string;
+    readonly index: number;
+    readonly address: string;
+    readonly netns: string;
+    readonly rootVeth: string;
+    readonly hostVeth: string;
+    readonly rootfs: string;
+    sshd?: ChildProcess;
+}
+
+function run(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}): string {
+    const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) {
+        throw new Error(`${cmd} ${args.join(" ")} failed (${r.status ?? r.signal}): ${r.stderr || r.stdout}`);
+    }
+    return r.stdout;
+}
+
+function which(cmd: string): boolean {
+    return spawnSync("sh", ["-c", `command -v ${cmd} || test -x /usr/sbin/${cmd}`]).status === 0;
+}
+
+/** Installs the missing tools with apt-get (the machine's Debian packages). */
+export function ensureTools(): void {
+    if (process.getuid?.() !== 0) {
+        throw new Error("npm run test:hosts needs root: it makes network namespaces, veth pairs and chroots");
+    }
+    const missing = Object.entries(TOOLS).filter(([cmd]) => !which(cmd));
+    if (missing.length > 0) {
+        run("apt-get", ["update", "-qq"]);
+        run("env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", ...missing.map(([, pkg]) => pkg)]);
+    }
+}
+
+/** Where built images are cached between runs (outside the repo). */
+export function cacheDir(): string {
+    return process.env.BMP_CACHE ?? path.join(os.homedir(), ".cache", "bare-metal-platform");
+}
+
+/**
+ * The hosts' root filesystem as a tarball: Debian minbase with sshd and sudo, no distribution
+ * sources, and /srv/local-repo holding MIRRORED and their dependencies (downloaded once from
+ * the Debian mirror) as a flat apt repository.
+ */
+export function baseImage(log: (s: string) => void): string {
+    const tar = path.join(cacheDir(), `hosts-rootfs-${SUITE}-${IMAGE_VERSION}.tar`);
+    if (fs.existsSync(tar)) {
+        return tar;
+    }
+    fs.mkdirSync(cacheDir(), { recursive: true });
+    const dir = fs.mkdtempSync(path.join(cacheDir(), "build-"));
+    try {
+        log(`building ${tar} (debootstrap ${SUITE}, once)`);
+        run("debootstrap", ["--variant=minbase", "--include=openssh-server,sudo", SUITE, dir, MIRROR]);
+        run("chroot", [dir, "apt-get", "-qq", "update"]);
+        run("chroot", [dir, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-qq", "-y", "--download-only", "install", ...MIRRORED]);
+        const repo = path.join(dir, "srv", "local-repo");
+        fs.mkdirSync(repo, { recursive: true });
+        const archives = path.join(dir, "var", "cache", "apt", "archives");
+        for (const f of fs.readdirSync(archives).filter((f) => f.endsWith(".deb"))) fs.renameSync(path.join(archives, f), path.join(repo, f));
+        fs.writeFileSync(path.join(repo, "Packages"), run("apt-ftparchive", ["packages", "."], { cwd: repo }));
+        // No distribution sources: the hosts have no internet, their mirror is /srv/local-repo.
+        fs.rmSync(path.join(dir, "etc", "apt", "sources.list"), { force: true });
+        fs.rmSync(path.join(dir, "etc", "apt", "sources.list.d"), { recursive: true, force: true });
+        fs.mkdirSync(path.join(dir, "etc", "apt", "sources.list.d"));
+        fs.rmSync(path.join(dir, "var", "lib", "apt", "lists"), { recursive: true, force: true });
+        fs.mkdirSync(path.join(dir, "var", "lib", "apt", "lists", "partial"), { recursive: true });
+        // As in Debian's container images: package scripts do not start services (there is no init here).
+        fs.writeFileSync(path.join(dir, "usr", "sbin", "policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+        run("tar", ["-C", dir, "-cf", `${tar}.part`, "."]);
+        fs.renameSync(`${tar}.part`, tar);
+        return tar;
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** What one lab run made: its folder, hosts and SSH key. */
+export interface Lab {
+    readonly dir: string;
+    readonly prefix: string;
+    readonly hosts: TestHost[];
+    readonly keyFile: string;
+    readonly knownHosts: string;
+}
+
+/** Makes `count` hosts from the image, each with sshd running in its own network namespace. */
+export async function create(count: number, image: string): Promise<Lab> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-hosts-"));
+    const prefix = `bmp${crypto.randomBytes(2).toString("hex")}`;
+    const keyFile = path.join(dir, "id_ed25519");
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bare-metal-platform test", "-f", keyFile]);
+    const lab: Lab = { dir, prefix, hosts: [], keyFile, knownHosts: path.join(dir, "known_hosts") };
+    try {
+        for (let i = 1; i <= count; i++) {
+            const host: TestHost = {
+                name: `vm${i}`,
+                index: i,
+                address: `10.231.${i}.2`,
+                netns: `${prefix}-vm${i}`,
+                rootVeth: `${prefix}v${i}a`,
+                hostVeth: `${prefix}v${i}b`,
+                rootfs: path.join(dir, `vm${i}`),
+            };
+            lab.hosts.push(host);
+            fs.mkdirSync(host.rootfs);
+            run("tar", ["-C", host.rootfs, "-xf", image]);
+            // A root filesystem's "/" is world-readable (mkdtemp made the image's 0700).
+            fs.chmodSync(host.rootfs, 0o755);
+            const chroot = (...args: string[]) => run("chroot", [host.rootfs, ...args]);
+            // "*": no password, but not locked ("!"), so sshd lets the key in.
+            chroot("useradd", "-m", "-s", "/bin/bash", "-p", "*", "ansible");
+            fs.writeFileSync(path.join(host.rootfs, "etc", "sudoers.d", "ansible"), "ansible ALL=(ALL) NOPASSWD:ALL\n", { mode: 0o440 });
+            const ssh = path.join(host.rootfs, "home", "ansible", ".ssh");
+            fs.mkdirSync(ssh, { mode: 0o700 });
+            fs.copyFileSync(`${keyFile}.pub`, path.join(ssh, "authorized_keys"));
+            chroot("chown", "-R", "ansible:ansible", "/home/ansible/.ssh");
+            chroot("ssh-keygen", "-A");
+            fs.mkdirSync(path.join(host.rootfs, "run", "sshd"), { recursive: true });
+            fs.writeFileSync(path.join(host.rootfs, "etc", "hostname"), `${host.name}\n`);
+            const hostKey = fs
+                .readFileSync(path.join(host.rootfs, "etc", "ssh", "ssh_host_ed25519_key.pub"), "utf8")
+                .split(" ")
+                .slice(0, 2)
+                .join(" ");
+            fs.appendFileSync(lab.knownHosts, `${host.address} ${hostKey}\n`);
+
+            run("ip", ["netns", "add", host.netns]);
+            run("ip", ["link", "add", host.rootVeth, "type", "veth", "peer", "name", host.hostVeth]);
+            run("ip", ["link", "set", host.hostVeth, "netns", host.netns]);
+            run("ip", ["addr", "add", `10.231.${i}.1/24`, "dev", host.rootVeth]);
+            run("ip", ["link", "set", host.rootVeth, "up"]);
+            run("ip", ["-n", host.netns, "addr", "add", `${host.address}/24`, "dev", host.hostVeth]);
+            run("ip", ["-n", host.netns, "link", "set", host.hostVeth, "up"]);
+            run("ip", ["-n", host.netns, "link", "set", "lo", "up"]);
+            startSshd(host);
+        }
+        for (const h of lab.hosts) await waitForPort(h.address, 22, 10_000);
+        return lab;
+    } catch (e) {
+        destroy(lab);
+        throw e;
+    }
+}
+
+/** Starts the host's sshd: its own network namespace, a private mount namespace with /proc and /dev, chrooted. */
+export function startSshd(host: TestHost): void {
+    const r = host.rootfs;
+    host.sshd = spawn(
+        "ip",
+        [
+            "netns",
+            "exec",
+            host.netns,
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            `mount -t proc proc ${r}/proc && mount --rbind /dev ${r}/dev && exec chroot ${r} /usr/sbin/sshd -D -e`,
+        ],
+        { stdio: ["ignore", "ignore", "pipe"] },
+    );
+}
+
+/** Stops the host's sshd (the "sshd down" case). */
+export async function stopSshd(host: TestHost): Promise<void> {
+    const p = host.sshd;
+    if (p && p.exitCode === null && p.signalCode === null) {
+        const exited = new Promise((resolve) => p.once("exit", resolve));
+        p.kill("SIGTERM");
+        await exited;
+    }
+    host.sshd = undefined;
+}
+
+/**
+ * Takes the host's network link down (the "network down" case) while this side still knows its
+ * MAC address, as a switch would: packets leave and nothing answers.
+ */
+export function downLink(host: TestHost): void {
+    const mac = run("ip", ["-n", host.netns, "-o", "link", "show", host.hostVeth]).match(/link\/ether ([0-9a-f:]+)/)?.[1];
+    if (!mac) throw new Error(`no MAC address on ${host.hostVeth}`);
+    run("ip", ["-n", host.netns, "link", "set", host.hostVeth, "down"]);
+    run("ip", ["neigh", "replace", host.address, "lladdr", mac, "dev", host.rootVeth, "nud", "permanent"]);
+}
+
+async function waitForPort(address: string, port: number, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+        if (spawnSync("bash", ["-c", `exec 3<>/dev/tcp/${address}/${port}`], { timeout: 1000 }).status === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${address}:${port} did not open within ${ms} ms`);
+}
+
+/** Removes every namespace, link, process and file the lab made. Safe to call twice. */
+export function destroy(lab: Lab): void {
+    for (const h of lab.hosts) {
+        h.sshd?.kill("SIGKILL");
+        // Processes left in the namespace (a stray sshd child) go with it.
+        spawnSync("ip", ["netns", "pids", h.netns], { encoding: "utf8" })
+            .stdout?.split("\n")
+            .filter(Boolean)
+            .forEach((pid) => spawnSync("kill", ["-9", pid]));
+        spawnSync("ip", ["netns", "del", h.netns]);
+        spawnSync("ip", ["link", "del", h.rootVeth]);
+    }
+    fs.rmSync(lab.dir, { recursive: true, force: true });
+}
+
+/** What is left of a lab after `destroy`: namespaces, links, processes, files (all should be empty). */
+export function leftovers(lab: Lab): { netns: string[]; links: string[]; processes: string[]; files: boolean } {
+    const netns = run("ip", ["netns", "list"])
+        .split("\n")
+        .filter((l) => l.startsWith(lab.prefix));
+    const links = run("ip", ["-o", "link", "show"])
+        .split("\n")
+        .filter((l) => l.includes(lab.prefix));
+    const processes = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.includes(lab.dir) && !l.includes("ps -eo"));
+    return { netns, links, processes, files: fs.existsSync(lab.dir) };
+}

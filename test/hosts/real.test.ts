@@ -1,0 +1,157 @@
+// npm run test:hosts — the provisioning steps against real sshd hosts on this machine (Debian root
+// filesystems in network namespaces, see lab.ts), through the same config, step list and scripts as
+// the HostProvisioner component, run over ssh (the real Pulumi engine's command plugin cannot be
+// built here). Shows: the first run changes the hosts, the second changes nothing, a changed input
+// re-runs only its step, sshd down says "connection refused", a downed link says "timed out" within
+// a bounded time, and nothing the test made is left behind.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { containerUnit, hostSteps, HostSteps, Inventory, renderInventory, Step } from "../../components/hosts";
+import { hostStepsOf, inventoryOf, parseConfig, PlatformConfig } from "../../config";
+import { baseImage, create, destroy, downLink, ensureTools, Lab, leftovers, stopSshd } from "./lab";
+import { runStep, runSteps, SshSettings } from "./runner";
+
+const log = (s: string) => process.stderr.write(`# ${s}\n`);
+let lab: Lab;
+let cfg: PlatformConfig;
+let inventory: Inventory;
+let steps: HostSteps;
+let ssh: SshSettings;
+
+/** The stack config a user would write for these hosts (the local mirror stands in for Debian's). */
+function hostsConfig(hostKeys: string[]): Record<string, unknown> {
+    return {
+        minio: { enabled: false },
+        hosts: {
+            enabled: true,
+            user: "ansible",
+            groups: {
+                Orchestrators: [{ name: "vm1", address: "10.231.1.2", hostKey: hostKeys[0] }],
+                Endpoints: [{ name: "vm2", address: "10.231.2.2", hostKey: hostKeys[1] }],
+            },
+            reach: { attempts: 2, perDialTimeoutSeconds: 2 },
+            packages: { install: ["hello"], mirror: { apt: "deb [trusted=yes] file:/srv/local-repo ./" } },
+            docker: { enabled: true },
+            service: { enabled: true, name: "nginx-container", image: "docker.io/library/nginx:1.26.3", ports: ["80:80"] },
+        },
+        hostsSshPrivateKey: fs.readFileSync(lab.keyFile, "utf8"),
+    };
+}
+
+const hostsOf = () => Object.values(inventory).flat();
+const plan = (host: (typeof inventory)[string][number], s: HostSteps = steps): Step[] =>
+    hostSteps(host, s, renderInventory(inventory), { attempts: cfg.hosts.reach.attempts, perDialTimeoutSeconds: cfg.hosts.reach.perDialTimeoutSeconds });
+const onHost = (i: number, command: string) =>
+    spawnSync("ssh", ["-i", lab.keyFile, "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${lab.knownHosts}`, `ansible@10.231.${i}.2`, command], { encoding: "utf8" });
+
+before(async () => {
+    ensureTools();
+    const image = baseImage(log);
+    const started = Date.now();
+    lab = await create(2, image);
+    log(`2 hosts up in ${Date.now() - started} ms`);
+    const keys = lab.hosts.map((h) =>
+        fs
+            .readFileSync(path.join(h.rootfs, "etc", "ssh", "ssh_host_ed25519_key.pub"), "utf8")
+            .split(" ")
+            .slice(0, 2)
+            .join(" "),
+    );
+    cfg = parseConfig(hostsConfig(keys));
+    inventory = inventoryOf(cfg);
+    steps = hostStepsOf(cfg);
+    ssh = { keyFile: lab.keyFile, knownHosts: lab.knownHosts, connectTimeoutSeconds: 5 };
+});
+
+after(() => {
+    if (lab) destroy(lab);
+});
+
+describe("hosts over ssh, for real", () => {
+    it("first run: reaches each host, copies the inventory, installs packages and Docker, writes the container unit", () => {
+        for (const host of hostsOf()) {
+            const started = Date.now();
+            const results = runSteps(host, plan(host), ssh);
+            log(`${host.name}: first run ${Date.now() - started} ms`);
+            const changes = Object.fromEntries(results.map((r) => [r.id, r.changes]));
+            assert.deepEqual(changes, {
+                reach: [],
+                inventory: ["changed: copied inventory.ini"],
+                packages: ["changed: apt source", "changed: installed hello"],
+                docker: ["changed: installed docker"],
+                service: ["changed: wrote /etc/systemd/system/nginx-container.service"],
+            });
+            assert.equal(results[0].output, `reachable: host "${host.name}" (${host.address}:22)\n`);
+        }
+        const vm2 = (command: string) => onHost(2, command).stdout;
+        assert.equal(vm2("cat inventory.ini"), renderInventory(inventory));
+        assert.equal(vm2("hello"), "Hello, world!\n");
+        assert.match(vm2("docker --version"), /^Docker version \d+\.\d+/);
+        assert.equal(vm2("cat /etc/systemd/system/nginx-container.service"), containerUnit(steps.service!));
+    });
+
+    it("second run: changes nothing", () => {
+        for (const host of hostsOf()) {
+            const started = Date.now();
+            const changes = runSteps(host, plan(host), ssh).flatMap((r) => r.changes);
+            log(`${host.name}: second run ${Date.now() - started} ms`);
+            assert.deepEqual(changes, []);
+        }
+    });
+
+    it("a changed input changes only its own step", () => {
+        const host = inventory.Endpoints[0];
+        const changed: HostSteps = { ...steps, service: { ...steps.service!, image: "docker.io/library/nginx:1.26.4" } };
+        const results = runSteps(host, plan(host, changed), ssh);
+        assert.deepEqual(
+            results.filter((r) => r.changes.length > 0).map((r) => [r.id, r.changes]),
+            [["service", ["changed: wrote /etc/systemd/system/nginx-container.service"]]],
+        );
+        assert.match(onHost(2, "cat /etc/systemd/system/nginx-container.service").stdout, /nginx:1\.26\.4$/m);
+    });
+
+    it("sshd down: one message naming the host, connection refused", async () => {
+        await stopSshd(lab.hosts[0]);
+        const host = inventory.Orchestrators[0];
+        const started = Date.now();
+        assert.throws(
+            () => runStep(host, plan(host)[0], ssh),
+            (e: Error) => {
+                assert.equal(
+                    e.message,
+                    'step reach on vm1 failed (1): host "vm1" (10.231.1.2:22) is not reachable after 2 attempts: connection refused: the host answers but nothing listens on port 22 (is sshd running?)',
+                );
+                return true;
+            },
+        );
+        log(`refused after ${Date.now() - started} ms`);
+    });
+
+    it("network down: one message naming the host, timed out, within the bound", () => {
+        downLink(lab.hosts[1]);
+        const host = inventory.Endpoints[0];
+        const started = Date.now();
+        assert.throws(
+            () => runStep(host, plan(host)[0], ssh),
+            (e: Error) => {
+                assert.equal(
+                    e.message,
+                    'step reach on vm2 failed (1): host "vm2" (10.231.2.2:22) is not reachable after 2 attempts: timed out: no answer within 2s per attempt (is the host up, and the network to it?)',
+                );
+                return true;
+            },
+        );
+        const elapsed = Date.now() - started;
+        log(`timed out after ${elapsed} ms`);
+        // 2 attempts of 2 s and 1 s between them: bounded, not the TCP default of minutes.
+        assert.ok(elapsed >= 4000 && elapsed < 7000, `took ${elapsed} ms`);
+    });
+
+    it("removes every namespace, link, process and file it made", () => {
+        destroy(lab);
+        assert.deepEqual(leftovers(lab), { netns: [], links: [], processes: [], files: false });
+    });
+});

@@ -1,0 +1,80 @@
+// Runs a host's steps (components/hosts/scripts.ts) over OpenSSH, as the command provider would:
+// local scripts with bash, remote scripts on the host's bash, copies written over ssh. Reports the
+// `changed:` lines each step printed, so a test can tell a first run from a second.
+import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import { HostEntry, Step } from "../../components/hosts";
+
+export interface SshSettings {
+    readonly keyFile: string;
+    /** known_hosts with the pinned host keys (StrictHostKeyChecking=yes). */
+    readonly knownHosts: string;
+    readonly connectTimeoutSeconds: number;
+}
+
+export interface StepResult {
+    readonly id: string;
+    readonly changes: string[];
+    readonly output: string;
+}
+
+function ssh(host: HostEntry, s: SshSettings, remoteCommand: string, input: string): { status: number | null; stdout: string; stderr: string } {
+    const args = [
+        "-i",
+        s.keyFile,
+        "-p",
+        String(host.port),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${s.knownHosts}`,
+        "-o",
+        `ConnectTimeout=${s.connectTimeoutSeconds}`,
+        `${host.user}@${host.address}`,
+        remoteCommand,
+    ];
+    const r = spawnSync("ssh", args, { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const sha256 = (text: string | Buffer) => crypto.createHash("sha256").update(text).digest("hex");
+
+/** Runs one step; throws with the step's own error output when it fails. */
+export function runStep(host: HostEntry, step: Step, s: SshSettings): StepResult {
+    const fail = (out: { status: number | null; stderr: string; stdout: string }) => {
+        throw new Error(`step ${step.id} on ${host.name} failed (${out.status}): ${out.stderr.trim() || out.stdout.trim()}`);
+    };
+    switch (step.kind) {
+        case "local": {
+            const r = spawnSync("bash", ["-c", step.script], { encoding: "utf8" });
+            if (r.status !== 0) fail({ status: r.status, stdout: r.stdout, stderr: r.stderr });
+            return { id: step.id, changes: [], output: r.stdout };
+        }
+        case "remote": {
+            const r = ssh(host, s, "bash -s", step.script);
+            if (r.status !== 0) fail(r);
+            return { id: step.id, changes: r.stdout.split("\n").filter((l) => l.startsWith("changed: ")), output: r.stdout };
+        }
+        case "copy":
+        case "copyFile": {
+            // Like CopyToRemote, but only when the content differs, so a second run reports no change.
+            const content = step.kind === "copy" ? step.content : fs.readFileSync(step.localPath);
+            const have = ssh(host, s, `sha256sum ${step.remotePath} 2>/dev/null || true`, "");
+            if (have.status !== 0) fail(have);
+            if (have.stdout.split(" ")[0] === sha256(content)) {
+                return { id: step.id, changes: [], output: "" };
+            }
+            const w = ssh(host, s, `cat > ${step.remotePath}`, content.toString());
+            if (w.status !== 0) fail(w);
+            return { id: step.id, changes: [`changed: copied ${step.remotePath}`], output: "" };
+        }
+    }
+}
+
+/** Runs the steps in order, stopping at the first failure (as dependsOn does). */
+export function runSteps(host: HostEntry, steps: readonly Step[], s: SshSettings): StepResult[] {
+    return steps.map((step) => runStep(host, step, s));
+}
