@@ -136,7 +136,8 @@ function probePort(probe: any): number | string | undefined {
 /**
  * The secure-default rules every recorded container must meet, as readable problems (empty when all
  * pass): probes on an exposed port (not for init containers), requests and limits, an image pinned by
- * tag, no privilege escalation, non-root (pod or container level).
+ * tag, no privilege escalation, non-root (pod or container level), no service account token,
+ * RuntimeDefault seccomp, all capabilities dropped, read-only root filesystem.
  */
 export function securityProblems(): string[] {
     const problems: string[] = [];
@@ -159,6 +160,9 @@ export function securityProblems(): string[] {
         const pod = owner.inputs.spec.template.spec;
         if (!(c.securityContext?.runAsNonRoot || pod.securityContext?.runAsNonRoot)) problems.push(`${where}: may run as root`);
         if (pod.automountServiceAccountToken !== false) problems.push(`${where}: mounts a service account token`);
+        if ((c.securityContext?.seccompProfile ?? pod.securityContext?.seccompProfile)?.type !== "RuntimeDefault") problems.push(`${where}: no RuntimeDefault seccomp profile`);
+        if (!(c.securityContext?.capabilities?.drop ?? []).includes("ALL")) problems.push(`${where}: keeps its capabilities`);
+        if (c.securityContext?.readOnlyRootFilesystem !== true) problems.push(`${where}: writable root filesystem`);
     }
     return problems;
 }
