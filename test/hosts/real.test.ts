@@ -47,6 +47,19 @@ const plan = (host: (typeof inventory)[string][number], s: HostSteps = steps): S
 const onHost = (i: number, command: string) =>
     spawnSync("ssh", ["-i", lab.keyFile, "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${lab.knownHosts}`, `ansible@10.231.${i}.2`, command], { encoding: "utf8" });
 
+/** Runs the host's reachability step, expecting it to fail with exactly `message`; returns the time it took. */
+function reachFails(host: (typeof inventory)[string][number], message: string): number {
+    const started = Date.now();
+    assert.throws(
+        () => runStep(host, plan(host)[0], ssh),
+        (e: Error) => {
+            assert.equal(e.message, message);
+            return true;
+        },
+    );
+    return Date.now() - started;
+}
+
 before(async () => {
     ensureTools();
     const image = baseImage(log);
@@ -115,36 +128,19 @@ describe("hosts over ssh, for real", () => {
 
     it("sshd down: one message naming the host, connection refused", async () => {
         await stopSshd(lab.hosts[0]);
-        const host = inventory.Orchestrators[0];
-        const started = Date.now();
-        assert.throws(
-            () => runStep(host, plan(host)[0], ssh),
-            (e: Error) => {
-                assert.equal(
-                    e.message,
-                    'step reach on vm1 failed (1): host "vm1" (10.231.1.2:22) is not reachable after 2 attempts: connection refused: the host answers but nothing listens on port 22 (is sshd running?)',
-                );
-                return true;
-            },
+        const elapsed = reachFails(
+            inventory.Orchestrators[0],
+            'step reach on vm1 failed (1): host "vm1" (10.231.1.2:22) is not reachable after 2 attempts: connection refused: the host answers but nothing listens on port 22 (is sshd running?)',
         );
-        log(`refused after ${Date.now() - started} ms`);
+        log(`refused after ${elapsed} ms`);
     });
 
     it("network down: one message naming the host, timed out, within the bound", () => {
         downLink(lab.hosts[1]);
-        const host = inventory.Endpoints[0];
-        const started = Date.now();
-        assert.throws(
-            () => runStep(host, plan(host)[0], ssh),
-            (e: Error) => {
-                assert.equal(
-                    e.message,
-                    'step reach on vm2 failed (1): host "vm2" (10.231.2.2:22) is not reachable after 2 attempts: timed out: no answer within 2s per attempt (is the host up, and the network to it?)',
-                );
-                return true;
-            },
+        const elapsed = reachFails(
+            inventory.Endpoints[0],
+            'step reach on vm2 failed (1): host "vm2" (10.231.2.2:22) is not reachable after 2 attempts: timed out: no answer within 2s per attempt (is the host up, and the network to it?)',
         );
-        const elapsed = Date.now() - started;
         log(`timed out after ${elapsed} ms`);
         // 2 attempts of 2 s and 1 s between them: bounded, not the TCP default of minutes.
         assert.ok(elapsed >= 4000 && elapsed < 7000, `took ${elapsed} ms`);
