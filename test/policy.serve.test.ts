@@ -1,5 +1,6 @@
-// The policy pack as the Pulumi CLI runs it: started from policy/ as its own process, it serves the
-// analyzer gRPC protocol on the port it prints; this test speaks that protocol as the engine does.
+// The policy pack as the Pulumi CLI runs it: started from policy/ by @pulumi/pulumi's policy-pack
+// runner, it serves the analyzer gRPC protocol on the port it prints; this test speaks that protocol
+// as the engine does.
 import assert from "node:assert/strict";
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
@@ -17,7 +18,10 @@ let pack: ChildProcess;
 let client: any;
 
 before(async () => {
-    pack = spawn(process.execPath, ["--import", "tsx", "index.ts"], { cwd: path.join(__dirname, "..", "policy"), stdio: ["ignore", "pipe", "inherit"] });
+    // Started as the CLI's policy analyzer starts a Node.js pack: @pulumi/pulumi's run-policy-pack
+    // (its own TypeScript loader) in the pack's folder, with an engine address it does not use.
+    const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack");
+    pack = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: path.join(__dirname, "..", "policy"), stdio: ["ignore", "pipe", "inherit"] });
     const port = await new Promise<string>((resolve, reject) => {
         pack.stdout!.once("data", (d) => resolve(String(d).trim()));
         pack.once("exit", (code) => reject(new Error(`the policy pack exited with ${code} before printing its port`)));
