@@ -2,6 +2,7 @@
 // the rendered inventory, the Kickstart against the lab's own, and the reachability script for real.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -174,7 +175,10 @@ describe("Hosts: the command graph", () => {
             run,
             /docker run --rm --name 'supertux-container' -v '\/tmp\/supertux-build\.tar\.gz:\/supertux-build\.tar\.gz:ro' 'docker\.io\/library\/busybox:1\.37\.0' sh -c 'tar tzf \/supertux-build\.tar\.gz'/,
         );
-        assert.deepEqual(inputsOf("hosts-fedora-artifact-copy").remotePath, "/tmp/supertux-build.tar.gz");
+        const copy = inputsOf("hosts-fedora-artifact-copy");
+        assert.equal(copy.remotePath, "/tmp/supertux-build.tar.gz");
+        const tarball = fs.readFileSync(path.join(__dirname, "fixtures", "artifact.tar.gz"));
+        assert.deepEqual(copy.triggers, [crypto.createHash("sha256").update(tarball).digest("hex").slice(0, 16)], "re-copied when the tarball's content changes");
     });
 
     it("declares only the steps the config turns on", async () => {

@@ -1,6 +1,8 @@
 // The target VMs, provisioned over SSH as the lab did with Ansible: one HostProvisioner per host runs
 // the steps of scripts.ts in order; Hosts adds the optional k3s cluster (its kubeconfig feeds the
 // platform's kubernetes.Provider) and the generated Kickstart file.
+import * as crypto from "crypto";
+import * as fs from "fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { allHosts, HostEntry, Inventory, renderInventory } from "./inventory";
@@ -77,7 +79,11 @@ export class HostProvisioner extends pulumi.ComponentResource {
                     r = new command.remote.CopyToRemote(id, { connection, source: new pulumi.asset.StringAsset(step.content), remotePath: step.remotePath, triggers: [hashOf(step.content)] }, o);
                     break;
                 case "copyFile":
-                    r = new command.remote.CopyToRemote(id, { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath, triggers: [step.localPath] }, o);
+                    r = new command.remote.CopyToRemote(
+                        id,
+                        { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath, triggers: [fileHash(step.localPath)] },
+                        o,
+                    );
                     break;
             }
             steps[step.id] = r;
@@ -91,6 +97,11 @@ export class HostProvisioner extends pulumi.ComponentResource {
     }
 }
 
+/** Hash of a local file's content (its path when it does not exist yet: the copy then fails with the path). */
+function fileHash(localPath: string): string {
+    return fs.existsSync(localPath) ? crypto.createHash("sha256").update(fs.readFileSync(localPath)).digest("hex").slice(0, 16) : localPath;
+}
+
 /** What a step's trigger hashes: its script, or its destination and content. */
 function stepInput(step: Step): string {
     switch (step.kind) {
@@ -100,7 +111,7 @@ function stepInput(step: Step): string {
         case "copy":
             return `${step.remotePath}\n${step.content}`;
         case "copyFile":
-            return `${step.remotePath}\n${step.localPath}`;
+            return `${step.remotePath}\n${fileHash(step.localPath)}`;
     }
 }
 
