@@ -79,11 +79,7 @@ export class HostProvisioner extends pulumi.ComponentResource {
                     r = new command.remote.CopyToRemote(id, { connection, source: new pulumi.asset.StringAsset(step.content), remotePath: step.remotePath, triggers: [hashOf(step.content)] }, o);
                     break;
                 case "copyFile":
-                    r = new command.remote.CopyToRemote(
-                        id,
-                        { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath, triggers: [fileHash(step.localPath)] },
-                        o,
-                    );
+                    r = new command.remote.CopyToRemote(id, { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath, triggers: [fileHash(step.localPath)] }, o);
                     break;
             }
             steps[step.id] = r;
