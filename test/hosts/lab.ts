@@ -2,7 +2,7 @@
 // running its own sshd in its own network namespace, joined to this one by a veth pair on
 // 10.231.<n>.0/24. Needs root and iproute2, debootstrap, openssh and apt-utils (installed with
 // apt-get when missing). Everything made here is listed, so `destroy` removes it all.
-import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,7 +14,9 @@ const SUITE = "bookworm";
 const MIRROR = process.env.BMP_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
 /** Packages served by the hosts' local mirror (the stand-in for the distribution's): what the steps install. */
 export const MIRRORED = ["hello", "docker.io"];
-const IMAGE_VERSION = "v1";
+/** The container image the hosts load instead of pulling one (no registry here): Debian's static busybox. */
+export const LOCAL_IMAGE = "local/busybox:1.35.0";
+const IMAGE_VERSION = "v2";
 
 export interface TestHost {
     readonly name: string;
@@ -25,6 +27,7 @@ export interface TestHost {
     readonly hostVeth: string;
     readonly rootfs: string;
     sshd?: ChildProcess;
+    dockerd?: ChildProcess;
 }
 
 function run(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}): string {
@@ -73,6 +76,16 @@ export function baseImage(log: (s: string) => void): string {
         run("debootstrap", ["--variant=minbase", "--include=openssh-server,sudo", SUITE, dir, MIRROR]);
         run("chroot", [dir, "apt-get", "-qq", "update"]);
         run("chroot", [dir, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-qq", "-y", "--download-only", "install", ...MIRRORED]);
+        // The stand-in for a registry: a one-binary image from Debian's busybox-static, imported on each host.
+        run("chroot", [dir, "sh", "-c", "cd /tmp && apt-get -qq download busybox-static"]);
+        const image = path.join(dir, "tmp", "image");
+        const bbx = fs.readdirSync(path.join(dir, "tmp")).find((f) => f.startsWith("busybox-static_"));
+        run("dpkg-deb", ["-x", path.join(dir, "tmp", bbx!), image]);
+        fs.symlinkSync("busybox", path.join(image, "bin", "sh"));
+        fs.mkdirSync(path.join(dir, "srv", "images"), { recursive: true });
+        run("tar", ["-C", image, "-cf", path.join(dir, "srv", "images", "busybox.tar"), "."]);
+        fs.rmSync(image, { recursive: true });
+        fs.rmSync(path.join(dir, "tmp", bbx!));
         const repo = path.join(dir, "srv", "local-repo");
         fs.mkdirSync(repo, { recursive: true });
         const archives = path.join(dir, "var", "cache", "apt", "archives");
@@ -137,6 +150,7 @@ export async function create(count: number, image: string): Promise<Lab> {
             chroot("ssh-keygen", "-A");
             fs.mkdirSync(path.join(host.rootfs, "run", "sshd"), { recursive: true });
             fs.writeFileSync(path.join(host.rootfs, "etc", "hostname"), `${host.name}\n`);
+            fs.appendFileSync(path.join(host.rootfs, "etc", "hosts"), `127.0.1.1 ${host.name}\n`);
             const hostKey = fs
                 .readFileSync(path.join(host.rootfs, "etc", "ssh", "ssh_host_ed25519_key.pub"), "utf8")
                 .split(" ")
@@ -162,26 +176,50 @@ export async function create(count: number, image: string): Promise<Lab> {
     }
 }
 
+/**
+ * Runs a command as one of the host's processes: in its network namespace, with a private mount
+ * namespace and its own host name (UTS namespace); `command` prepares the mounts and chroots.
+ */
+function inHost(host: TestHost, command: string): ChildProcess {
+    const sh = `hostname ${host.name} && ${command}`;
+    return spawn("ip", ["netns", "exec", host.netns, "unshare", "--mount", "--uts", "--propagation", "private", "--", "sh", "-c", sh], { stdio: "ignore" });
+}
+
 /** Starts the host's sshd: its own network namespace, a private mount namespace with /proc and /dev, chrooted. */
 export function startSshd(host: TestHost): void {
     const r = host.rootfs;
-    host.sshd = spawn(
-        "ip",
-        [
-            "netns",
-            "exec",
-            host.netns,
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
-            "-c",
-            `mount -t proc proc ${r}/proc && mount --rbind /dev ${r}/dev && exec chroot ${r} /usr/sbin/sshd -D -e`,
-        ],
-        { stdio: ["ignore", "ignore", "pipe"] },
-    );
+    host.sshd = inHost(host, `mount -t proc proc ${r}/proc && mount --rbind /dev ${r}/dev && exec chroot ${r} /usr/sbin/sshd -D -e`);
+}
+
+/** Root-side commands that prepare one host's mount namespace: its own "/", /proc, /dev, /sys and cgroups. */
+function hostMounts(r: string): string {
+    const controllers = "cpu cpuacct cpuset memory devices freezer blkio pids";
+    return [
+        // "/" a mount point of its own, so that Docker may pivot into layers under it.
+        `mount --bind ${r} ${r}`,
+        `mount -t proc proc ${r}/proc`,
+        `mount --rbind /dev ${r}/dev`,
+        `mount --rbind /sys ${r}/sys`,
+        // ip netns exec gives the namespace a fresh /sys without cgroups: mount them again for dockerd.
+        `mount -t tmpfs cgroup ${r}/sys/fs/cgroup`,
+        `for c in ${controllers}; do mkdir -p ${r}/sys/fs/cgroup/$c && mount -t cgroup -o $c cgroup ${r}/sys/fs/cgroup/$c; done`,
+        `mkdir -p ${r}/sys/fs/cgroup/systemd && mount -t cgroup -o none,name=systemd cgroup ${r}/sys/fs/cgroup/systemd`,
+    ].join(" && ");
+}
+
+/**
+ * Starts Docker on the host as its init would start docker.service (the test hosts have no systemd),
+ * then loads the local image, the stand-in for a registry pull.
+ */
+export async function startDocker(host: TestHost): Promise<void> {
+    const r = host.rootfs;
+    host.dockerd = inHost(host, `${hostMounts(r)} && exec chroot ${r} dockerd --iptables=false --ip6tables=false --storage-driver=vfs`);
+    const until = Date.now() + 30_000;
+    while (spawnSync("chroot", [r, "docker", "version", "--format", "{{.Server.Version}}"]).status !== 0) {
+        if (Date.now() > until) throw new Error(`dockerd on ${host.name} did not answer within 30 s`);
+        await new Promise((res) => setTimeout(res, 200));
+    }
+    run("chroot", [r, "docker", "import", "/srv/images/busybox.tar", LOCAL_IMAGE]);
 }
 
 /** Stops the host's sshd (the "sshd down" case). */
@@ -219,6 +257,7 @@ async function waitForPort(address: string, port: number, ms: number): Promise<v
 export function destroy(lab: Lab): void {
     for (const h of lab.hosts) {
         h.sshd?.kill("SIGKILL");
+        h.dockerd?.kill("SIGKILL");
         // Processes left in the namespace (a stray sshd child) go with it.
         spawnSync("ip", ["netns", "pids", h.netns], { encoding: "utf8" })
             .stdout?.split("\n")
@@ -238,8 +277,18 @@ export function leftovers(lab: Lab): { netns: string[]; links: string[]; process
     const links = run("ip", ["-o", "link", "show"])
         .split("\n")
         .filter((l) => l.includes(lab.prefix));
-    const processes = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
-        .split("\n")
-        .filter((l) => l.includes(lab.dir) && !l.includes("ps -eo"));
+    // A process of a host runs chrooted in its folder, or names the folder in its command line.
+    const processes = fs
+        .readdirSync("/proc")
+        .filter((p) => /^\d+$/.test(p))
+        .flatMap((pid) => {
+            try {
+                const root = fs.readlinkSync(`/proc/${pid}/root`);
+                const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+                return root.startsWith(lab.dir) || args.includes(lab.dir) ? [`${pid} ${args}`] : [];
+            } catch {
+                return []; // gone meanwhile
+            }
+        });
     return { netns, links, processes, files: fs.existsSync(lab.dir) };
 }

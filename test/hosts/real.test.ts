@@ -3,7 +3,7 @@
 // the HostProvisioner component, run over ssh (the real Pulumi engine's command plugin cannot be
 // built here). Shows: the first run changes the hosts, the second changes nothing, a changed input
 // re-runs only its step, sshd down says "connection refused", a downed link says "timed out" within
-// a bounded time, and nothing the test made is left behind.
+// a bounded time, the artifact flow runs in a real container, and nothing the test made is left behind.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { containerUnit, hostSteps, HostSteps, Inventory, renderInventory, Step } from "../../components/hosts";
 import { hostStepsOf, inventoryOf, parseConfig, PlatformConfig } from "../../config";
-import { baseImage, create, destroy, downLink, ensureTools, Lab, leftovers, stopSshd } from "./lab";
+import { baseImage, create, destroy, downLink, ensureTools, Lab, LOCAL_IMAGE, leftovers, startDocker, stopSshd } from "./lab";
 import { runStep, runSteps, SshSettings } from "./runner";
 
 const log = (s: string) => process.stderr.write(`# ${s}\n`);
@@ -36,6 +36,14 @@ function hostsConfig(hostKeys: string[]): Record<string, unknown> {
             packages: { install: ["hello"], mirror: { apt: "deb [trusted=yes] file:/srv/local-repo ./" } },
             docker: { enabled: true },
             service: { enabled: true, name: "nginx-container", image: "docker.io/library/nginx:1.26.3", ports: ["80:80"] },
+            artifact: {
+                source: "test/fixtures/artifact.tar.gz",
+                remotePath: "/tmp/supertux-build.tar.gz",
+                image: LOCAL_IMAGE,
+                mountPath: "/supertux-build.tar.gz",
+                command: "tar tzf /supertux-build.tar.gz",
+                containerName: "supertux-container",
+            },
         },
         hostsSshPrivateKey: fs.readFileSync(lab.keyFile, "utf8"),
     };
@@ -84,10 +92,12 @@ after(() => {
 });
 
 describe("hosts over ssh, for real", () => {
-    it("first run: reaches each host, copies the inventory, installs packages and Docker, writes the container unit", () => {
-        for (const host of hostsOf()) {
+    it("first run: reaches each host, copies the inventory, installs packages and Docker, writes the unit, runs the artifact", async () => {
+        for (const [i, host] of hostsOf().entries()) {
             const started = Date.now();
-            const results = runSteps(host, plan(host), ssh);
+            // The test hosts have no init: after the docker step the test starts dockerd as systemd would, and
+            // loads the image a registry would have served.
+            const results = await runSteps(host, plan(host), ssh, { docker: () => startDocker(lab.hosts[i]) });
             log(`${host.name}: first run ${Date.now() - started} ms`);
             const changes = Object.fromEntries(results.map((r) => [r.id, r.changes]));
             assert.deepEqual(changes, {
@@ -96,29 +106,35 @@ describe("hosts over ssh, for real", () => {
                 packages: ["changed: apt source", "changed: installed hello"],
                 docker: ["changed: installed docker"],
                 service: ["changed: wrote /etc/systemd/system/nginx-container.service"],
+                "artifact-copy": ["changed: copied /tmp/supertux-build.tar.gz"],
+                "artifact-run": [],
             });
             assert.equal(results[0].output, `reachable: host "${host.name}" (${host.address}:22)\n`);
+            // What the stack output artifactOutputs.<host> holds: the command's output in the container.
+            assert.equal(results.find((r) => r.id === "artifact-run")?.output, "supertux-build/\nsupertux-build/VERSION\n");
         }
         const vm2 = (command: string) => onHost(2, command).stdout;
+        assert.equal(vm2("hostname"), "vm2\n");
         assert.equal(vm2("cat inventory.ini"), renderInventory(inventory));
         assert.equal(vm2("hello"), "Hello, world!\n");
         assert.match(vm2("docker --version"), /^Docker version \d+\.\d+/);
         assert.equal(vm2("cat /etc/systemd/system/nginx-container.service"), containerUnit(steps.service!));
+        assert.equal(vm2("sudo docker ps -a --format '{{.Names}}'"), "", "the artifact's container is removed");
     });
 
-    it("second run: changes nothing", () => {
+    it("second run: changes nothing", async () => {
         for (const host of hostsOf()) {
             const started = Date.now();
-            const changes = runSteps(host, plan(host), ssh).flatMap((r) => r.changes);
+            const changes = (await runSteps(host, plan(host), ssh)).flatMap((r) => r.changes);
             log(`${host.name}: second run ${Date.now() - started} ms`);
             assert.deepEqual(changes, []);
         }
     });
 
-    it("a changed input changes only its own step", () => {
+    it("a changed input changes only its own step", async () => {
         const host = inventory.Endpoints[0];
         const changed: HostSteps = { ...steps, service: { ...steps.service!, image: "docker.io/library/nginx:1.26.4" } };
-        const results = runSteps(host, plan(host, changed), ssh);
+        const results = await runSteps(host, plan(host, changed), ssh);
         assert.deepEqual(
             results.filter((r) => r.changes.length > 0).map((r) => [r.id, r.changes]),
             [["service", ["changed: wrote /etc/systemd/system/nginx-container.service"]]],

@@ -19,7 +19,7 @@ export interface StepResult {
     readonly output: string;
 }
 
-function ssh(host: HostEntry, s: SshSettings, remoteCommand: string, input: string): { status: number | null; stdout: string; stderr: string } {
+function ssh(host: HostEntry, s: SshSettings, remoteCommand: string, input: string | Buffer): { status: number | null; stdout: string; stderr: string } {
     const args = [
         "-i",
         s.keyFile,
@@ -67,14 +67,22 @@ export function runStep(host: HostEntry, step: Step, s: SshSettings): StepResult
             if (have.stdout.split(" ")[0] === sha256(content)) {
                 return { id: step.id, changes: [], output: "" };
             }
-            const w = ssh(host, s, `cat > ${step.remotePath}`, content.toString());
+            const w = ssh(host, s, `cat > ${step.remotePath}`, content);
             if (w.status !== 0) fail(w);
             return { id: step.id, changes: [`changed: copied ${step.remotePath}`], output: "" };
         }
     }
 }
 
-/** Runs the steps in order, stopping at the first failure (as dependsOn does). */
-export function runSteps(host: HostEntry, steps: readonly Step[], s: SshSettings): StepResult[] {
-    return steps.map((step) => runStep(host, step, s));
+/**
+ * Runs the steps in order, stopping at the first failure (as dependsOn does). `after` runs what the
+ * host itself would do between two steps (its init starting a freshly installed service, say).
+ */
+export async function runSteps(host: HostEntry, steps: readonly Step[], s: SshSettings, after: Record<string, () => Promise<void>> = {}): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const step of steps) {
+        results.push(runStep(host, step, s));
+        await after[step.id]?.();
+    }
+    return results;
 }
