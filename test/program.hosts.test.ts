@@ -3,9 +3,11 @@
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretValue, one, ofType, settle } from "./harness";
+import { isSecretValue, one, ofType, plainStrings, recorded, settle } from "./harness";
 
 const P = "bare-metal-platform";
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nkey-material-0123\n-----END OPENSSH PRIVATE KEY-----\n";
+const PASSWORD = "kickstart-secret-42";
 let program: any;
 
 before(async () => {
@@ -14,16 +16,18 @@ before(async () => {
         groups: { Orchestrators: [{ name: "server", address: "192.168.56.10" }], Endpoints: [{ name: "agent1", address: "192.168.56.11" }] },
         packages: { install: ["rng-tools"] },
         k3s: { enabled: true },
+        kickstart: { enabled: true, hostname: "server", path: "rendered/kickstart/server.cfg" },
     };
     pulumi.runtime.setAllConfig(
         {
             [`${P}:hosts`]: JSON.stringify(hosts),
-            [`${P}:hostsSshPrivateKey`]: "-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n-----END OPENSSH PRIVATE KEY-----\n",
+            [`${P}:hostsSshPrivateKey`]: KEY,
+            [`${P}:kickstartPassword`]: PASSWORD,
             [`${P}:minio`]: JSON.stringify({ enabled: false }),
             [`${P}:metallb`]: JSON.stringify({ addresses: ["192.168.56.200-192.168.56.250"] }),
             [`${P}:releases`]: JSON.stringify({ clock: { stable: { replicas: 2 }, services: [{ name: "clock" }] } }),
         },
-        [`${P}:hostsSshPrivateKey`],
+        [`${P}:hostsSshPrivateKey`, `${P}:kickstartPassword`],
     );
     program = require("../index");
     await settle();
@@ -41,7 +45,7 @@ describe("program with hosts and k3s", () => {
             ofType("command:local:Command")
                 .map((r) => r.name)
                 .sort(),
-            ["hosts-agent1-reach", "hosts-server-reach"],
+            ["hosts-agent1-reach", "hosts-kickstart", "hosts-server-reach"],
         );
         assert.deepEqual(
             ofType("command:remote:Command")
@@ -60,6 +64,15 @@ describe("program with hosts and k3s", () => {
                 "hosts-server-service",
             ],
         );
+    });
+
+    it("never sends the SSH key or the Kickstart password in plain text", () => {
+        const leaks = recorded.filter((r) => plainStrings(r.inputs).some((x) => x.includes("key-material-0123") || x.includes(PASSWORD)));
+        assert.deepEqual(
+            leaks.map((r) => r.name),
+            [],
+        );
+        assert.ok(isSecretValue(one("command:local:Command", "hosts-kickstart").inputs.stdin), "the Kickstart (with its hash) goes on stdin as a secret");
     });
 
     it("exports the rendered inventory", () => {
