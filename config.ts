@@ -39,6 +39,21 @@ function expected(what: string) {
     };
 }
 
+/** A string matching `pattern`; anything else reads `"value" is not <what>`. */
+function matching(pattern: RegExp, what: string) {
+    return z.string(expected(what)).regex(pattern, expected(what));
+}
+
+/** An object schema whose missing value is its own defaults (every key at its default). */
+function withDefaults<T extends z.ZodObject>(schema: T) {
+    return schema.default(schema.parse({}) as z.core.util.NoUndefined<z.output<T>>);
+}
+
+/** A non-empty string; anything else reads `"value" is not <what>`. */
+function nonEmpty(what: string) {
+    return z.string(expected(what)).min(1, expected(what));
+}
+
 /** A strict object: an unknown key is an error that lists the allowed ones. */
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {
     const allowed = Object.keys(shape).join(", ");
@@ -91,16 +106,15 @@ const ipv4Pool = z
 /** maxSurge / maxUnavailable: a whole number or a percentage, as Kubernetes takes them. */
 const INT_OR_PERCENT = 'a whole number or a percentage from "0%" to "100%"';
 const intOrPercent = z.union([intIn(0, 1000), z.string().regex(/^(100|[1-9]?\d)%$/, expected(INT_OR_PERCENT))], expected(INT_OR_PERCENT));
-const quantity = z.string(expected('a storage quantity such as "10Gi"')).regex(/^[1-9]\d*(Ki|Mi|Gi|Ti|Pi|M|G|T)$/, expected('a storage quantity such as "10Gi"'));
-const cpu = z.string(expected('a CPU quantity such as "100m" or "1"')).regex(/^(\d+m|\d+(\.\d+)?)$/, expected('a CPU quantity such as "100m" or "1"'));
-const memory = z.string(expected('a memory quantity such as "64Mi"')).regex(/^\d+(Ki|Mi|Gi)$/, expected('a memory quantity such as "64Mi"'));
-const version = z.string(expected('an app version such as "1.0"')).regex(/^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$/, expected('an app version such as "1.0"'));
+const quantity = matching(/^[1-9]\d*(Ki|Mi|Gi|Ti|Pi|M|G|T)$/, 'a storage quantity such as "10Gi"');
+const cpu = matching(/^(\d+m|\d+(\.\d+)?)$/, 'a CPU quantity such as "100m" or "1"');
+const memory = matching(/^\d+(Ki|Mi|Gi)$/, 'a memory quantity such as "64Mi"');
+const version = matching(/^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$/, 'an app version such as "1.0"');
 
 const resources = strict({
-    requests: strict({ cpu: cpu.default("10m"), memory: memory.default("16Mi") }).default({ cpu: "10m", memory: "16Mi" }),
-    limits: strict({ cpu: cpu.default("100m"), memory: memory.default("64Mi") }).default({ cpu: "100m", memory: "64Mi" }),
+    requests: withDefaults(strict({ cpu: cpu.default("10m"), memory: memory.default("16Mi") })),
+    limits: withDefaults(strict({ cpu: cpu.default("100m"), memory: memory.default("64Mi") })),
 });
-const DEFAULT_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
 // ---------------------------------------------------------------------------------------------
 // Key schemas
@@ -156,10 +170,7 @@ const releaseSchema = strict({
         /** split "ingress": share of requests (0 to 100) sent to the canary. */
         weight: intIn(0, 100).default(0),
         /** split "ingress": requests with this header set to "always" reach the canary. */
-        header: z
-            .string(expected("an HTTP header name"))
-            .regex(/^[A-Za-z0-9-]{1,64}$/, expected("an HTTP header name"))
-            .default("canary"),
+        header: matching(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name").default("canary"),
     }).optional(),
     services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")),
     ingress: strict({
@@ -174,16 +185,16 @@ const releaseSchema = strict({
         service: dnsLabel.optional(),
         rewriteTarget: z.string().optional(),
     }).optional(),
-    resources: resources.default(DEFAULT_RESOURCES),
+    resources: withDefaults(resources),
 });
 
 const clusterSchema = strict({
     /** kubeconfig context to target; defaults to the kubeconfig's current context. */
-    context: z.string(expected("a kubeconfig context name")).min(1, expected("a kubeconfig context name")).optional(),
+    context: nonEmpty("a kubeconfig context name").optional(),
     /** Path to a kubeconfig file (or its contents); defaults to $KUBECONFIG or ~/.kube/config. */
-    kubeconfig: z.string(expected("a kubeconfig path or contents")).min(1, expected("a kubeconfig path or contents")).optional(),
+    kubeconfig: nonEmpty("a kubeconfig path or contents").optional(),
     /** Render manifests into this folder instead of applying them. */
-    renderYamlTo: z.string(expected("a folder path")).min(1, expected("a folder path")).optional(),
+    renderYamlTo: nonEmpty("a folder path").optional(),
 });
 
 const metallbSchema = strict({
@@ -229,9 +240,7 @@ const dashboardSchema = strict({
 const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"] as const;
 const ruleSchema = strict({
     apiGroups: z.array(z.string(expected('an API group ("" is the core group)')), expected("a list of API groups")).default([""]),
-    resources: z
-        .array(z.string(expected('a resource name such as "pods"')).regex(/^(\*|[a-z]+(\/[a-z]+)?)$/, expected('a resource name such as "pods"')), expected("a list of resources"))
-        .min(1, expected("a non-empty list of resources")),
+    resources: z.array(matching(/^(\*|[a-z]+(\/[a-z]+)?)$/, 'a resource name such as "pods"'), expected("a list of resources")).min(1, expected("a non-empty list of resources")),
     verbs: z.array(z.enum(VERBS, expected(`a verb (${VERBS.join(", ")})`)), expected("a list of verbs")).min(1, expected("a non-empty list of verbs")),
 });
 
@@ -274,8 +283,8 @@ const minioSchema = strict({
         .string(expected(MINIO_PIN))
         .regex(/^[a-z0-9][a-z0-9._\-/]*:RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/, expected(MINIO_PIN))
         .default(MINIO_IMAGE),
-    storage: strict({ size: quantity.default("10Gi"), storageClass: dnsName.optional() }).default({ size: "10Gi" }),
-    loadBalancer: strict({ enabled: bool.default(true), name: dnsLabel.default("minio-svc-lb"), loadBalancerIP: ipv4Address.optional() }).default({ enabled: true, name: "minio-svc-lb" }),
+    storage: withDefaults(strict({ size: quantity.default("10Gi"), storageClass: dnsName.optional() })),
+    loadBalancer: withDefaults(strict({ enabled: bool.default(true), name: dnsLabel.default("minio-svc-lb"), loadBalancerIP: ipv4Address.optional() })),
     resources: resources.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }),
 });
 
@@ -299,14 +308,14 @@ const securitySchema = strict({
 const HOST_ADDRESS = 'an IPv4 address or a DNS name such as "10.0.0.2"';
 const hostAddress = z.string(expected(HOST_ADDRESS)).refine((a) => parseIpv4(a) !== undefined || (DNS_SUBDOMAIN.test(a) && !/^[\d.]+$/.test(a)), expected(HOST_ADDRESS));
 const LINUX_USER = "a Linux user name (lowercase letters, digits, '_' and '-')";
-const linuxUser = z.string(expected(LINUX_USER)).regex(/^[a-z_][a-z0-9_-]{0,31}$/, expected(LINUX_USER));
+const linuxUser = matching(/^[a-z_][a-z0-9_-]{0,31}$/, LINUX_USER);
 const HOST_KEY = 'an SSH public host key such as "ssh-ed25519 AAAA…"';
 const PACKAGE = 'a package name such as "docker"';
-const packageName = z.string(expected(PACKAGE)).regex(/^@?\^?[A-Za-z0-9][A-Za-z0-9+._-]*$/, expected(PACKAGE));
+const packageName = matching(/^@?\^?[A-Za-z0-9][A-Za-z0-9+._-]*$/, PACKAGE);
 const URL_WHAT = "an http(s) URL";
-const httpUrl = z.string(expected(URL_WHAT)).regex(/^https?:\/\/\S+$/, expected(URL_WHAT));
+const httpUrl = matching(/^https?:\/\/\S+$/, URL_WHAT);
 const ABS_PATH = 'an absolute path such as "/tmp/artifact.tar.gz"';
-const absPath = z.string(expected(ABS_PATH)).regex(/^\/[^\0]*$/, expected(ABS_PATH));
+const absPath = matching(/^\/[^\0]*$/, ABS_PATH);
 const PORT_MAP = 'a port mapping "host:container" such as "80:80"';
 
 const hostSchema = strict({
@@ -341,79 +350,67 @@ const hostsSchema = strict({
                     : expected("a map of group name to hosts").error(issue),
         })
         .default({}),
-    reach: strict({
-        attempts: intIn(1, 20).default(3),
-        perDialTimeoutSeconds: intIn(1, 300).default(10),
-        commandTimeoutSeconds: intIn(10, 7200).default(1200),
-    }).default({ attempts: 3, perDialTimeoutSeconds: 10, commandTimeoutSeconds: 1200 }),
+    reach: withDefaults(
+        strict({
+            attempts: intIn(1, 20).default(3),
+            perDialTimeoutSeconds: intIn(1, 300).default(10),
+            commandTimeoutSeconds: intIn(10, 7200).default(1200),
+        }),
+    ),
     /** Where the inventory copy goes, relative to the user's home. */
-    inventoryPath: z.string(expected("a file path")).min(1, expected("a file path")).default("inventory.ini"),
-    packages: strict({
-        enabled: bool.default(true),
-        update: bool.default(true),
-        install: z.array(packageName, expected("a list of package names")).default([]),
-        restart: z.array(dnsName, expected("a list of service names")).default(["sshd", "rngd"]),
-        /** A local mirror: an apt sources line and/or a dnf baseurl (for hosts without the internet). */
-        mirror: strict({
-            apt: z
-                .string(expected('an apt sources line such as "deb http://mirror/debian bookworm main"'))
-                .regex(/^deb (\[[^\]]*\] )?\S+ \S+/, expected('an apt sources line such as "deb http://mirror/debian bookworm main"'))
-                .optional(),
-            dnf: httpUrl.optional(),
-        }).optional(),
-    }).default({ enabled: true, update: true, install: [], restart: ["sshd", "rngd"] }),
-    docker: strict({ enabled: bool.default(true) }).default({ enabled: true }),
+    inventoryPath: nonEmpty("a file path").default("inventory.ini"),
+    packages: withDefaults(
+        strict({
+            enabled: bool.default(true),
+            update: bool.default(true),
+            install: z.array(packageName, expected("a list of package names")).default([]),
+            restart: z.array(dnsName, expected("a list of service names")).default(["sshd", "rngd"]),
+            /** A local mirror: an apt sources line and/or a dnf baseurl (for hosts without the internet). */
+            mirror: strict({
+                apt: matching(/^deb (\[[^\]]*\] )?\S+ \S+/, 'an apt sources line such as "deb http://mirror/debian bookworm main"').optional(),
+                dnf: httpUrl.optional(),
+            }).optional(),
+        }),
+    ),
+    docker: withDefaults(strict({ enabled: bool.default(true) })),
     /** The lab's container as a systemd unit (image, ports, restart always). */
     service: strict({
         enabled: bool.default(true),
         name: dnsLabel.default(LAB_UNIT.name),
         image: pinnedImage.default(LAB_UNIT.image),
-        ports: z.array(z.string(expected(PORT_MAP)).regex(/^\d{1,5}:\d{1,5}$/, expected(PORT_MAP)), expected(`a list of port mappings`)).default(LAB_UNIT.ports),
+        ports: z.array(matching(/^\d{1,5}:\d{1,5}$/, PORT_MAP), expected(`a list of port mappings`)).default(LAB_UNIT.ports),
     }).default(LAB_UNIT),
     /** The artifact flow: copy a tarball, run a command in a container with it mounted, keep its output. */
     artifact: strict({
-        source: z.string(expected("a local file path")).min(1, expected("a local file path")),
+        source: nonEmpty("a local file path"),
         remotePath: absPath.default("/tmp/artifact.tar.gz"),
         image: pinnedImage,
         mountPath: absPath.default("/artifact.tar.gz"),
-        command: z.string(expected("a shell command")).min(1, expected("a shell command")),
+        command: nonEmpty("a shell command"),
         containerName: dnsLabel.default("artifact"),
     }).optional(),
-    k3s: strict({
-        enabled: bool.default(false),
-        version: z
-            .string(expected('a k3s release such as "v1.34.1+k3s1"'))
-            .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, expected('a k3s release such as "v1.34.1+k3s1"'))
-            .default("v1.34.1+k3s1"),
-        /** The install script (a local copy for hosts without the internet). */
-        installScriptUrl: httpUrl.default("https://get.k3s.io"),
-        serverGroup: z.string().default("Orchestrators"),
-        agentGroup: z.string().default("Endpoints"),
-    }).default({ enabled: false, version: "v1.34.1+k3s1", installScriptUrl: "https://get.k3s.io", serverGroup: "Orchestrators", agentGroup: "Endpoints" }),
+    k3s: withDefaults(
+        strict({
+            enabled: bool.default(false),
+            version: matching(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'a k3s release such as "v1.34.1+k3s1"').default("v1.34.1+k3s1"),
+            /** The install script (a local copy for hosts without the internet). */
+            installScriptUrl: httpUrl.default("https://get.k3s.io"),
+            serverGroup: z.string().default("Orchestrators"),
+            agentGroup: z.string().default("Endpoints"),
+        }),
+    ),
     kickstart: strict({
         enabled: bool.default(false),
         /** Where the file is written (point inst.ks= at a URL serving it). */
-        path: z.string(expected("a file path")).min(1, expected("a file path")).default("rendered/kickstart/ks.cfg"),
+        path: nonEmpty("a file path").default("rendered/kickstart/ks.cfg"),
         hostname: dnsLabel,
-        timezone: z
-            .string(expected('a timezone such as "Europe/Warsaw"'))
-            .regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, expected('a timezone such as "Europe/Warsaw"'))
-            .default("Europe/Warsaw"),
-        lang: z
-            .string(expected('a locale such as "pl_PL.UTF-8"'))
-            .regex(/^[a-z]{2,3}_[A-Z]{2}(\.UTF-8)?$/, expected('a locale such as "pl_PL.UTF-8"'))
-            .default("pl_PL.UTF-8"),
-        keyboard: z
-            .string(expected('a keymap such as "us"'))
-            .regex(/^[a-z]{2}(-[a-z0-9]+)?$/, expected('a keymap such as "us"'))
-            .default("us"),
+        timezone: matching(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'a timezone such as "Europe/Warsaw"').default("Europe/Warsaw"),
+        lang: matching(/^[a-z]{2,3}_[A-Z]{2}(\.UTF-8)?$/, 'a locale such as "pl_PL.UTF-8"').default("pl_PL.UTF-8"),
+        keyboard: matching(/^[a-z]{2}(-[a-z0-9]+)?$/, 'a keymap such as "us"').default("us"),
         mirrorlist: httpUrl.default(FEDORA_41),
         repos: z.array(strict({ name: dnsLabel, mirrorlist: httpUrl }), expected("a list of repositories")).default([{ name: "update", mirrorlist: FEDORA_41_UPDATES }]),
         user: linuxUser.default("ansible"),
-        disk: z
-            .string(expected('a disk name such as "sda"'))
-            .regex(/^[a-z]+[0-9a-z]*$/, expected('a disk name such as "sda"'))
-            .default("sda"),
+        disk: matching(/^[a-z]+[0-9a-z]*$/, 'a disk name such as "sda"').default("sda"),
         packages: z.array(packageName, expected("a list of package names")).default(["@^custom-environment", "docker", "git", "tar", "wget"]),
     }).optional(),
 });
@@ -422,7 +419,7 @@ const rolloutTimeoutSeconds = intIn(10, 3600);
 
 /** The raw shape of every config key this program reads, keyed as in `pulumi config`. */
 export const configSchema = strict({
-    cluster: clusterSchema.default({}),
+    cluster: withDefaults(clusterSchema),
     rolloutTimeoutSeconds: rolloutTimeoutSeconds.default(600),
     releases: z
         .record(dnsLabel, releaseSchema, {
@@ -432,15 +429,15 @@ export const configSchema = strict({
                     : expected("a map of release name to release").error(issue),
         })
         .default({}),
-    metallb: metallbSchema.default(metallbSchema.parse({})),
-    ingressNginx: ingressNginxSchema.default(ingressNginxSchema.parse({})),
-    coredns: corednsSchema.default(corednsSchema.parse({})),
-    dashboard: dashboardSchema.default(dashboardSchema.parse({})),
-    access: accessSchema.default({ accounts: [], groups: [] }),
-    minio: minioSchema.default(minioSchema.parse({})),
-    nodeExporter: nodeExporterSchema.default(nodeExporterSchema.parse({})),
-    security: securitySchema.default(securitySchema.parse({})),
-    hosts: hostsSchema.default(hostsSchema.parse({})),
+    metallb: withDefaults(metallbSchema),
+    ingressNginx: withDefaults(ingressNginxSchema),
+    coredns: withDefaults(corednsSchema),
+    dashboard: withDefaults(dashboardSchema),
+    access: withDefaults(accessSchema),
+    minio: withDefaults(minioSchema),
+    nodeExporter: withDefaults(nodeExporterSchema),
+    security: withDefaults(securitySchema),
+    hosts: withDefaults(hostsSchema),
     /** Private key of the hosts' SSH user (secret). */
     hostsSshPrivateKey: z
         .string({ error: () => "is not a string (expected an OpenSSH private key, set with --secret)" })
