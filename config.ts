@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { rollingProblem } from "./components/apps/strategy";
 import type { WorkloadOpening } from "./components/core";
-import type { HostSteps, Inventory } from "./components/hosts";
+import type { HostsArgs, HostSteps, Inventory } from "./components/hosts";
 import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT } from "./components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "./components/network/ipv4";
 import { NODE_EXPORTER_IMAGE_DEFAULT } from "./components/observability";
@@ -762,5 +762,26 @@ export function hostStepsOf(cfg: PlatformConfig): HostSteps {
         docker: h.docker.enabled,
         service: h.service.enabled ? { name: h.service.name, image: h.service.image, ports: h.service.ports } : undefined,
         artifact: h.artifact,
+    };
+}
+
+/**
+ * The Hosts component's arguments: the provisioned inventory when hosts are on, the Kickstart when it
+ * is on; undefined when neither is. (parseConfig sets the key and the password only when their part is on.)
+ */
+export function hostsPlan(cfg: PlatformConfig): HostsArgs | undefined {
+    const key = cfg.hostsSshPrivateKey;
+    const password = cfg.kickstartPassword;
+    const kickstart = cfg.hosts.kickstart;
+    if (key === undefined && password === undefined) {
+        return undefined;
+    }
+    return {
+        inventory: key !== undefined ? inventoryOf(cfg) : {},
+        sshPrivateKey: key,
+        steps: hostStepsOf(cfg),
+        reach: cfg.hosts.reach,
+        k3s: key !== undefined && cfg.hosts.k3s.enabled ? cfg.hosts.k3s : undefined,
+        kickstart: kickstart !== undefined && password !== undefined ? { settings: kickstart, password, path: kickstart.path } : undefined,
     };
 }

@@ -8,24 +8,14 @@ import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, hostStepsOf, inventoryOf, loadConfig, namespacePlan, networkPolicyPlan } from "./config";
+import { BUILT_IN_NAMESPACES, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 const cfg = loadConfig();
 
 // 2. The hosts (optional): VMs provisioned over SSH, a k3s cluster on them, a Kickstart for new ones.
-const k3s = cfg.hosts.k3s;
-const hosts =
-    (cfg.hosts.enabled && cfg.hostsSshPrivateKey) || cfg.hosts.kickstart?.enabled
-        ? new Hosts("hosts", {
-              inventory: cfg.hosts.enabled ? inventoryOf(cfg) : {},
-              sshPrivateKey: cfg.hostsSshPrivateKey ?? "",
-              steps: hostStepsOf(cfg),
-              reach: cfg.hosts.reach,
-              k3s: cfg.hosts.enabled && k3s.enabled ? k3s : undefined,
-              kickstart: cfg.hosts.kickstart?.enabled && cfg.kickstartPassword ? { settings: cfg.hosts.kickstart, password: cfg.kickstartPassword, path: cfg.hosts.kickstart.path } : undefined,
-          })
-        : undefined;
+const hostsPlanned = hostsPlan(cfg);
+const hosts = hostsPlanned ? new Hosts("hosts", hostsPlanned) : undefined;
 
 // 3. The cluster: an explicit provider, so a stack never falls back to whatever kubectl points at.
 //    With hosts.k3s on, it is the k3s cluster just bootstrapped, in the same `pulumi up`.

@@ -1,7 +1,6 @@
 // The target VMs, provisioned over SSH as the lab did with Ansible: one HostProvisioner per host runs
 // the steps of scripts.ts in order; Hosts adds the optional k3s cluster (its kubeconfig feeds the
 // platform's kubernetes.Provider) and the generated Kickstart file.
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -60,7 +59,7 @@ export class HostProvisioner extends pulumi.ComponentResource {
         super("platform:hosts:HostProvisioner", name, { host: args.host.name }, opts);
         const plan = hostSteps(args.host, args.steps, args.inventory, args.reach);
         const connection = connectionOf(args.host, args.sshPrivateKey, args.reach);
-        const timeouts = { create: `${args.reach.commandTimeoutSeconds}s`, update: `${args.reach.commandTimeoutSeconds}s` };
+        const timeouts = commandTimeouts(args.reach);
         const everything = hashOf(...plan.map(stepInput));
         const steps: Record<string, pulumi.Resource> = {};
         let previous: pulumi.Resource | undefined;
@@ -73,7 +72,7 @@ export class HostProvisioner extends pulumi.ComponentResource {
                     r = new command.local.Command(id, { create: step.script, interpreter: ["/bin/bash", "-c"], triggers: [everything] }, o);
                     break;
                 case "remote":
-                    r = new command.remote.Command(id, { connection, create: step.script, triggers: [hashOf(step.script)], addPreviousOutputInEnv: false }, o);
+                    r = remoteScript(id, connection, step.script, o);
                     break;
                 case "copy":
                     r = new command.remote.CopyToRemote(id, { connection, source: new pulumi.asset.StringAsset(step.content), remotePath: step.remotePath, triggers: [hashOf(step.content)] }, o);
@@ -95,7 +94,23 @@ export class HostProvisioner extends pulumi.ComponentResource {
 
 /** Hash of a local file's content (its path when it does not exist yet: the copy then fails with the path). */
 function fileHash(localPath: string): string {
-    return fs.existsSync(localPath) ? crypto.createHash("sha256").update(fs.readFileSync(localPath)).digest("hex").slice(0, 16) : localPath;
+    return fs.existsSync(localPath) ? hashOf(fs.readFileSync(localPath)) : localPath;
+}
+
+/** The limit of one remote command, for both create and update. */
+function commandTimeouts(reach: ReachSettings): pulumi.CustomTimeouts {
+    return { create: `${reach.commandTimeoutSeconds}s`, update: `${reach.commandTimeoutSeconds}s` };
+}
+
+/** A script run on a host, re-run when the script changes (unless `extra` says otherwise). */
+function remoteScript(
+    id: string,
+    connection: command.types.input.remote.ConnectionArgs,
+    script: string,
+    opts: pulumi.CustomResourceOptions,
+    extra: Partial<command.remote.CommandArgs> = {},
+): command.remote.Command {
+    return new command.remote.Command(id, { connection, create: script, triggers: [hashOf(script)], addPreviousOutputInEnv: false, ...extra }, opts);
 }
 
 /** What a step's trigger hashes: its script, or its destination and content. */
@@ -115,8 +130,8 @@ function stepInput(step: Step): string {
 export interface HostsArgs {
     /** Groups of hosts (the lab: Orchestrators, Endpoints). Every host is provisioned. */
     readonly inventory: Inventory;
-    /** Private key of the hosts' user (a secret). */
-    readonly sshPrivateKey: pulumi.Input<string>;
+    /** Private key of the hosts' user (a secret). Required when the inventory has hosts. */
+    readonly sshPrivateKey?: pulumi.Input<string>;
     readonly steps: HostSteps;
     readonly reach: ReachSettings;
     /**
@@ -143,13 +158,14 @@ export class Hosts extends pulumi.ComponentResource {
     constructor(name: string, args: HostsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:hosts:Hosts", name, {}, opts);
         this.inventory = renderInventory(args.inventory);
+        const targets = allHosts(args.inventory);
+        const key = args.sshPrivateKey;
+        if (targets.length > 0 && key === undefined) {
+            throw new Error(`${name}: sshPrivateKey is required to reach ${targets.map((h) => h.name).join(", ")}`);
+        }
         const provisioners: Record<string, HostProvisioner> = {};
-        for (const host of allHosts(args.inventory)) {
-            provisioners[host.name] = new HostProvisioner(
-                `${name}-${host.name}`,
-                { host, sshPrivateKey: args.sshPrivateKey, steps: args.steps, inventory: this.inventory, reach: args.reach },
-                { parent: this },
-            );
+        for (const host of targets) {
+            provisioners[host.name] = new HostProvisioner(`${name}-${host.name}`, { host, sshPrivateKey: key!, steps: args.steps, inventory: this.inventory, reach: args.reach }, { parent: this });
         }
         this.provisioners = provisioners;
         this.artifactOutputs = Object.fromEntries(Object.entries(provisioners).flatMap(([h, p]) => (p.artifactOutput ? [[h, p.artifactOutput]] : [])));
@@ -160,30 +176,31 @@ export class Hosts extends pulumi.ComponentResource {
             if (server === undefined) {
                 throw new Error(`hosts.k3s.serverGroup: "${k.serverGroup}" has no hosts (expected a group of hosts.groups)`);
             }
-            const connection = connectionOf(server, args.sshPrivateKey, args.reach);
-            const timeouts = { create: `${args.reach.commandTimeoutSeconds}s`, update: `${args.reach.commandTimeoutSeconds}s` };
+            const connection = connectionOf(server, key!, args.reach);
+            const timeouts = commandTimeouts(args.reach);
             const installServer = k3sServerScript(k.version, k.installScriptUrl, server.address);
-            const serverCmd = new command.remote.Command(
-                `${name}-k3s-server`,
-                { connection, create: installServer, triggers: [hashOf(installServer)], addPreviousOutputInEnv: false },
-                { parent: this, dependsOn: [provisioners[server.name].ready], customTimeouts: timeouts },
-            );
+            const serverCmd = remoteScript(`${name}-k3s-server`, connection, installServer, { parent: this, dependsOn: [provisioners[server.name].ready], customTimeouts: timeouts });
+            // Read again whenever the server is (re)installed.
             const secretRead = (id: string, script: string) =>
-                new command.remote.Command(
+                remoteScript(
                     `${name}-${id}`,
-                    { connection, create: script, logging: "none", triggers: [hashOf(installServer)], addPreviousOutputInEnv: false },
+                    connection,
+                    script,
                     { parent: this, dependsOn: [serverCmd], additionalSecretOutputs: ["stdout"] },
+                    { logging: "none", triggers: [hashOf(installServer)] },
                 );
             const kubeconfig = secretRead("k3s-kubeconfig", k3sKubeconfigScript(server.address));
             const token = secretRead("k3s-token", K3S_TOKEN_SCRIPT);
             this.kubeconfig = pulumi.secret(kubeconfig.stdout);
+            const joinAgent = k3sAgentScript(k.version, k.installScriptUrl, server.address);
             for (const agent of args.inventory[k.agentGroup] ?? []) {
                 if (agent.name === server.name) continue;
-                const script = k3sAgentScript(k.version, k.installScriptUrl, server.address);
-                new command.remote.Command(
+                remoteScript(
                     `${name}-k3s-agent-${agent.name}`,
-                    { connection: connectionOf(agent, args.sshPrivateKey, args.reach), create: script, stdin: pulumi.secret(token.stdout), triggers: [hashOf(script)], addPreviousOutputInEnv: false },
+                    connectionOf(agent, key!, args.reach),
+                    joinAgent,
                     { parent: this, dependsOn: [provisioners[agent.name].ready, token], customTimeouts: timeouts },
+                    { stdin: pulumi.secret(token.stdout) },
                 );
             }
         }

@@ -64,12 +64,21 @@ export function shq(value: string): string {
 }
 
 /** Short content hash: a step's `triggers`, so it re-runs only when its own input changes. */
-export function hashOf(...parts: string[]): string {
-    return crypto.createHash("sha256").update(parts.join("\0")).digest("hex").slice(0, 16);
+export function hashOf(...parts: (string | Buffer)[]): string {
+    const h = crypto.createHash("sha256");
+    parts.forEach((part, i) => {
+        if (i > 0) h.update("\0");
+        h.update(part);
+    });
+    return h.digest("hex").slice(0, 16);
 }
 
-const PRELUDE = `set -eu
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+/** Strict mode, and `$SUDO` for the commands that need root when the SSH user is not root. */
+const AS_ROOT = `set -eu
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"`;
+
+/** AS_ROOT, plus `changed` (report a change) and `systemd_running`. */
+const PRELUDE = `${AS_ROOT}
 changed() { echo "changed: $*"; }
 systemd_running() { [ -d /run/systemd/system ]; }`;
 
@@ -215,8 +224,7 @@ fi
 
 /** Runs the artifact's command in a throw-away container with the tarball mounted; prints its output. */
 export function artifactScript(a: ArtifactSettings): string {
-    return `set -eu
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+    return `${AS_ROOT}
 $SUDO docker rm -f ${shq(a.containerName)} >/dev/null 2>&1 || true
 $SUDO docker run --rm --name ${shq(a.containerName)} -v ${shq(`${a.remotePath}:${a.mountPath}:ro`)} ${shq(a.image)} sh -c ${shq(a.command)}
 `;
@@ -250,15 +258,13 @@ fi
 
 /** Reads the server's kubeconfig, pointed at its address instead of 127.0.0.1. */
 export function k3sKubeconfigScript(address: string): string {
-    return `set -eu
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+    return `${AS_ROOT}
 $SUDO cat /etc/rancher/k3s/k3s.yaml | sed "s#https://127.0.0.1:6443#https://${address}:6443#"
 `;
 }
 
 /** Reads the server's join token. */
-export const K3S_TOKEN_SCRIPT = `set -eu
-SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"
+export const K3S_TOKEN_SCRIPT = `${AS_ROOT}
 $SUDO cat /var/lib/rancher/k3s/server/node-token
 `;
 
