@@ -71,8 +71,14 @@ export interface Rule {
 // Reading Kubernetes objects from Pulumi resources
 // ---------------------------------------------------------------------------------------------
 
-/** Kind of a Kubernetes resource from its props or its type token (`kubernetes:apps/v1:Deployment`). */
+/**
+ * Kind of a Kubernetes resource from its props or its type token (`kubernetes:apps/v1:Deployment`);
+ * undefined for any other resource, so no rule looks at another provider's objects.
+ */
 export function kindOf(r: PolicyResource): string | undefined {
+    if (!r.type.startsWith("kubernetes:")) {
+        return undefined;
+    }
     if (typeof r.props?.kind === "string") {
         return r.props.kind;
     }
@@ -96,7 +102,7 @@ function namespaceOf(r: PolicyResource): string {
 export function podTemplate(r: PolicyResource): { labels: Record<string, string>; spec: any; path: string } | undefined {
     const kind = kindOf(r);
     const spec = r.props?.spec;
-    if (spec === undefined || !r.type.startsWith("kubernetes:")) {
+    if (spec === undefined) {
         return undefined;
     }
     switch (kind) {
@@ -252,7 +258,7 @@ const serviceSelectsPods: Rule = {
         });
         return resources.flatMap((r) => {
             const selector = r.props?.spec?.selector;
-            if (kindOf(r) !== "Service" || !r.type.startsWith("kubernetes:") || selector === undefined || Object.keys(selector).length === 0) {
+            if (kindOf(r) !== "Service" || selector === undefined || Object.keys(selector).length === 0) {
                 return [];
             }
             const ns = namespaceOf(r);
@@ -289,7 +295,7 @@ const canaryHasMain: Rule = {
     name: "canary-ingress-has-main",
     description: "Every canary Ingress (nginx.ingress.kubernetes.io/canary) has a main Ingress with the same host and path.",
     stack: (resources) => {
-        const ingresses = resources.filter((r) => kindOf(r) === "Ingress" && r.type.startsWith("kubernetes:"));
+        const ingresses = resources.filter((r) => kindOf(r) === "Ingress");
         const isCanary = (r: PolicyResource) => String(r.props?.metadata?.annotations?.[CANARY]) === "true";
         const main = new Set(ingresses.filter((r) => !isCanary(r)).flatMap((r) => routesOf(r).map((x) => `${x.host} ${x.path}`)));
         return ingresses.filter(isCanary).flatMap((r) =>
@@ -316,7 +322,7 @@ const loadBalancerIpInPool: Rule = {
             return [];
         }
         return resources.flatMap((r) => {
-            if (kindOf(r) !== "Service" || !r.type.startsWith("kubernetes:")) {
+            if (kindOf(r) !== "Service") {
                 return [];
             }
             const annotations = r.props?.metadata?.annotations ?? {};
