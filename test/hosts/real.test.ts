@@ -5,21 +5,20 @@
 // re-runs only its step, sshd down says "connection refused", a downed link says "timed out" within
 // a bounded time, the artifact flow runs in a real container, and nothing the test made is left behind.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { containerUnit, hostSteps, HostSteps, Inventory, renderInventory, Step } from "../../components/hosts";
 import { hostStepsOf, inventoryOf, parseConfig, PlatformConfig } from "../../config";
 import { baseImage, create, destroy, downLink, ensureTools, Lab, LOCAL_IMAGE, leftovers, startDocker, stopSshd } from "./lab";
-import { runStep, runSteps, SshSettings } from "./runner";
+import { runStep, runSteps, ssh, SshSettings } from "./runner";
 
 const log = (s: string) => process.stderr.write(`# ${s}\n`);
 let lab: Lab;
 let cfg: PlatformConfig;
 let inventory: Inventory;
 let steps: HostSteps;
-let ssh: SshSettings;
+let sshSettings: SshSettings;
 
 /** The stack config a user would write for these hosts (the local mirror stands in for Debian's). */
 function hostsConfig(hostKeys: string[]): Record<string, unknown> {
@@ -52,14 +51,14 @@ function hostsConfig(hostKeys: string[]): Record<string, unknown> {
 const hostsOf = () => Object.values(inventory).flat();
 const plan = (host: (typeof inventory)[string][number], s: HostSteps = steps): Step[] =>
     hostSteps(host, s, renderInventory(inventory), { attempts: cfg.hosts.reach.attempts, perDialTimeoutSeconds: cfg.hosts.reach.perDialTimeoutSeconds });
-const onHost = (i: number, command: string) =>
-    spawnSync("ssh", ["-i", lab.keyFile, "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${lab.knownHosts}`, `ansible@10.231.${i}.2`, command], { encoding: "utf8" });
+/** Runs a command on vm1 or vm2 as its user. */
+const onHost = (i: number, command: string) => ssh(hostsOf()[i - 1], sshSettings, command);
 
 /** Runs the host's reachability step, expecting it to fail with exactly `message`; returns the time it took. */
 function reachFails(host: (typeof inventory)[string][number], message: string): number {
     const started = Date.now();
     assert.throws(
-        () => runStep(host, plan(host)[0], ssh),
+        () => runStep(host, plan(host)[0], sshSettings),
         (e: Error) => {
             assert.equal(e.message, message);
             return true;
@@ -84,7 +83,7 @@ before(async () => {
     cfg = parseConfig(hostsConfig(keys));
     inventory = inventoryOf(cfg);
     steps = hostStepsOf(cfg);
-    ssh = { keyFile: lab.keyFile, knownHosts: lab.knownHosts, connectTimeoutSeconds: 5 };
+    sshSettings = { keyFile: lab.keyFile, knownHosts: lab.knownHosts, connectTimeoutSeconds: 5 };
 });
 
 after(() => {
@@ -97,7 +96,7 @@ describe("hosts over ssh, for real", () => {
             const started = Date.now();
             // The test hosts have no init: after the docker step the test starts dockerd as systemd would, and
             // loads the image a registry would have served.
-            const results = await runSteps(host, plan(host), ssh, { docker: () => startDocker(lab.hosts[i]) });
+            const results = await runSteps(host, plan(host), sshSettings, { docker: () => startDocker(lab.hosts[i]) });
             log(`${host.name}: first run ${Date.now() - started} ms`);
             const changes = Object.fromEntries(results.map((r) => [r.id, r.changes]));
             assert.deepEqual(changes, {
@@ -125,7 +124,7 @@ describe("hosts over ssh, for real", () => {
     it("second run: changes nothing", async () => {
         for (const host of hostsOf()) {
             const started = Date.now();
-            const changes = (await runSteps(host, plan(host), ssh)).flatMap((r) => r.changes);
+            const changes = (await runSteps(host, plan(host), sshSettings)).flatMap((r) => r.changes);
             log(`${host.name}: second run ${Date.now() - started} ms`);
             assert.deepEqual(changes, []);
         }
@@ -134,7 +133,7 @@ describe("hosts over ssh, for real", () => {
     it("a changed input changes only its own step", async () => {
         const host = inventory.Endpoints[0];
         const changed: HostSteps = { ...steps, service: { ...steps.service!, image: "docker.io/library/nginx:1.26.4" } };
-        const results = await runSteps(host, plan(host, changed), ssh);
+        const results = await runSteps(host, plan(host, changed), sshSettings);
         assert.deepEqual(
             results.filter((r) => r.changes.length > 0).map((r) => [r.id, r.changes]),
             [["service", ["changed: wrote /etc/systemd/system/nginx-container.service"]]],

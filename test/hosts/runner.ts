@@ -19,7 +19,8 @@ export interface StepResult {
     readonly output: string;
 }
 
-function ssh(host: HostEntry, s: SshSettings, remoteCommand: string, input: string | Buffer): { status: number | null; stdout: string; stderr: string } {
+/** Runs a command on the host over ssh (key, pinned host keys, bounded connect). */
+export function ssh(host: HostEntry, s: SshSettings, remoteCommand: string, input: string | Buffer = ""): { status: number | null; stdout: string; stderr: string } {
     const args = [
         "-i",
         s.keyFile,
