@@ -654,7 +654,8 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config()): Re
     const raw: Record<string, unknown> = {};
     for (const key of Object.keys(configSchema.shape)) {
         const text = config.get(key);
-        if (text === undefined) {
+        // Pulumi.yaml's `""` default of a secret key means "not set".
+        if (text === undefined || (text === "" && SECRET_KEYS.includes(key))) {
             continue;
         }
         raw[key] = NUMBER_KEYS.has(key) || text.startsWith("{") || text.startsWith("[") ? parseJson(text) : text;
@@ -699,10 +700,11 @@ export function namespacePlan(cfg: PlatformConfig): Record<string, Level> {
         plan[ns] = current !== undefined && PERMISSIVENESS[current] >= PERMISSIVENESS[level] ? current : level;
     };
     const app = cfg.security.appNamespaceLevel;
-    if (cfg.metallb.enabled) use(cfg.metallb.namespace, "privileged");
+    // A part with `install: false` lives in a namespace its own installation made: never created here.
+    if (cfg.metallb.enabled && cfg.metallb.install) use(cfg.metallb.namespace, "privileged");
     if (cfg.nodeExporter.enabled) use(cfg.nodeExporter.namespace, "privileged");
-    if (cfg.ingressNginx.enabled) use(cfg.ingressNginx.namespace, "baseline");
-    if (cfg.dashboard.enabled) use(cfg.dashboard.namespace, "baseline");
+    if (cfg.ingressNginx.enabled && cfg.ingressNginx.install) use(cfg.ingressNginx.namespace, "baseline");
+    if (cfg.dashboard.enabled && cfg.dashboard.install) use(cfg.dashboard.namespace, "baseline");
     for (const r of Object.values(cfg.releases)) {
         use(r.namespace, app);
         use(r.stable.namespace, app);

@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
-import { ConfigError, configSchema, namespacePlan, parseConfig, SECRET_KEYS } from "../config";
+import type * as pulumi from "@pulumi/pulumi";
+import { ConfigError, configSchema, namespacePlan, parseConfig, readStackConfig, SECRET_KEYS } from "../config";
 import { DEV_PASSPHRASE, stackConfig } from "./harness";
 
 const SECRETS = { minioRootUser: "admin", minioRootPassword: "longenough" };
@@ -326,10 +327,16 @@ describe("config: Pulumi.yaml and the README stay in step with the schema", () =
         for (const k of keys) assert.ok(project.config[k].description, `${k} has a description`);
     });
 
-    it("Pulumi.yaml's defaults are the schema's", () => {
-        const defaults = parseConfig({ minio: { enabled: false } }) as unknown as Record<string, unknown>;
+    it("every key has a default in Pulumi.yaml (the CLI refuses stacks without one), and that default changes nothing", () => {
+        const base = { minio: { enabled: false } };
+        const defaults = parseConfig(base) as unknown as Record<string, unknown>;
         for (const [k, decl] of Object.entries<any>(project.config)) {
-            if ("default" in decl) assert.deepEqual(decl.default, defaults[k], k);
+            assert.ok("default" in decl, `${k} has a default`);
+            // As the CLI hands it over: the declared default, objects as JSON text.
+            const text = typeof decl.default === "string" ? decl.default : JSON.stringify(decl.default);
+            const raw = readStackConfig({ get: (key: string) => (key === k ? text : undefined) } as unknown as pulumi.Config);
+            const parsed = parseConfig({ ...raw, minio: { ...base.minio, ...(raw.minio as object | undefined) } }) as unknown as Record<string, unknown>;
+            assert.deepEqual(parsed[k], defaults[k], k);
         }
     });
 

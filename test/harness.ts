@@ -24,7 +24,7 @@ pulumi.runtime.setMocks(
             // helm.v4.Chart is a remote component: it reports the objects it rendered in `resources`.
             // A command reports what it printed in `stdout`; the mock prints a marker naming the command.
             const extra = args.type === "kubernetes:helm.sh/v4:Chart" ? { resources: [] } : args.type.startsWith("command:") ? { stdout: `<stdout of ${args.name}>` } : {};
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...extra, ...autonamed(args.type, args.name, args.inputs) } };
         },
         call(args) {
             throw new Error(`unexpected function call ${args.token} in a mock test`);
@@ -34,6 +34,17 @@ pulumi.runtime.setMocks(
     "test",
     false,
 );
+
+/**
+ * A Kubernetes object registered without metadata.name gets one from the provider: the resource's
+ * name plus a random suffix. The mock uses the fixed suffix "autoname" so tests can name it.
+ */
+function autonamed(type: string, name: string, inputs: any): Record<string, unknown> {
+    if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:helm") || type === "pulumi:providers:kubernetes" || inputs.metadata === undefined || inputs.metadata.name !== undefined) {
+        return {};
+    }
+    return { metadata: { ...inputs.metadata, name: `${name}-autoname` } };
+}
 
 /** Waits until every registration started so far has reached the mock monitor. */
 export async function settle(): Promise<void> {

@@ -96,7 +96,7 @@ describe("policy pack: the rules", () => {
         const stack = [
             deployment(),
             service("web-svc", { type: "ClusterIP", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8000 }] }),
-            service("web-svc-lb", { type: "LoadBalancer", selector: { app: "web" } }, { "metallb.universe.tf/loadBalancerIPs": "172.17.255.3" }),
+            service("web-svc-lb", { type: "LoadBalancer", selector: { app: "web" } }, { "metallb.io/loadBalancerIPs": "172.17.255.3" }),
             ingress("web", "default", "app.local", "/web"),
             ingress("web-canary", "canary", "app.local", "/web", true),
             pool(["172.17.255.1-172.17.255.255"]),

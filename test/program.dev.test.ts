@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll } from "../policy/rules";
-import { containers, securityProblems, DEV_PASSPHRASE, isSecretValue, k8sObject, ofType, plainStrings, recorded, settle, stackConfig, policyResources } from "./harness";
+import { containers, securityProblems, DEV_PASSPHRASE, isSecretValue, k8sObject, ofType, one, plainStrings, recorded, settle, stackConfig, policyResources } from "./harness";
 
 const { config, secretKeys } = stackConfig("dev", DEV_PASSPHRASE);
 let program: any;
@@ -176,7 +176,7 @@ describe("dev stack: secrets and outputs", () => {
             leaks.map((r) => r.name),
             [],
         );
-        const secret = k8sObject("kubernetes:core/v1:Secret", "minio", "default").inputs;
+        const secret = one("kubernetes:core/v1:Secret", "minio-credentials").inputs;
         assert.ok(isSecretValue(secret.stringData.password) || isSecretValue(secret.stringData));
     });
 

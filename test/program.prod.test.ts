@@ -34,7 +34,7 @@ describe("prod stack", () => {
     it("gives MinIO a 100Gi volume and a fixed address from the prod pool", () => {
         const sts = k8sObject("kubernetes:apps/v1:StatefulSet", "minio").inputs.spec;
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "100Gi");
-        assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "minio-svc-lb").inputs.metadata.annotations, { "metallb.universe.tf/loadBalancerIPs": "192.168.56.201" });
+        assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "minio-svc-lb").inputs.metadata.annotations, { "metallb.io/loadBalancerIPs": "192.168.56.201" });
         assert.deepEqual(ofType("kubernetes:metallb.io/v1beta1:IPAddressPool")[0].inputs.spec.addresses, ["192.168.56.200-192.168.56.250"]);
     });
     it("passes its own policy pack", () => {

@@ -136,7 +136,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         name: svc.name,
                         namespace: t.namespace,
                         labels: { app, ...(split === "ingress" ? { track: t.selector.track } : {}) },
-                        annotations: svc.loadBalancerIP ? { "metallb.universe.tf/loadBalancerIPs": svc.loadBalancerIP } : undefined,
+                        annotations: svc.loadBalancerIP ? { "metallb.io/loadBalancerIPs": svc.loadBalancerIP } : undefined,
                     },
                     spec: {
                         type: svc.type === "Headless" || svc.type === undefined ? "ClusterIP" : svc.type,

@@ -1,4 +1,3 @@
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { restrictedContainer, restrictedPod } from "../core/security";
@@ -56,7 +55,7 @@ const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: 
 
 /**
  * The lab's clock app: nginx serving a page that shows the time, its version and the pod's name.
- * The page lives in a ConfigMap whose hash is in the pod template, so a new version rolls the pods.
+ * The page lives in a ConfigMap named by Pulumi, so a new version is a new ConfigMap and rolls the pods.
  */
 export class ClockApp extends pulumi.ComponentResource {
     public readonly deployment: k8s.apps.v1.Deployment;
@@ -80,8 +79,11 @@ export class ClockApp extends pulumi.ComponentResource {
         const labels = { ...selector, version: args.version };
 
         const data = { "index.html": clockPage(args.app, args.version), "default.conf": nginxServerConf(port, root) };
-        const configHash = crypto.createHash("sha256").update(JSON.stringify(data)).digest("hex").slice(0, 16);
-        this.configMap = new k8s.core.v1.ConfigMap(`${name}-page`, { metadata: { name: `${deploymentName}-page`, namespace, labels }, data }, { parent: this });
+        // Named by Pulumi (`<name>-page-<suffix>`): ConfigMaps are immutable in pulumi-kubernetes 4, so
+        // a new page is a new ConfigMap created before the old one is deleted, and the Deployment is
+        // updated in place to mount it: the pods roll and the rollout history grows. A fixed name
+        // would force delete-then-create and replace the Deployment with it.
+        this.configMap = new k8s.core.v1.ConfigMap(`${name}-page`, { metadata: { namespace, labels }, data }, { parent: this });
 
         const security = restrictedContainer({ readOnlyRootFilesystem: args.readOnlyRootFilesystem });
         const resources = args.resources ?? DEFAULT_RESOURCES;
@@ -98,7 +100,7 @@ export class ClockApp extends pulumi.ComponentResource {
                     selector: { matchLabels: selector },
                     strategy: deploymentStrategy(args.strategy ?? { type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }, replicas),
                     template: {
-                        metadata: { labels, annotations: { "platform.lab/config-hash": configHash } },
+                        metadata: { labels },
                         spec: {
                             automountServiceAccountToken: false,
                             securityContext: restrictedPod(NGINX_UID),

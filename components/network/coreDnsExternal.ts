@@ -22,8 +22,8 @@ export class CoreDnsExternal extends pulumi.ComponentResource {
     constructor(name: string, args: CoreDnsExternalArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:CoreDnsExternal", name, args, opts);
         const annotations = {
-            "metallb.universe.tf/allow-shared-ip": args.sharingKey ?? "coredns",
-            "metallb.universe.tf/loadBalancerIPs": args.address,
+            "metallb.io/allow-shared-ip": args.sharingKey ?? "coredns",
+            "metallb.io/loadBalancerIPs": args.address,
         };
         this.services = (["TCP", "UDP"] as const).map(
             (protocol) =>

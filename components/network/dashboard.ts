@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartArgs, ChartSource } from "./chartSource";
 
 /** The last Kubernetes Dashboard chart (the project is archived; Headlamp is its successor). */
 export const DASHBOARD_CHART_DEFAULT = { repo: "https://kubernetes.github.io/dashboard", version: "7.14.0" };
@@ -11,7 +12,7 @@ export interface DashboardArgs {
     /** Install the chart. false: publish a dashboard that is already there. Defaults to true. */
     readonly install?: boolean;
     /** Chart repository and exact version. Defaults to {@link DASHBOARD_CHART_DEFAULT}. */
-    readonly chart?: { readonly repo: string; readonly version: string };
+    readonly chart?: ChartSource;
     /** Path prefix on the ingress. Defaults to "/dashboard". */
     readonly path?: string;
     /** Host to match. Defaults to any host. */
@@ -32,7 +33,7 @@ export class Dashboard extends pulumi.ComponentResource {
         if (args.install ?? true) {
             this.chart = new k8s.helm.v4.Chart(
                 `${name}-chart`,
-                { name: "kubernetes-dashboard", chart: "kubernetes-dashboard", version: chart.version, repositoryOpts: { repo: chart.repo }, namespace },
+                { name: "kubernetes-dashboard", ...chartArgs("kubernetes-dashboard", chart), namespace },
                 { parent: this },
             );
         }

@@ -3,3 +3,4 @@ export * from "./dashboard";
 export * from "./ingressNginx";
 export * from "./ipv4";
 export * from "./metallb";
+export * from "./chartSource";

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartArgs, ChartSource } from "./chartSource";
 
 /** The final ingress-nginx chart: the project was retired in March 2026 (see the README for the Gateway API path). */
 export const INGRESS_NGINX_CHART_DEFAULT = { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" };
@@ -11,7 +12,7 @@ export interface IngressNginxArgs {
     /** Install the chart. false: use a controller that is already there. Defaults to true. */
     readonly install?: boolean;
     /** Chart repository and exact version. Defaults to {@link INGRESS_NGINX_CHART_DEFAULT}. */
-    readonly chart?: { readonly repo: string; readonly version: string };
+    readonly chart?: ChartSource;
     /** IngressClass name. Defaults to "nginx". */
     readonly className?: string;
     /** A fixed address from the MetalLB pool for the controller's Service. Defaults to the pool's choice. */
@@ -36,9 +37,7 @@ export class IngressNginx extends pulumi.ComponentResource {
                 `${name}-chart`,
                 {
                     name: "ingress-nginx",
-                    chart: "ingress-nginx",
-                    version: chart.version,
-                    repositoryOpts: { repo: chart.repo },
+                    ...chartArgs("ingress-nginx", chart),
                     namespace: args.namespace ?? "ingress-nginx",
                     values: {
                         controller: {
@@ -49,7 +48,7 @@ export class IngressNginx extends pulumi.ComponentResource {
                                 type: "LoadBalancer",
                                 // Keeps the client's source address and answers only on nodes running a controller pod.
                                 externalTrafficPolicy: "Local",
-                                annotations: args.loadBalancerIP ? { "metallb.universe.tf/loadBalancerIPs": args.loadBalancerIP } : {},
+                                annotations: args.loadBalancerIP ? { "metallb.io/loadBalancerIPs": args.loadBalancerIP } : {},
                             },
                             // helm.v4.Chart does not run Helm hooks, and the chart creates the admission webhook's
                             // certificate with hook Jobs (kube-webhook-certgen). Without them the webhook would have

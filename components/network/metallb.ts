@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartArgs, ChartSource } from "./chartSource";
 import { parseIpv4Range } from "./ipv4";
 
 /** Pinned MetalLB chart. */
@@ -15,7 +16,7 @@ export interface MetalLBArgs {
     /** Install the chart. false: a MetalLB is already there and only the pool is declared. Defaults to true. */
     readonly install?: boolean;
     /** Chart repository and exact version. Defaults to {@link METALLB_CHART_DEFAULT}. */
-    readonly chart?: { readonly repo: string; readonly version: string };
+    readonly chart?: ChartSource;
     /** Name of the IPAddressPool and its L2Advertisement. Defaults to "default". */
     readonly poolName?: string;
     /** Addresses MetalLB hands out: "A.B.C.D-E.F.G.H" ranges or CIDRs. */
@@ -49,9 +50,7 @@ export class MetalLB extends pulumi.ComponentResource {
                 `${name}-chart`,
                 {
                     name: "metallb",
-                    chart: "metallb",
-                    version: chart.version,
-                    repositoryOpts: { repo: chart.repo },
+                    ...chartArgs("metallb", chart),
                     namespace,
                     // Layer 2 only: no FRR (BGP) sidecars in the speaker. The chart sets no resources, so
                     // requests and limits are given here (the policy pack's requests-and-limits rule).

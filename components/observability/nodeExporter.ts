@@ -25,7 +25,9 @@ export class NodeExporter extends pulumi.ComponentResource {
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: "node-exporter", namespace, labels }, automountServiceAccountToken: false }, { parent: this });
         // node-exporter reads only the host's /proc and /sys, never the API: the role grants nothing.
         // It is kept (as in the lab) so that a metrics proxy can be granted what it needs in one place.
-        const role = new k8s.rbac.v1.ClusterRole(`${name}-role`, { metadata: { name: "node-exporter", labels }, rules: [] }, { parent: this });
+        // `rules` is left out rather than `[]`: the API server stores an empty list as null, so `[]`
+        // would show a diff on every preview.
+        const role = new k8s.rbac.v1.ClusterRole(`${name}-role`, { metadata: { name: "node-exporter", labels } }, { parent: this });
         new k8s.rbac.v1.ClusterRoleBinding(
             `${name}-binding`,
             {

@@ -46,7 +46,7 @@ export class MinIO extends pulumi.ComponentResource {
         const labels = { app: name };
         this.secret = new k8s.core.v1.Secret(
             `${name}-credentials`,
-            { metadata: { name, namespace, labels }, type: "Opaque", stringData: { username: pulumi.secret(args.rootUser), password: pulumi.secret(args.rootPassword) } },
+            { metadata: { namespace, labels }, type: "Opaque", stringData: { username: pulumi.secret(args.rootUser), password: pulumi.secret(args.rootPassword) } },
             { parent: this, additionalSecretOutputs: ["data", "stringData"] },
         );
         const headless = new k8s.core.v1.Service(
@@ -107,7 +107,7 @@ export class MinIO extends pulumi.ComponentResource {
             new k8s.core.v1.Service(
                 `${name}-lb`,
                 {
-                    metadata: { name: lb.name, namespace, labels, annotations: lb.loadBalancerIP ? { "metallb.universe.tf/loadBalancerIPs": lb.loadBalancerIP } : undefined },
+                    metadata: { name: lb.name, namespace, labels, annotations: lb.loadBalancerIP ? { "metallb.io/loadBalancerIPs": lb.loadBalancerIP } : undefined },
                     spec: { type: "LoadBalancer", selector: labels, ports: [{ name: "api", port: 9000, targetPort: "api" }] },
                 },
                 { parent: this },

@@ -1,0 +1,330 @@
+#!/usr/bin/env bash
+# The local control plane the e2e suite runs against: etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler and kwok (fake nodes), built from the Go module proxy into a cache outside the repo.
+#
+#   cluster.sh build   build (or reuse) the binaries for the pinned versions
+#   cluster.sh up      start a cluster; prints the env file to source (KUBECONFIG, PATH)
+#   cluster.sh down    stop exactly what `up` started and remove its routes and state
+#   cluster.sh env     print the env file of the running cluster
+#
+# Test stand-ins (documented in the README): kwok instead of kubelets, a watcher that writes
+# LoadBalancer/Ingress status and binds claims instead of MetalLB / ingress-nginx / a provisioner.
+set -euo pipefail
+
+K8S_VERSION=v1.35.4
+STAGING_VERSION=v0.35.4
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.8.0
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
+bin=$cache/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION
+state=${BMP_CLUSTER_STATE:-${TMPDIR:-/tmp}/bmp-cluster}
+
+log() { printf 'cluster: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# --- build ---------------------------------------------------------------------------------------
+
+# One wrapper module per upstream module: k8s.io/kubernetes requires its staging modules at
+# v0.0.0 with replace directives that only apply inside its own repo, so the wrapper replaces
+# each of them with the published release of the same minor version.
+build_kubernetes() {
+    local want=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+    local missing=0 b
+    for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing=1; done
+    [ $missing = 0 ] && return 0
+    local mod=$cache/src/kubernetes-$K8S_VERSION
+    mkdir -p "$mod" "$bin"
+    (
+        cd "$mod"
+        local gomod
+        gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+        {
+            echo "module bmp.local/kubernetes"
+            echo "go 1.25.0"
+            echo "require k8s.io/kubernetes $K8S_VERSION"
+            sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#replace \1 => \1 '"$STAGING_VERSION"'#p' "$gomod"
+        } >go.mod
+        cat >tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+        GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
+        local v=k8s.io/component-base/version cv=k8s.io/client-go/pkg/version minor=${K8S_VERSION#v1.}
+        minor=${minor%%.*}
+        local ldflags="-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $cv.gitVersion=$K8S_VERSION -X $cv.gitMajor=1 -X $cv.gitMinor=$minor"
+        for b in "${want[@]}"; do
+            [ -x "$bin/$b" ] && continue
+            log "building $b $K8S_VERSION (minutes on a cold cache)"
+            GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b"
+            mv "$bin/$b.tmp" "$bin/$b"
+        done
+    )
+}
+
+build_etcd() {
+    [ -x "$bin/etcd" ] && return 0
+    local mod=$cache/src/etcd-$ETCD_VERSION
+    mkdir -p "$mod" "$bin"
+    (
+        cd "$mod"
+        printf 'module bmp.local/etcd\n\ngo 1.25.0\n' >go.mod
+        printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >main.go
+        go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null
+        go mod tidy >/dev/null
+        log "building etcd $ETCD_VERSION"
+        CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/etcd.tmp" .
+        mv "$bin/etcd.tmp" "$bin/etcd"
+    )
+}
+
+build_kwok() {
+    [ -x "$bin/kwok" ] && return 0
+    local mod=$cache/src/kwok-$KWOK_VERSION
+    mkdir -p "$mod" "$bin"
+    (
+        cd "$mod"
+        printf 'module bmp.local/kwok\n\ngo 1.25.0\n' >go.mod
+        printf '//go:build tools\n\npackage tools\n\nimport _ "sigs.k8s.io/kwok/cmd/kwok"\n' >tools.go
+        go get "sigs.k8s.io/kwok@$KWOK_VERSION" >/dev/null
+        GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
+        log "building kwok $KWOK_VERSION"
+        GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok
+        mv "$bin/kwok.tmp" "$bin/kwok"
+    )
+}
+
+# The stand-in watcher is the project's own code (test/e2e/standin).
+build_standin() {
+    local sum
+    sum=$(cat "$here/standin/go.mod" "$here/standin/go.sum" "$here"/standin/*.go | sha256sum | cut -c1-16)
+    standin=$cache/bin/standin-$sum
+    [ -x "$standin" ] && return 0
+    log "building the stand-in watcher"
+    (cd "$here/standin" && CGO_ENABLED=0 go build -trimpath -o "$standin.tmp" . && mv "$standin.tmp" "$standin")
+}
+
+build() {
+    command -v go >/dev/null || die "Go is needed to build the local control plane (go.dev/doc/install)"
+    build_etcd
+    build_kwok
+    build_kubernetes
+    build_standin
+}
+
+# --- up / down -----------------------------------------------------------------------------------
+
+SERVICE_CIDR=10.96.0.0/16
+POD_CIDR=10.244.0.0/16
+# Ranges that must never leave this machine while the cluster is up: Services, pods and the
+# load-balancer pools the stacks use (override with BMP_LB_RANGES, space-separated CIDRs).
+LB_RANGES=${BMP_LB_RANGES:-172.17.255.0/24 192.168.56.0/24}
+FAKE_NODES=${BMP_FAKE_NODES:-3}
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# start NAME BINARY ARGS…: runs in its own session, output to $state/logs/NAME.log, PID saved.
+start() {
+    local name=$1
+    shift
+    setsid "$@" >"$state/logs/$name.log" 2>&1 </dev/null &
+    echo $! >"$state/pids/$name"
+}
+
+kubeconfig_for() { # NAME CN [ORG]: a client certificate signed by the cluster CA and its kubeconfig
+    local name=$1 cn=$2 org=${3:-} subj
+    subj="/CN=$cn"
+    [ -n "$org" ] && subj="/O=$org/CN=$cn"
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$state/pki/$name.key" -subj "$subj" -out "$state/pki/$name.csr" 2>/dev/null
+    openssl x509 -req -in "$state/pki/$name.csr" -CA "$state/pki/ca.crt" -CAkey "$state/pki/ca.key" -CAcreateserial -days 2 -out "$state/pki/$name.crt" 2>/dev/null
+    cat >"$state/$name.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "https://127.0.0.1:$api_port", certificate-authority: "$state/pki/ca.crt"}
+users:
+- name: $name
+  user: {client-certificate: "$state/pki/$name.crt", client-key: "$state/pki/$name.key"}
+contexts:
+- name: local
+  context: {cluster: local, user: $name}
+current-context: local
+KC
+}
+
+pki() {
+    mkdir -p "$state/pki"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$state/pki/ca.key" -out "$state/pki/ca.crt" -days 2 -subj "/CN=bmp-e2e-ca" 2>/dev/null
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$state/pki/apiserver.key" -subj "/CN=kube-apiserver" -out "$state/pki/apiserver.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n' >"$state/pki/apiserver.ext"
+    openssl x509 -req -in "$state/pki/apiserver.csr" -CA "$state/pki/ca.crt" -CAkey "$state/pki/ca.key" -CAcreateserial -days 2 -extfile "$state/pki/apiserver.ext" -out "$state/pki/apiserver.crt" 2>/dev/null
+    openssl genrsa -out "$state/pki/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$state/pki/sa.key" -pubout -out "$state/pki/sa.pub" 2>/dev/null
+    kubeconfig_for admin kubernetes-admin system:masters
+    kubeconfig_for controller-manager system:kube-controller-manager
+    kubeconfig_for scheduler system:kube-scheduler
+}
+
+# kwok's own stage files, read from its module (not copied into this repo), plus the one stage of
+# ours: a pod whose container command is `false` (the lab's broken release) crash-loops instead of
+# becoming Ready, as a kubelet would report it.
+stages() {
+    local dir
+    dir=$(cd "$cache/src/kwok-$KWOK_VERSION" && go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    local not_broken="    - key: '.spec.containers.[].command.[0]'\n      operator: 'NotIn'\n      values: ['false']"
+    {
+        cat "$dir/kustomize/stage/node/fast/node-initialize.yaml"
+        echo "---"
+        cat "$dir/kustomize/stage/node/heartbeat/node-heartbeat.yaml"
+        echo "---"
+        awk -v add="$not_broken" '{print} /^    matchExpressions:$/ && !done {print add; done=1}' "$dir/kustomize/stage/pod/fast/pod-ready.yaml"
+        for f in pod-complete pod-delete; do
+            echo "---"
+            cat "$dir/kustomize/stage/pod/fast/$f.yaml"
+        done
+        echo "---"
+        cat "$here/stage-crashloop.yaml"
+    } >"$state/kwok.yaml"
+}
+
+wait_for() { # WHAT SECONDS COMMAND…
+    local what=$1 secs=$2 i
+    shift 2
+    for ((i = 0; i < secs * 5; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    die "$what did not come up in ${secs}s; logs in $state/logs"
+}
+
+routes_up() {
+    local cidr
+    : >"$state/routes"
+    for cidr in $SERVICE_CIDR $POD_CIDR $LB_RANGES; do
+        if ip route add unreachable "$cidr" 2>/dev/null; then
+            echo "$cidr" >>"$state/routes"
+        else
+            log "could not add an unreachable route for $cidr (not root, or a route exists): dials there may leave this machine"
+        fi
+    done
+}
+
+up() {
+    [ -e "$state/pids" ] && die "a cluster is already up (state in $state); run: $0 down"
+    build
+    local t0=$SECONDS
+    mkdir -p "$state/logs" "$state/pids" "$state/volumes"
+    trap 'down_quiet; exit 1' ERR INT TERM
+    routes_up
+    local etcd_port peer_port
+    etcd_port=$(free_port)
+    peer_port=$(free_port)
+    api_port=$(free_port)
+    pki
+    start etcd "$bin/etcd" --name e2e --data-dir "$state/etcd" --unsafe-no-fsync \
+        --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+        --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+        --initial-cluster "e2e=http://127.0.0.1:$peer_port" --listen-metrics-urls "" --log-level warn
+    wait_for etcd 30 curl -fsS "http://127.0.0.1:$etcd_port/health"
+    start kube-apiserver "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
+        --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
+        --tls-cert-file "$state/pki/apiserver.crt" --tls-private-key-file "$state/pki/apiserver.key" \
+        --client-ca-file "$state/pki/ca.crt" --authorization-mode Node,RBAC \
+        --service-account-key-file "$state/pki/sa.pub" --service-account-signing-key-file "$state/pki/sa.key" \
+        --service-account-issuer https://kubernetes.default.svc.cluster.local \
+        --service-cluster-ip-range "$SERVICE_CIDR" --endpoint-reconciler-type none --allow-privileged=true
+    wait_for kube-apiserver 90 "$bin/kubectl" --kubeconfig "$state/admin.kubeconfig" get --raw /readyz
+    start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$state/controller-manager.kubeconfig" \
+        --authentication-kubeconfig "$state/controller-manager.kubeconfig" --authorization-kubeconfig "$state/controller-manager.kubeconfig" \
+        --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false --use-service-account-credentials \
+        --service-account-private-key-file "$state/pki/sa.key" --root-ca-file "$state/pki/ca.crt" \
+        --cluster-signing-cert-file "$state/pki/ca.crt" --cluster-signing-key-file "$state/pki/ca.key" \
+        --service-cluster-ip-range "$SERVICE_CIDR" --controllers '*,-nodeipam,-nodelifecycle,-service-lb-controller,-cloud-node-lifecycle-controller'
+    start kube-scheduler "$bin/kube-scheduler" --kubeconfig "$state/scheduler.kubeconfig" \
+        --authentication-kubeconfig "$state/scheduler.kubeconfig" --authorization-kubeconfig "$state/scheduler.kubeconfig" \
+        --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false
+    stages
+    start kwok "$bin/kwok" --kubeconfig "$state/admin.kubeconfig" --config "$state/kwok.yaml" \
+        --manage-nodes-with-label-selector type=kwok --cidr "$POD_CIDR" --node-ip 10.0.0.1 --server-address 127.0.0.1:0
+    start standin "$standin" --kubeconfig "$state/admin.kubeconfig" --volume-dir "$state/volumes" \
+        --ingress-address "${BMP_INGRESS_ADDRESS:-}"
+    local k=("$bin/kubectl" --kubeconfig "$state/admin.kubeconfig")
+    local i
+    for ((i = 1; i <= FAKE_NODES; i++)); do
+        cat <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  labels: {type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
+  annotations: {node.alpha.kubernetes.io/ttl: "0", kwok.x-k8s.io/node: fake}
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+---
+NODE
+    done | "${k[@]}" apply -f - >/dev/null
+    "${k[@]}" apply -f - >/dev/null <<'SC'
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: bmp.local/standin
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+SC
+    wait_for "the fake nodes" 60 sh -c "[ \$(${k[*]} get nodes -l type=kwok --no-headers 2>/dev/null | grep -c ' Ready') -eq $FAKE_NODES ]"
+    wait_for "the default ServiceAccount" 60 "${k[@]}" get serviceaccount default -n default
+    cat >"$state/env" <<ENV
+export KUBECONFIG="$state/admin.kubeconfig"
+export PATH="$bin:\$PATH"
+ENV
+    trap - ERR INT TERM
+    log "up in $((SECONDS - t0))s: API server https://127.0.0.1:$api_port, $FAKE_NODES kwok nodes; source $state/env"
+    echo "$state/env"
+}
+
+# Stops what `up` started, by the PIDs it saved (a PID is only signalled while it still runs one of
+# our binaries), removes the routes it added and its state directory.
+down_quiet() {
+    local f pid exe
+    if [ -d "$state/pids" ]; then
+        for f in standin kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+            [ -f "$state/pids/$f" ] || continue
+            pid=$(cat "$state/pids/$f")
+            exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+            case "$exe" in "$cache"/bin/*) kill -TERM "$pid" 2>/dev/null || true ;; *) continue ;; esac
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+    fi
+    if [ -f "$state/routes" ]; then
+        while read -r cidr; do ip route del unreachable "$cidr" 2>/dev/null || true; done <"$state/routes"
+    fi
+    rm -rf "$state"
+}
+
+down() {
+    [ -d "$state" ] || { log "no cluster is up (no $state)"; return 0; }
+    down_quiet
+    log "down: processes stopped, routes removed, $state deleted"
+}
+
+case "${1:-}" in
+build) build ;;
+up) up ;;
+down) down ;;
+env) [ -f "$state/env" ] && cat "$state/env" || die "no cluster is up" ;;
+*) echo "usage: cluster.sh build|up|down|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,395 @@
+// Command standin plays, for the e2e suite's local control plane, the parts of a real cluster that
+// nothing runs there: MetalLB (LoadBalancer Service status from the stack's IPAddressPools), the
+// ingress controller (Ingress status) and a volume provisioner (a PersistentVolume for each claim
+// of its StorageClass). It is a documented test stand-in: it only writes the status a real
+// controller would write, so the program's own awaits still decide when a resource is ready.
+// Event-driven through informers; no polling.
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/workqueue"
+)
+
+var poolGVR = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "ipaddresspools"}
+
+const (
+	// Annotations through which a Service asks MetalLB for an address and for sharing it.
+	ipsAnnotation   = "metallb.io/loadBalancerIPs"
+	shareAnnotation = "metallb.io/allow-shared-ip"
+)
+
+type standin struct {
+	client       kubernetes.Interface
+	dyn          dynamic.Interface
+	services     cache.Indexer
+	ingresses    cache.Indexer
+	queue        workqueue.TypedRateLimitingInterface[string]
+	storageClass string
+	volumeDir    string
+	ingressAddr  string
+	mu           sync.Mutex
+}
+
+func main() {
+	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the cluster")
+	storageClass := flag.String("storage-class", "standard", "StorageClass whose claims get a hostPath PersistentVolume")
+	volumeDir := flag.String("volume-dir", "/tmp/bmp-volumes", "directory under which the hostPath volumes live")
+	ingressAddr := flag.String("ingress-address", "", "address written into Ingress status when no ingress-nginx LoadBalancer Service has one")
+	flag.Parse()
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	if err != nil {
+		log.Fatalf("standin: kubeconfig: %v", err)
+	}
+	client := kubernetes.NewForConfigOrDie(cfg)
+	s := &standin{
+		client:       client,
+		dyn:          dynamic.NewForConfigOrDie(cfg),
+		queue:        workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
+		storageClass: *storageClass,
+		volumeDir:    *volumeDir,
+		ingressAddr:  *ingressAddr,
+	}
+
+	factory := informers.NewSharedInformerFactory(client, 0)
+	svcInformer := factory.Core().V1().Services().Informer()
+	ingInformer := factory.Networking().V1().Ingresses().Informer()
+	pvcInformer := factory.Core().V1().PersistentVolumeClaims().Informer()
+	s.services = svcInformer.GetIndexer()
+	s.ingresses = ingInformer.GetIndexer()
+	enqueue := func(kind string) cache.ResourceEventHandlerFuncs {
+		add := func(obj interface{}) {
+			if key, err := cache.MetaNamespaceKeyFunc(obj); err == nil {
+				s.queue.Add(kind + "|" + key)
+			}
+		}
+		return cache.ResourceEventHandlerFuncs{AddFunc: add, UpdateFunc: func(_, obj interface{}) { add(obj) }}
+	}
+	mustHandle(svcInformer.AddEventHandler(enqueue("svc")))
+	// A controller Service getting its address changes every Ingress's status.
+	mustHandle(svcInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj interface{}) {
+			if isIngressController(obj.(*corev1.Service)) {
+				for _, key := range ingInformer.GetIndexer().ListKeys() {
+					s.queue.Add("ing|" + key)
+				}
+			}
+		},
+	}))
+	mustHandle(ingInformer.AddEventHandler(enqueue("ing")))
+	mustHandle(pvcInformer.AddEventHandler(enqueue("pvc")))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	factory.Start(ctx.Done())
+	for t, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			log.Fatalf("standin: cache of %v did not sync", t)
+		}
+	}
+	log.Printf("standin: watching Services, Ingresses and PersistentVolumeClaims")
+	go func() {
+		<-ctx.Done()
+		s.queue.ShutDown()
+	}()
+	for s.next(ctx) {
+	}
+}
+
+func mustHandle(_ cache.ResourceEventHandlerRegistration, err error) {
+	if err != nil {
+		log.Fatalf("standin: %v", err)
+	}
+}
+
+func (s *standin) next(ctx context.Context) bool {
+	item, quit := s.queue.Get()
+	if quit {
+		return false
+	}
+	defer s.queue.Done(item)
+	kind, key, _ := strings.Cut(item, "|")
+	ns, name, _ := cache.SplitMetaNamespaceKey(key)
+	var err error
+	switch kind {
+	case "svc":
+		err = s.syncService(ctx, ns, name)
+	case "ing":
+		err = s.syncIngress(ctx, ns, name)
+	case "pvc":
+		err = s.syncClaim(ctx, ns, name)
+	}
+	if err != nil {
+		log.Printf("standin: %s %s: %v (retrying)", kind, key, err)
+		s.queue.AddRateLimited(item)
+		return true
+	}
+	s.queue.Forget(item)
+	return true
+}
+
+// --- MetalLB ---------------------------------------------------------------------------------
+
+func (s *standin) syncService(ctx context.Context, ns, name string) error {
+	obj, exists, err := s.services.GetByKey(ns + "/" + name)
+	if err != nil || !exists {
+		return err
+	}
+	svc := obj.(*corev1.Service)
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || len(svc.Status.LoadBalancer.Ingress) > 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ip, err := s.chooseAddress(ctx, svc)
+	if err != nil {
+		return err
+	}
+	svc = svc.DeepCopy()
+	mode := corev1.LoadBalancerIPModeVIP
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip, IPMode: &mode}}
+	_, err = s.client.CoreV1().Services(ns).UpdateStatus(ctx, svc, metav1.UpdateOptions{})
+	if err == nil {
+		log.Printf("standin: Service %s/%s gets %s", ns, name, ip)
+	}
+	return err
+}
+
+// chooseAddress applies MetalLB's rules as far as the stack relies on them: a requested address
+// must lie in a pool and may be shared only under the same sharing key; otherwise the lowest
+// free address of the pools.
+func (s *standin) chooseAddress(ctx context.Context, svc *corev1.Service) (string, error) {
+	pools, err := s.pools(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(pools) == 0 {
+		return "", fmt.Errorf("no IPAddressPool exists yet")
+	}
+	used := map[string]string{} // address → sharing key of its holder
+	for _, o := range s.services.List() {
+		other := o.(*corev1.Service)
+		if other.Namespace == svc.Namespace && other.Name == svc.Name {
+			continue
+		}
+		for _, ing := range other.Status.LoadBalancer.Ingress {
+			used[ing.IP] = other.Annotations[shareAnnotation]
+		}
+	}
+	requested := svc.Spec.LoadBalancerIP //nolint:staticcheck // the field MetalLB still honours
+	if v := svc.Annotations[ipsAnnotation]; v != "" {
+		requested = strings.Split(v, ",")[0]
+	}
+	inPool := func(ip net.IP) bool {
+		for _, p := range pools {
+			if p.contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	if requested != "" {
+		ip := net.ParseIP(requested)
+		if ip == nil || !inPool(ip) {
+			return "", fmt.Errorf("requested address %q is in no IPAddressPool", requested)
+		}
+		if key, taken := used[requested]; taken && (key == "" || key != svc.Annotations[shareAnnotation]) {
+			return "", fmt.Errorf("address %s is already in use without the same %s", requested, shareAnnotation)
+		}
+		return requested, nil
+	}
+	for _, p := range pools {
+		for a := p.first; a <= p.last; a++ {
+			ip := u32ToIP(a).String()
+			if _, taken := used[ip]; !taken {
+				return ip, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("every address of the pools is in use")
+}
+
+type ipRange struct{ first, last uint32 }
+
+func (r ipRange) contains(ip net.IP) bool {
+	v4 := ip.To4()
+	if v4 == nil {
+		return false
+	}
+	a := binary.BigEndian.Uint32(v4)
+	return a >= r.first && a <= r.last
+}
+
+func u32ToIP(a uint32) net.IP {
+	ip := make(net.IP, 4)
+	binary.BigEndian.PutUint32(ip, a)
+	return ip
+}
+
+func (s *standin) pools(ctx context.Context) ([]ipRange, error) {
+	list, err := s.dyn.Resource(poolGVR).List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("the IPAddressPool CRD is not installed")
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []ipRange
+	for _, item := range list.Items {
+		addrs, _, _ := unstructuredStrings(item.Object, "spec", "addresses")
+		for _, a := range addrs {
+			if r, ok := parseRange(a); ok {
+				out = append(out, r)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].first < out[j].first })
+	return out, nil
+}
+
+func unstructuredStrings(obj map[string]interface{}, path ...string) ([]string, bool, error) {
+	var cur interface{} = obj
+	for _, p := range path {
+		m, ok := cur.(map[string]interface{})
+		if !ok {
+			return nil, false, nil
+		}
+		cur = m[p]
+	}
+	items, ok := cur.([]interface{})
+	if !ok {
+		return nil, false, nil
+	}
+	out := make([]string, 0, len(items))
+	for _, i := range items {
+		if s, ok := i.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out, true, nil
+}
+
+func parseRange(a string) (ipRange, bool) {
+	if strings.Contains(a, "/") {
+		_, n, err := net.ParseCIDR(a)
+		if err != nil || n.IP.To4() == nil {
+			return ipRange{}, false
+		}
+		first := binary.BigEndian.Uint32(n.IP.To4())
+		ones, bits := n.Mask.Size()
+		return ipRange{first, first + uint32(1)<<(bits-ones) - 1}, true
+	}
+	lo, hi, ok := strings.Cut(a, "-")
+	l, h := net.ParseIP(strings.TrimSpace(lo)), net.ParseIP(strings.TrimSpace(hi))
+	if !ok || l.To4() == nil || h.To4() == nil {
+		return ipRange{}, false
+	}
+	return ipRange{binary.BigEndian.Uint32(l.To4()), binary.BigEndian.Uint32(h.To4())}, true
+}
+
+// --- ingress controller -------------------------------------------------------------------------
+
+func isIngressController(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Labels["app.kubernetes.io/name"] == "ingress-nginx"
+}
+
+func (s *standin) syncIngress(ctx context.Context, ns, name string) error {
+	obj, exists, err := s.ingresses.GetByKey(ns + "/" + name)
+	if err != nil || !exists {
+		return err
+	}
+	ing := obj.(*networkingv1.Ingress)
+	addr := s.ingressAddr
+	for _, o := range s.services.List() {
+		if svc := o.(*corev1.Service); isIngressController(svc) && len(svc.Status.LoadBalancer.Ingress) > 0 {
+			addr = svc.Status.LoadBalancer.Ingress[0].IP
+		}
+	}
+	if addr == "" {
+		return nil // no controller address yet: the Service event brings us back
+	}
+	if len(ing.Status.LoadBalancer.Ingress) == 1 && ing.Status.LoadBalancer.Ingress[0].IP == addr {
+		return nil
+	}
+	ing = ing.DeepCopy()
+	ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: addr}}
+	_, err = s.client.NetworkingV1().Ingresses(ns).UpdateStatus(ctx, ing, metav1.UpdateOptions{})
+	if err == nil {
+		log.Printf("standin: Ingress %s/%s served at %s", ns, name, addr)
+	}
+	return err
+}
+
+// --- volumes ------------------------------------------------------------------------------------
+
+func (s *standin) syncClaim(ctx context.Context, ns, name string) error {
+	pvc, err := s.client.CoreV1().PersistentVolumeClaims(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	class := ""
+	if pvc.Spec.StorageClassName != nil {
+		class = *pvc.Spec.StorageClassName
+	}
+	if pvc.Status.Phase != corev1.ClaimPending || pvc.Spec.VolumeName != "" || class != s.storageClass {
+		return nil
+	}
+	pvName := fmt.Sprintf("standin-%s", pvc.UID)
+	size := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+	if size.IsZero() {
+		size = resource.MustParse("1Gi")
+	}
+	hostPathType := corev1.HostPathDirectoryOrCreate
+	pv := &corev1.PersistentVolume{
+		ObjectMeta: metav1.ObjectMeta{Name: pvName, Labels: map[string]string{"bmp.local/standin": "true"}},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: size},
+			AccessModes:                   pvc.Spec.AccessModes,
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
+			StorageClassName:              class,
+			ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: ns, Name: name, UID: pvc.UID},
+			PersistentVolumeSource: corev1.PersistentVolumeSource{
+				HostPath: &corev1.HostPathVolumeSource{Path: filepath.Join(s.volumeDir, pvName), Type: &hostPathType},
+			},
+		},
+	}
+	_, err = s.client.CoreV1().PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	if err == nil {
+		log.Printf("standin: claim %s/%s gets volume %s (%s)", ns, name, pvName, size.String())
+	}
+	return err
+}
+
+
