@@ -203,14 +203,19 @@ const rollingUpdateProgress: Rule = {
 };
 
 const CREDENTIAL_NAME = /PASSWORD|PASSWD|SECRET|KEY|TOKEN/i;
+/**
+ * Names that say where a credential is, not what it is: `METALLB_ML_SECRET_KEY_PATH` (a file path),
+ * `METALLB_ML_SECRET_NAME` (a Secret's name), `*_FILE`, `*_REF`. Their literal values are fine.
+ */
+const CREDENTIAL_LOCATION = /_(PATH|FILE|DIR|NAME|REF)$/i;
 
 /** 3. A credential-looking env var with a literal value (the lab's MinIO password in plain env). */
 const noCredentialLiterals: Rule = {
     name: "no-credential-literals",
-    description: "Env vars named like credentials (PASSWORD, SECRET, KEY, TOKEN) come from a Secret, not a literal value.",
+    description: "Env vars named like credentials (PASSWORD, SECRET, KEY, TOKEN) come from a Secret, not a literal value (names ending _PATH, _FILE, _DIR, _NAME or _REF only say where one is).",
     resource: eachContainer(({ container, path }, r) =>
         ((container.env ?? []) as any[]).flatMap((e, i) =>
-            CREDENTIAL_NAME.test(e.name ?? "") && e.value !== undefined && e.value !== ""
+            CREDENTIAL_NAME.test(e.name ?? "") && !CREDENTIAL_LOCATION.test(e.name ?? "") && e.value !== undefined && e.value !== ""
                 ? [`${describe(r)}: ${path}.env[${i}] ${e.name} is a literal value; put it in a Secret and use valueFrom.secretKeyRef (or envFrom.secretRef)`]
                 : [],
         ),

@@ -1,23 +1,57 @@
 #!/usr/bin/env bash
-# `npm run deploy`: the dev stack on the current kube context, with local state (no account needed).
-# When no cluster answers, the same program renders the manifests into ./rendered instead.
+# `npm run deploy`: the dev stack on a running cluster, local state (no account needed), a preview
+# first. Interactive: `pulumi up` shows the preview and asks before it changes anything. With no
+# terminal (CI, scripts) it previews and stops unless `--yes` is given: nothing is ever applied unseen.
+#
+#   npm run deploy                  preview, then ask
+#   npm run deploy -- --yes         preview, then apply without asking
+#   npm run deploy -- --stack prod  another stack (its own passphrase: set PULUMI_CONFIG_PASSPHRASE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v pulumi >/dev/null 2>&1; then
-    echo "deploy: the Pulumi CLI is not on PATH (install it: https://www.pulumi.com/docs/install/), then run npm run deploy again" >&2
+
+stack=dev
+yes=false
+extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --yes | -y) yes=true ;;
+    --stack | -s) stack=${2:?--stack needs a stack name}; shift ;;
+    *) extra+=("$1") ;;
+    esac
+    shift
+done
+
+for tool in pulumi pulumi-language-nodejs kubectl; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "deploy: $tool is not on PATH; the README's prerequisites say how to install the Pulumi toolchain and kubectl" >&2
+        exit 1
+    fi
+done
+[ -d node_modules ] || npm ci --no-audit --no-fund
+
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+# dev-only passphrase of Pulumi.dev.yaml; other stacks bring their own.
+if [ "$stack" = dev ]; then export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-bare-metal-lab}"; fi
+[ -f "Pulumi.$stack.yaml" ] || { echo "deploy: there is no Pulumi.$stack.yaml (stacks here: $(ls Pulumi.*.yaml | sed 's/Pulumi\.\(.*\)\.yaml/\1/' | tr '\n' ' '))" >&2; exit 1; }
+mkdir -p .pulumi-state
+pulumi stack select "$stack" 2>/dev/null || pulumi stack init "$stack"
+
+# Say where this goes before anything else, and stop if nothing answers there.
+context=$(pulumi config get --path cluster.context --stack "$stack" 2>/dev/null || true)
+[ -n "$context" ] || context=$(kubectl config current-context 2>/dev/null || true)
+if ! kubectl ${context:+--context "$context"} cluster-info --request-timeout=5s >/dev/null 2>&1; then
+    echo "deploy: no Kubernetes cluster answers on context '${context:-<none>}'; start one (minikube start, kind create cluster) or run npm run render to write the manifests instead" >&2
     exit 1
 fi
-[ -d node_modules ] || npm ci --no-audit --no-fund
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
-# dev-only passphrase of Pulumi.dev.yaml; other stacks bring their own.
-export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-bare-metal-lab}"
-mkdir -p .pulumi-state
-stack=dev
-pulumi stack select "$stack" 2>/dev/null || pulumi stack init "$stack"
-if ! kubectl cluster-info --request-timeout=5s >/dev/null 2>&1; then
-    echo "deploy: no Kubernetes cluster answers on the current context; rendering the platform's YAML into ./rendered instead"
-    stack=dev-render
-    pulumi stack select "$stack" 2>/dev/null || pulumi stack init "$stack" --copy-config-from dev
-    pulumi config set --path cluster.renderYamlTo rendered --stack "$stack"
+echo "deploy: stack $stack → kube context '$context'"
+
+if [ -t 0 ] && [ -t 1 ] && [ "$yes" = false ]; then
+    exec pulumi up --stack "$stack" "${extra[@]}" # shows the preview, then asks
 fi
-pulumi up --stack "$stack" --yes "$@"
+pulumi preview --stack "$stack" --diff "${extra[@]}"
+if [ "$yes" = false ]; then
+    echo "deploy: preview only (no terminal to ask on); run again with --yes to apply it" >&2
+    exit 2
+fi
+pulumi up --stack "$stack" --yes --skip-preview "${extra[@]}"

@@ -132,6 +132,9 @@ describe("policy pack: the rules", () => {
                     { name: "MINIO_ROOT_USER", value: "minio" },
                     { name: "MINIO_ROOT_PASSWORD", value: "minio123" },
                     { name: "API_TOKEN", value: "t" },
+                    // MetalLB's chart: where the memberlist key is, not the key itself.
+                    { name: "METALLB_ML_SECRET_KEY_PATH", value: "/etc/ml_secret_key" },
+                    { name: "METALLB_ML_SECRET_NAME", value: "metallb-memberlist" },
                 ]),
         );
         assert.deepEqual(report("no-credential-literals", [bad]), [

@@ -236,13 +236,16 @@ up() {
         --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
         --initial-cluster "e2e=http://127.0.0.1:$peer_port" --listen-metrics-urls "" --log-level warn
     wait_for etcd 30 curl -fsS "http://127.0.0.1:$etcd_port/health"
+    # TaintNodesByCondition would taint every new node not-ready, and only the node lifecycle
+    # controller (off: kwok, not kubelets, keeps the nodes) would lift it.
     start kube-apiserver "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
         --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
         --tls-cert-file "$state/pki/apiserver.crt" --tls-private-key-file "$state/pki/apiserver.key" \
         --client-ca-file "$state/pki/ca.crt" --authorization-mode Node,RBAC \
         --service-account-key-file "$state/pki/sa.pub" --service-account-signing-key-file "$state/pki/sa.key" \
         --service-account-issuer https://kubernetes.default.svc.cluster.local \
-        --service-cluster-ip-range "$SERVICE_CIDR" --endpoint-reconciler-type none --allow-privileged=true
+        --service-cluster-ip-range "$SERVICE_CIDR" --endpoint-reconciler-type none --allow-privileged=true \
+        --disable-admission-plugins TaintNodesByCondition
     wait_for kube-apiserver 90 "$bin/kubectl" --kubeconfig "$state/admin.kubeconfig" get --raw /readyz
     start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$state/controller-manager.kubeconfig" \
         --authentication-kubeconfig "$state/controller-manager.kubeconfig" --authorization-kubeconfig "$state/controller-manager.kubeconfig" \

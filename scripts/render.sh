@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `npm run render [-- DIR]`: the dev stack's manifests as YAML files in DIR (default ./rendered),
+# without a cluster: the kubernetes provider's render mode. Needs the Pulumi toolchain (render mode
+# runs the program on the engine) and, for MetalLB / ingress-nginx / the Dashboard, their chart
+# repositories. A throw-away stack in a scratch folder holds the state, so nothing is left behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(realpath -m "${1:-rendered}")
+[ $# -gt 0 ] && shift
+for tool in pulumi pulumi-language-nodejs; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "render: $tool is not on PATH; the README's prerequisites say how to install the Pulumi toolchain" >&2; exit 1; }
+done
+[ -d node_modules ] || npm ci --no-audit --no-fund
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/bmp-render-XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+for entry in Pulumi.yaml package.json tsconfig.json index.ts config.ts components node_modules; do ln -s "$PWD/$entry" "$scratch/$entry"; done
+cp Pulumi.dev.yaml "$scratch/Pulumi.render.yaml"
+export PULUMI_BACKEND_URL="file://$scratch/.state" PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-bare-metal-lab}"
+mkdir -p "$scratch/.state"
+cd "$scratch"
+pulumi stack init render --non-interactive >/dev/null
+pulumi config set --path cluster.renderYamlTo "$out" --stack render --non-interactive
+rm -rf "$out"
+pulumi up --stack render --yes --non-interactive "$@"
+echo "render: manifests in $out ($(find "$out" -name '*.yaml' | wc -l) files)"

@@ -1,0 +1,234 @@
+// The e2e suite's helpers: the real Pulumi CLI and kubectl against the local control plane that
+// test/e2e/run.sh started. Every stack lives in its own scratch project folder (links to this
+// repo's files plus its own Pulumi.<stack>.yaml), so no run leaves a stack file or state in the repo.
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as YAML from "yaml";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+/** Passphrase of Pulumi.dev.yaml's secrets (the dev-only one the README gives). */
+export const DEV_PASSPHRASE = "bare-metal-lab";
+const PROJECT = "bare-metal-platform";
+
+/** The repo entries a Pulumi project needs (the stack files are the scratch folder's own). */
+const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config.ts", "components", "node_modules", "policy"];
+
+export interface Run {
+    readonly code: number;
+    readonly stdout: string;
+    readonly stderr: string;
+    /** Wall time in milliseconds. */
+    readonly ms: number;
+}
+
+/** Runs a command; never throws for a non-zero exit (the caller asserts on it). */
+export function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<Run> {
+    const t0 = Date.now();
+    return new Promise((resolve) => {
+        const child = execFile(
+            cmd,
+            args,
+            { cwd: opts.cwd, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024, killSignal: "SIGTERM" },
+            (err, stdout, stderr) => {
+                const code = err ? (typeof (err as any).code === "number" ? (err as any).code : 1) : 0;
+                resolve({ code, stdout: String(stdout), stderr: String(stderr), ms: Date.now() - t0 });
+            },
+        );
+        if (opts.input !== undefined) child.stdin?.end(opts.input);
+        else child.stdin?.end();
+    });
+}
+
+/** kubectl (the one the control plane script put first on PATH) with the cluster's KUBECONFIG. */
+export async function kubectl(...args: string[]): Promise<string> {
+    const r = await run("kubectl", args, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+}
+
+/** kubectl get … -o json, parsed. */
+export async function kubectlJson(...args: string[]): Promise<any> {
+    return JSON.parse(await kubectl("get", ...args, "-o", "json"));
+}
+
+/** One step of `pulumi preview --json`: the operation and the resource's type and name. */
+export interface Step {
+    readonly op: string;
+    readonly type: string;
+    readonly name: string;
+}
+
+/** A stack in its own scratch project folder with its own file backend. */
+export class Stack {
+    readonly dir: string;
+    private readonly env: NodeJS.ProcessEnv;
+
+    private constructor(
+        readonly name: string,
+        readonly base: string,
+    ) {
+        this.dir = fs.mkdtempSync(path.join(base, `${name}-`));
+        for (const entry of PROJECT_ENTRIES) fs.symlinkSync(path.join(ROOT, entry), path.join(this.dir, entry));
+        fs.mkdirSync(path.join(this.dir, ".state"));
+        this.env = {
+            ...process.env,
+            PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
+            PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+            PULUMI_SUPPRESS_COPILOT_LINK: "true",
+            PULUMI_COPILOT: "false",
+            NO_COLOR: "1",
+        };
+    }
+
+    /**
+     * A new stack whose config is a shipped stack file's (secrets and their salt included) with
+     * `overrides` applied on top (top-level keys of this project, replacing the whole value).
+     */
+    static async create(name: string, opts: { from?: string; overrides?: Record<string, unknown>; base?: string } = {}): Promise<Stack> {
+        const base = opts.base ?? fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-"));
+        const stack = new Stack(name, base);
+        const doc = opts.from ? YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${opts.from}.yaml`), "utf8")) : { config: {} };
+        doc.config ??= {};
+        for (const [k, v] of Object.entries(opts.overrides ?? {})) {
+            if (v === undefined) delete doc.config[`${PROJECT}:${k}`];
+            else doc.config[`${PROJECT}:${k}`] = v;
+        }
+        fs.writeFileSync(path.join(stack.dir, `Pulumi.${name}.yaml`), YAML.stringify(doc));
+        await stack.pulumiOk("stack", "init", name);
+        return stack;
+    }
+
+    /** This stack's config file as it is now. */
+    get configFile(): string {
+        return path.join(this.dir, `Pulumi.${this.name}.yaml`);
+    }
+
+    /** Replaces top-level config keys (undefined removes one) — what a user's edit of the stack file does. */
+    setConfig(overrides: Record<string, unknown>): void {
+        const doc = YAML.parse(fs.readFileSync(this.configFile, "utf8"));
+        for (const [k, v] of Object.entries(overrides)) {
+            if (v === undefined) delete doc.config[`${PROJECT}:${k}`];
+            else doc.config[`${PROJECT}:${k}`] = v;
+        }
+        fs.writeFileSync(this.configFile, YAML.stringify(doc));
+    }
+
+    /** A top-level config value as the stack file holds it. */
+    config(key: string): any {
+        return structuredClone(YAML.parse(fs.readFileSync(this.configFile, "utf8")).config[`${PROJECT}:${key}`]);
+    }
+
+    pulumi(...args: string[]): Promise<Run> {
+        return run("pulumi", [...args, "--stack", this.name, "--non-interactive"], {
+            cwd: this.dir,
+            env: this.env,
+            timeoutMs: 600_000,
+        });
+    }
+
+    async pulumiOk(...args: string[]): Promise<Run> {
+        const r = await this.pulumi(...args);
+        if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${r.code}):\n${tail(r.stdout + r.stderr, 60)}`);
+        return r;
+    }
+
+    up(...extra: string[]): Promise<Run> {
+        return this.pulumiOk("up", "--yes", "--skip-preview", ...extra);
+    }
+
+    /** `pulumi preview --json`: the steps other than `same`, sorted, and the raw result. */
+    async preview(...extra: string[]): Promise<{ steps: Step[]; run: Run; json: any }> {
+        const r = await this.pulumi("preview", "--json", ...extra);
+        let json: any;
+        try {
+            json = JSON.parse(r.stdout);
+        } catch {
+            throw new Error(`pulumi preview --json printed no JSON (${r.code}):\n${tail(r.stdout + r.stderr, 60)}`);
+        }
+        if (r.code !== 0) throw new Error(`pulumi preview failed (${r.code}):\n${tail(JSON.stringify(json.diagnostics ?? json, null, 1) + r.stderr, 60)}`);
+        return { steps: changedSteps(json), run: r, json };
+    }
+
+    destroy(): Promise<Run> {
+        return this.pulumiOk("destroy", "--yes", "--skip-preview");
+    }
+
+    /** Stack outputs. */
+    async outputs(): Promise<Record<string, any>> {
+        return JSON.parse((await this.pulumiOk("stack", "output", "--json", "--show-secrets")).stdout);
+    }
+
+    /** The URNs in the stack's state. */
+    async resources(): Promise<Array<{ urn: string; type: string; id?: string; outputs?: any }>> {
+        const exported = JSON.parse((await this.pulumiOk("stack", "export")).stdout);
+        return exported.deployment.resources ?? [];
+    }
+
+    /** Removes the scratch folder (the stack's state with it). */
+    remove(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+}
+
+/** The steps of a preview other than `same`, as "op type name", sorted: what a diff assertion compares. */
+export function changedSteps(json: any): Step[] {
+    return ((json.steps ?? []) as any[])
+        .filter((s) => s.op !== "same")
+        .map((s) => {
+            const urn: string = s.urn;
+            const parts = urn.split("::");
+            const type = parts[2].split("$").pop() ?? parts[2];
+            return { op: s.op, type, name: parts[3] };
+        })
+        .sort((a, b) => `${a.type} ${a.name} ${a.op}`.localeCompare(`${b.type} ${b.name} ${b.op}`));
+}
+
+/** Renders steps as "op type name" lines (for assertion messages and exact comparisons). */
+export function stepLines(steps: readonly Step[]): string[] {
+    return steps.map((s) => `${s.op} ${s.type} ${s.name}`);
+}
+
+export function tail(text: string, lines: number): string {
+    return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
+export async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + ms;
+    let last: unknown;
+    while (Date.now() < deadline) {
+        try {
+            const v = await check();
+            if (v !== undefined) return v;
+        } catch (e) {
+            last = e;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`${what} did not happen within ${ms} ms${last ? `: ${String(last)}` : ""}`);
+}
+
+/** The e2e stack's config: the dev stack with what cannot run here turned off (see the README). */
+export const E2E_OVERRIDES = (dev: (key: string) => any): Record<string, unknown> => ({
+    // No chart repository is reachable: MetalLB and ingress-nginx are "already installed" (their
+    // stand-in is the control plane's watcher; the MetalLB CRDs are fixtures), the Dashboard is off.
+    metallb: { ...(dev("metallb") ?? {}), install: false },
+    ingressNginx: { ...(dev("ingressNginx") ?? {}), install: false },
+    dashboard: { enabled: false },
+});
+
+/** A top-level value of a shipped stack file. */
+export function shippedConfig(stack: string): (key: string) => any {
+    const doc = YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
+    return (key) => structuredClone(doc.config?.[`${PROJECT}:${key}`]);
+}
+
+/** Prints a phase's wall time in the test output (the suite's timing report). */
+export function timing(phase: string, ms: number): void {
+    console.log(`# time ${phase}: ${(ms / 1000).toFixed(1)} s`);
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `npm run test:e2e`: the program on the real Pulumi engine against a real API server on this
+# machine. Starts the local control plane (test/e2e/cluster.sh), applies the fixtures a real cluster
+# would have, runs test/e2e/*.e2e.ts with node's test runner, and stops the cluster on every exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+here=test/e2e
+
+missing=$(bash "$here/toolchain.sh" check) || { echo "e2e: $missing" >&2; exit 1; }
+
+t0=$SECONDS
+bash "$here/cluster.sh" build
+echo "# time build (cached when warm): $((SECONDS - t0)) s"
+
+state=$(mktemp -d "${TMPDIR:-/tmp}/bmp-e2e-cluster-XXXXXX")
+export BMP_CLUSTER_STATE=$state/cluster
+# The ingress-nginx stand-in answers on the e2e stack's ingressNginx.loadBalancerIP.
+export BMP_INGRESS_ADDRESS=${BMP_INGRESS_ADDRESS:-172.17.255.3}
+cleanup() {
+    bash "$here/cluster.sh" down || true
+    rm -rf "$state"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+t0=$SECONDS
+envfile=$(bash "$here/cluster.sh" up)
+# shellcheck disable=SC1090
+source "$envfile"
+kubectl apply -f "$here/fixtures/" >/dev/null
+kubectl wait --for=condition=Established crd/ipaddresspools.metallb.io crd/l2advertisements.metallb.io --timeout=30s >/dev/null
+echo "# time control plane up: $((SECONDS - t0)) s"
+
+node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$state/e2e.tap" "$here"/*.e2e.ts "$@" || rc=$?
+grep -E '^# (tests|pass|fail|skipped|duration_ms)' "$state/e2e.tap" || true
+pass=$(sed -n 's/^# pass //p' "$state/e2e.tap")
+fail=$(sed -n 's/^# fail //p' "$state/e2e.tap")
+echo "e2e: ${pass:-0} passed, ${fail:-0} failed"
+exit "${rc:-0}"
