@@ -18,6 +18,9 @@ const DASHBOARD_CHART = DASHBOARD_CHART_DEFAULT;
 const MINIO_IMAGE = MINIO_IMAGE_DEFAULT;
 const NODE_EXPORTER_IMAGE = NODE_EXPORTER_IMAGE_DEFAULT;
 
+/** The Pulumi project name: the namespace of every config key. */
+const PROJECT = "bare-metal-platform";
+
 /** Namespaces that exist in every cluster: never created, never deleted by this program. */
 export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -631,10 +634,10 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Checks raw config values (as `pulumi config` holds them, objects already parsed) and returns typed config. */
-export function parseConfig(raw: Record<string, unknown>): PlatformConfig {
+export function parseConfig(raw: Record<string, unknown>, problems: readonly string[] = []): PlatformConfig {
     const result = configSchema.superRefine(crossChecks).safeParse(raw);
-    if (!result.success) {
-        throw new ConfigError(result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+    if (!result.success || problems.length > 0) {
+        throw new ConfigError([...problems, ...(result.success ? [] : result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`))]);
     }
     const { minioRootUser, minioRootPassword, hostsSshPrivateKey, kickstartPassword, ...rest } = result.data;
     return {
@@ -654,8 +657,7 @@ export function readStackConfig(config: pulumi.Config = new pulumi.Config()): Re
     const raw: Record<string, unknown> = {};
     for (const key of Object.keys(configSchema.shape)) {
         const text = config.get(key);
-        // Pulumi.yaml's `""` default of a secret key means "not set".
-        if (text === undefined || (text === "" && SECRET_KEYS.includes(key))) {
+        if (text === undefined) {
             continue;
         }
         raw[key] = NUMBER_KEYS.has(key) || text.startsWith("{") || text.startsWith("[") ? parseJson(text) : text;
@@ -671,9 +673,28 @@ function parseJson(text: string): unknown {
     }
 }
 
+/**
+ * The secret keys set in plain text. The CLI cannot check them: a key declared `secret: true` in
+ * Pulumi.yaml must have no default (a secret cannot have one), and then every stack must set it —
+ * so they are left out of Pulumi.yaml and checked here instead. Never echoes the value.
+ */
+export function plaintextSecrets(raw: Record<string, unknown>, isSecret: (key: string) => boolean): string[] {
+    return SECRET_KEYS.filter((k) => raw[k] !== undefined && !isSecret(`${PROJECT}:${k}`)).map(
+        (k) => `${k}: is set in plain text in the stack file (expected a secret: pulumi config set --secret ${k} …; the value is not shown)`,
+    );
+}
+
 /** Reads and checks the stack config: the program's single entry point to configuration. */
 export function loadConfig(): PlatformConfig {
-    return parseConfig(readStackConfig());
+    const raw = readStackConfig();
+    // isConfigSecret is how @pulumi/pulumi's own Config knows a key is secret (it is not re-exported).
+    const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (k: string) => boolean };
+    try {
+        return parseConfig(raw, plaintextSecrets(raw, isConfigSecret));
+    } catch (e) {
+        // A RunError ends the program with its message alone: no stack trace, no line printed twice.
+        throw e instanceof ConfigError ? new pulumi.RunError(e.message) : e;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
