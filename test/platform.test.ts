@@ -83,7 +83,13 @@ describe("CoreDNS outside the cluster and the Dashboard", () => {
     it("publishes the dashboard at /dashboard with the lab's annotations", async () => {
         new Dashboard("dashboard", {});
         await settle();
-        assert.equal(one(CHART, "dashboard-chart").inputs.version, "7.14.0");
+        const chart = one(CHART, "dashboard-chart").inputs;
+        assert.equal(chart.version, "7.14.0");
+        // The Kong proxy and its init container get requests and limits; the CSRF key is made once
+        // (a dynamic resource kept in state, secret) instead of on every render by the chart.
+        assert.deepEqual(chart.values.kong, { resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } });
+        const key = one("pulumi-nodejs:dynamic/platform:GeneratedKey", "dashboard-csrf-key").inputs;
+        assert.equal(key.bytes, 256);
         const ing = k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "dashboard", "kubernetes-dashboard").inputs;
         assert.deepEqual(ing.metadata.annotations, {
             "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",

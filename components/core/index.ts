@@ -1,3 +1,4 @@
 export * from "./namespaces";
 export * from "./security";
 export * from "./networkIsolation";
+export * from "./generatedKey";

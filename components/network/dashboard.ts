@@ -1,9 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { GeneratedKey } from "../core/generatedKey";
 import { chartArgs, ChartSource } from "./chartSource";
 
 /** The last Kubernetes Dashboard chart (the project is archived; Headlamp is its successor). */
 export const DASHBOARD_CHART_DEFAULT = { repo: "https://kubernetes.github.io/dashboard", version: "7.14.0" };
+
+/** Requests and limits of the chart's Kong proxy and its init container (the chart sets none). */
+export const DASHBOARD_KONG_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } };
 
 /** Arguments of {@link Dashboard}. */
 export interface DashboardArgs {
@@ -33,7 +37,16 @@ export class Dashboard extends pulumi.ComponentResource {
         if (args.install ?? true) {
             this.chart = new k8s.helm.v4.Chart(
                 `${name}-chart`,
-                { name: "kubernetes-dashboard", ...chartArgs("kubernetes-dashboard", chart), namespace },
+                {
+                    name: "kubernetes-dashboard",
+                    ...chartArgs("kubernetes-dashboard", chart),
+                    namespace,
+                    values: {
+                        // The chart would make a new CSRF key (256 random bytes) on every render.
+                        app: { security: { csrfKey: new GeneratedKey(`${name}-csrf-key`, { bytes: 256 }, { parent: this }).value } },
+                        kong: { resources: DASHBOARD_KONG_RESOURCES },
+                    },
+                },
                 { parent: this },
             );
         }

@@ -9,6 +9,8 @@ lockver() { node -p "require('./package-lock.json').packages['node_modules/$1'].
 problems=()
 command -v pulumi >/dev/null 2>&1 || problems+=("no pulumi CLI on PATH")
 command -v pulumi-language-nodejs >/dev/null 2>&1 || problems+=("no pulumi-language-nodejs on PATH")
+# Ships beside the CLI; runs the program's dynamic resources (the Dashboard's generated CSRF key).
+command -v pulumi-resource-pulumi-nodejs >/dev/null 2>&1 || problems+=("no pulumi-resource-pulumi-nodejs on PATH")
 if command -v pulumi >/dev/null 2>&1; then
     plugins=$(PULUMI_SKIP_UPDATE_CHECK=true pulumi plugin ls --json 2>/dev/null || echo '[]')
     for p in kubernetes command; do
