@@ -257,3 +257,39 @@ describe("charts from an OCI registry (defect 6)", () => {
         }
     });
 });
+
+describe("the charts, rendered for real (defect 5)", () => {
+    // The pinned charts from their repositories, or from BMP_CHART_MIRROR where those cannot be reached.
+    const repo = process.env.BMP_CHART_REPO;
+    const withChart = (settings: object, version: string) => ({ ...settings, ...(repo ? { chart: { repo, version } } : {}) });
+
+    it("MetalLB, ingress-nginx and the Dashboard pass the policy pack, and a second preview changes nothing (the CSRF key is kept)", async () => {
+        const out = fs.mkdtempSync(path.join(base, "charts-"));
+        const stack = await Stack.create("charts", {
+            from: "dev",
+            base,
+            overrides: {
+                cluster: { renderYamlTo: out },
+                metallb: withChart({ ...dev("metallb"), install: true }, "0.15.2"),
+                ingressNginx: withChart({ ...dev("ingressNginx"), install: true }, "4.15.1"),
+                dashboard: withChart({ enabled: true }, "7.14.0"),
+            },
+        });
+        try {
+            const r = await stack.pulumi("up", "--yes", "--skip-preview", "--policy-pack", path.join(ROOT, "policy"));
+            timing("pulumi up with the charts (render mode) and the policy pack", r.ms);
+            assert.equal(r.code, 0, tail(r.stdout + r.stderr, 60));
+            const files = fs.readdirSync(out, { recursive: true }).map(String);
+            for (const name of ["metallb-controller", "ingress-nginx-controller", "kubernetes-dashboard-kong"]) {
+                assert.ok(
+                    files.some((f) => f.includes(`deployment-`) && f.includes(name)),
+                    `${name} rendered`,
+                );
+            }
+            const { steps } = await stack.preview("--policy-pack", path.join(ROOT, "policy"));
+            assert.deepEqual(stepLines(steps), []);
+        } finally {
+            stack.remove();
+        }
+    });
+});

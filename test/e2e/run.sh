@@ -17,6 +17,7 @@ export BMP_CLUSTER_STATE=$state/cluster
 # The ingress-nginx stand-in answers on the e2e stack's ingressNginx.loadBalancerIP.
 export BMP_INGRESS_ADDRESS=${BMP_INGRESS_ADDRESS:-172.17.255.3}
 cleanup() {
+    [ -f "$state/chart-repo.pid" ] && kill "$(cat "$state/chart-repo.pid")" 2>/dev/null
     bash "$here/cluster.sh" down || true
     rm -rf "$state"
 }
@@ -30,6 +31,17 @@ source "$envfile"
 kubectl apply -f "$here/fixtures/" >/dev/null
 kubectl wait --for=condition=Established crd/ipaddresspools.metallb.io crd/l2advertisements.metallb.io --timeout=30s >/dev/null
 echo "# time control plane up: $((SECONDS - t0)) s"
+
+# Chart repositories: the charts' own unless BMP_CHART_MIRROR (a folder with index.yaml and the
+# pinned charts' .tgz files) exists; then it is served on loopback for the suite.
+mirror=${BMP_CHART_MIRROR:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform/chart-mirror}
+if [ -f "$mirror/index.yaml" ]; then
+    node --import tsx "$here/serve-dir.ts" "$mirror" >"$state/chart-repo" &
+    echo $! >"$state/chart-repo.pid"
+    for _ in $(seq 50); do [ -s "$state/chart-repo" ] && break; sleep 0.1; done
+    export BMP_CHART_REPO=$(cat "$state/chart-repo")
+    echo "# charts from the mirror $mirror at $BMP_CHART_REPO"
+fi
 
 node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$state/e2e.tap" "$here"/*.e2e.ts "$@" || rc=$?
