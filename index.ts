@@ -108,13 +108,17 @@ if (Object.keys(openings).length > 0) {
     );
 }
 
-// Stack outputs: what a person wants after `pulumi up`.
-export const appUrls = Object.fromEntries(releases.flatMap(([name, r]) => (r.url ? [[name, r.url]] : [])));
-export const canaryCurl = Object.fromEntries(releases.flatMap(([name, r]) => (r.canaryCurl ? [[name, r.canaryCurl]] : [])));
-export const ingressAddress = ingress?.address;
-export const loadBalancerPool = metallb?.addresses;
-export const corednsAddress = coredns?.address;
-export const minioEndpoint = minio?.endpoint;
-export const hostsInventory = hosts?.inventory;
-export const artifactOutputs = hosts?.artifactOutputs;
-export const kickstartPath = hosts?.kickstartPath;
+// Stack outputs: what a person wants after `pulumi up` — only those of the parts this stack has
+// (an undefined export would print "Undefined value … will not show as a stack output").
+const outputs = {
+    appUrls: Object.fromEntries(releases.flatMap(([name, r]) => (r.url ? [[name, r.url]] : []))),
+    canaryCurl: Object.fromEntries(releases.flatMap(([name, r]) => (r.canaryCurl ? [[name, r.canaryCurl]] : []))),
+    ingressAddress: ingress?.address,
+    loadBalancerPool: metallb?.addresses,
+    corednsAddress: coredns?.address,
+    minioEndpoint: minio?.endpoint,
+    hostsInventory: hosts?.inventory,
+    artifactOutputs: hosts?.artifactOutputs,
+    kickstartPath: hosts?.kickstartPath,
+};
+export = Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as Partial<typeof outputs>;

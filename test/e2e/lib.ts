@@ -53,6 +53,18 @@ export async function kubectlJson(...args: string[]): Promise<any> {
     return JSON.parse(await kubectl("get", ...args, "-o", "json"));
 }
 
+/**
+ * The namespaces an installation of MetalLB and ingress-nginx would have made: the e2e stack turns
+ * their charts `install: false` and must find them there (made when missing).
+ */
+export const INSTALLED_NAMESPACES = ["metallb-system", "ingress-nginx"];
+
+export async function ensureInstalledNamespaces(): Promise<void> {
+    for (const ns of INSTALLED_NAMESPACES) {
+        if ((await run("kubectl", ["get", "namespace", ns])).code !== 0) await kubectl("create", "namespace", ns);
+    }
+}
+
 /** One step of `pulumi preview --json`: the operation and the resource's type and name. */
 export interface Step {
     readonly op: string;
@@ -99,7 +111,7 @@ export class Stack {
             else doc.config[`${PROJECT}:${k}`] = v;
         }
         fs.writeFileSync(path.join(stack.dir, `Pulumi.${name}.yaml`), YAML.stringify(doc));
-        await stack.pulumiOk("stack", "init", name);
+        await stack.pulumiOk("stack", "init");
         return stack;
     }
 

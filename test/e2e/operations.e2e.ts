@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { E2E_OVERRIDES, kubectl, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import { E2E_OVERRIDES, ensureInstalledNamespaces, kubectl, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-ops-"));
@@ -58,7 +58,7 @@ async function upWhileSampling<T>(sample: () => Promise<T>): Promise<{ code: num
 }
 
 before(async () => {
-    for (const ns of ["metallb-system", "ingress-nginx"]) await run("kubectl", ["create", "namespace", ns]);
+    await ensureInstalledNamespaces();
     stack = await Stack.create("ops", { from: "dev", base, overrides: E2E_OVERRIDES(dev) });
     const r = await stack.up();
     timing("pulumi up from empty (operations)", r.ms);
@@ -342,6 +342,5 @@ describe("day-2 operations", () => {
             .filter((n: string) => !["Service/kubernetes", "ConfigMap/kube-root-ca.crt"].includes(n));
         assert.deepEqual(left, []);
         await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
-        for (const ns of ["metallb-system", "ingress-nginx"]) await run("kubectl", ["delete", "namespace", ns, "--wait=false"]);
     });
 });

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { E2E_OVERRIDES, eventually, kubectl, kubectlJson, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import { E2E_OVERRIDES, ensureInstalledNamespaces, eventually, INSTALLED_NAMESPACES, kubectl, kubectlJson, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-"));
@@ -54,18 +54,15 @@ describe("the CLI's config check (defect 1: keys without defaults refused every 
 
 describe("the e2e stack (the dev stack, charts off) on the local control plane", () => {
     let stack: Stack;
-    const lbNamespaces = ["metallb-system", "ingress-nginx"];
+    const lbNamespaces = INSTALLED_NAMESPACES;
 
     before(async () => {
         // MetalLB and ingress-nginx are "already installed": their namespaces exist before the
         // program runs, as an installation of theirs would leave them (defect 4).
-        for (const ns of lbNamespaces) await kubectl("create", "namespace", ns);
+        await ensureInstalledNamespaces();
         stack = await Stack.create("e2e", { from: "dev", base, overrides: E2E_OVERRIDES(dev) });
     });
-    after(async () => {
-        for (const ns of lbNamespaces) await kubectl("delete", "namespace", ns, "--wait=false", "--ignore-not-found");
-        stack?.remove();
-    });
+    after(() => stack?.remove());
 
     it("pulumi up from empty creates the platform", async () => {
         const r = await stack.up();

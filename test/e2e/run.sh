@@ -44,7 +44,7 @@ if [ -f "$mirror/index.yaml" ]; then
 fi
 
 node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$state/e2e.tap" "$here"/*.e2e.ts "$@" || rc=$?
+    --test-reporter=tap --test-reporter-destination="$state/e2e.tap" "$@" "$here"/*.e2e.ts || rc=$?
 grep -E '^# (tests|pass|fail|skipped|duration_ms)' "$state/e2e.tap" || true
 pass=$(sed -n 's/^# pass //p' "$state/e2e.tap")
 fail=$(sed -n 's/^# fail //p' "$state/e2e.tap")

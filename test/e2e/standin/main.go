@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -71,7 +73,8 @@ func main() {
 	s := &standin{
 		client:       client,
 		dyn:          dynamic.NewForConfigOrDie(cfg),
-		queue:        workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
+		// Retries back off from 50 ms to 1 s: a status the suite waits for must not sit behind a long back-off.
+		queue:        workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, time.Second)),
 		storageClass: *storageClass,
 		volumeDir:    *volumeDir,
 		ingressAddr:  *ingressAddr,
@@ -103,11 +106,22 @@ func main() {
 		},
 	}))
 	mustHandle(ingInformer.AddEventHandler(enqueue("ing")))
+	// A new or changed IPAddressPool may serve Services that are still waiting for an address.
+	poolInformer := dynamicinformer.NewDynamicSharedInformerFactory(s.dyn, 0).ForResource(poolGVR).Informer()
+	requeueLoadBalancers := func(interface{}) {
+		for _, o := range s.services.List() {
+			if svc := o.(*corev1.Service); svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+				s.queue.Add("svc|" + svc.Namespace + "/" + svc.Name)
+			}
+		}
+	}
+	mustHandle(poolInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: requeueLoadBalancers, UpdateFunc: func(_, o interface{}) { requeueLoadBalancers(o) }}))
 	mustHandle(pvcInformer.AddEventHandler(enqueue("pvc")))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	factory.Start(ctx.Done())
+	go poolInformer.Run(ctx.Done())
 	for t, ok := range factory.WaitForCacheSync(ctx.Done()) {
 		if !ok {
 			log.Fatalf("standin: cache of %v did not sync", t)
