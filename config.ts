@@ -768,6 +768,20 @@ export function networkPolicyPlan(cfg: PlatformConfig): Record<string, WorkloadO
     return plan;
 }
 
+/**
+ * The pool addresses that Services pin by config (CoreDNS, the ingress controller, releases'
+ * LoadBalancer Services, MinIO's): MetalLB keeps them out of automatic assignment.
+ */
+export function pinnedAddresses(cfg: PlatformConfig): string[] {
+    const pinned = [
+        cfg.coredns.enabled ? cfg.coredns.address : undefined,
+        cfg.ingressNginx.enabled ? cfg.ingressNginx.loadBalancerIP : undefined,
+        cfg.minio.enabled && cfg.minio.loadBalancer.enabled ? cfg.minio.loadBalancer.loadBalancerIP : undefined,
+        ...Object.values(cfg.releases).flatMap((r) => r.services.map((s) => s.loadBalancerIP)),
+    ];
+    return [...new Set(pinned.filter((a): a is string => a !== undefined))].sort();
+}
+
 /** The host inventory with every host's port and user filled in from the hosts defaults. */
 export function inventoryOf(cfg: PlatformConfig): Inventory {
     const h = cfg.hosts;

@@ -8,7 +8,7 @@ import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan } from "./config";
+import { BUILT_IN_NAMESPACES, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, pinnedAddresses } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 const cfg = loadConfig();
@@ -32,7 +32,8 @@ const namespaces = new Namespaces("ns", { namespaces: namespacePlanned, existing
 const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.dependenciesFor(...ns) });
 
 // 5. Load balancing on bare metal: MetalLB in layer 2 mode.
-const metallb = cfg.metallb.enabled ? new MetalLB("metallb", cfg.metallb, after(cfg.metallb.namespace)) : undefined;
+//    Addresses that Services pin are kept out of automatic assignment (a second pool, autoAssign off).
+const metallb = cfg.metallb.enabled ? new MetalLB("metallb", { ...cfg.metallb, reserved: pinnedAddresses(cfg) }, after(cfg.metallb.namespace)) : undefined;
 const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...namespaces.dependenciesFor(...ns), ...(metallb ? [metallb] : [])] });
 
 // 6. Ingress: ingress-nginx on a MetalLB address.

@@ -53,7 +53,7 @@ describe("dev stack: the lab's objects", () => {
                 roleBindings: 2, // jane, ken
                 namespaces: 7, // + default, labelled in place
                 namespacePatches: 1,
-                pools: 1,
+                pools: 2, // the pool, and the reserved pool of pinned addresses (CoreDNS, ingress-nginx)
                 l2: 1,
                 providers: 1,
             },

@@ -35,7 +35,14 @@ describe("prod stack", () => {
         const sts = k8sObject("kubernetes:apps/v1:StatefulSet", "minio").inputs.spec;
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "100Gi");
         assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "minio-svc-lb").inputs.metadata.annotations, { "metallb.io/loadBalancerIPs": "192.168.56.201" });
-        assert.deepEqual(ofType("kubernetes:metallb.io/v1beta1:IPAddressPool")[0].inputs.spec.addresses, ["192.168.56.200-192.168.56.250"]);
+        // The addresses pinned by ingress-nginx (.200) and MinIO (.201) are kept out of automatic assignment.
+        assert.deepEqual(
+            ofType("kubernetes:metallb.io/v1beta1:IPAddressPool").map((p) => [p.inputs.metadata.name, p.inputs.spec]),
+            [
+                ["default", { addresses: ["192.168.56.202-192.168.56.250"] }],
+                ["default-reserved", { addresses: ["192.168.56.200/32", "192.168.56.201/32"], autoAssign: false }],
+            ],
+        );
     });
     it("passes its own policy pack", () => {
         assert.ok(policyResources().length > 20);

@@ -68,3 +68,24 @@ export function poolContains(pool: readonly string[], address: string): boolean 
         return range !== undefined && ip >= range.first && ip <= range.last;
     });
 }
+
+/**
+ * The pool's addresses without `excluded`, as "A.B.C.D-E.F.G.H" ranges (a single address as
+ * "A.B.C.D/32"), in order. Used to keep addresses that Services pin out of automatic assignment.
+ */
+export function poolWithout(pool: readonly string[], excluded: readonly string[]): string[] {
+    const out = new Set(excluded.map(parseIpv4).filter((v): v is number => v !== undefined));
+    const pieces: string[] = [];
+    const emit = (first: number, last: number) => pieces.push(first === last ? `${formatIpv4(first)}/32` : `${formatIpv4(first)}-${formatIpv4(last)}`);
+    for (const entry of pool) {
+        const range = parseIpv4Range(entry);
+        if (range === undefined) continue;
+        let start = range.first;
+        for (const ip of [...out].filter((v) => v >= range.first && v <= range.last).sort((a, b) => a - b)) {
+            if (ip > start) emit(start, ip - 1);
+            start = ip + 1;
+        }
+        if (start <= range.last) emit(start, range.last);
+    }
+    return pieces;
+}

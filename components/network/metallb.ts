@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartArgs, ChartSource } from "./chartSource";
-import { parseIpv4Range } from "./ipv4";
+import { parseIpv4Range, poolContains, poolWithout } from "./ipv4";
 
 /** Pinned MetalLB chart. */
 /** Requests and limits of MetalLB's controller and speaker (both small Go daemons). */
@@ -21,6 +21,12 @@ export interface MetalLBArgs {
     readonly poolName?: string;
     /** Addresses MetalLB hands out: "A.B.C.D-E.F.G.H" ranges or CIDRs. */
     readonly addresses: readonly string[];
+    /**
+     * Addresses of the pool that Services pin (CoreDNS, the ingress controller, …). They go into a
+     * second pool `<poolName>-reserved` with `autoAssign: false`, so MetalLB never hands one to a
+     * Service that asked for no address — which would leave the pinning Service pending. Defaults to none.
+     */
+    readonly reserved?: readonly string[];
 }
 
 /**
@@ -32,6 +38,8 @@ export interface MetalLBArgs {
 export class MetalLB extends pulumi.ComponentResource {
     public readonly chart?: k8s.helm.v4.Chart;
     public readonly pool: k8s.apiextensions.CustomResource;
+    /** The pool of pinned addresses (`autoAssign: false`), when any address is pinned. */
+    public readonly reservedPool?: k8s.apiextensions.CustomResource;
     public readonly advertisement: k8s.apiextensions.CustomResource;
     public readonly addresses: readonly string[];
 
@@ -65,15 +73,25 @@ export class MetalLB extends pulumi.ComponentResource {
         // The pool is validated by MetalLB's webhook, served by the controller Deployment: depending on the
         // chart waits for that Deployment to be ready, so the webhook can answer before the pool is sent.
         const afterChart = { parent: this, dependsOn: this.chart ? [this.chart] : [] };
-        this.pool = new k8s.apiextensions.CustomResource(
-            `${name}-pool`,
-            { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: poolName, namespace }, spec: { addresses: [...args.addresses] } },
-            afterChart,
-        );
+        const reserved = [...new Set(args.reserved ?? [])].filter((a) => poolContains(args.addresses, a)).sort();
+        const pool = (resourceName: string, poolName: string, addresses: string[], autoAssign: boolean) =>
+            new k8s.apiextensions.CustomResource(
+                resourceName,
+                { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: poolName, namespace }, spec: { addresses, ...(autoAssign ? {} : { autoAssign: false }) } },
+                afterChart,
+            );
+        this.pool = pool(`${name}-pool`, poolName, reserved.length > 0 ? poolWithout(args.addresses, reserved) : [...args.addresses], true);
+        this.reservedPool = reserved.length > 0 ? pool(`${name}-reserved-pool`, `${poolName}-reserved`, reserved.map((a) => `${a}/32`), false) : undefined;
+        const pools = [this.pool, ...(this.reservedPool ? [this.reservedPool] : [])];
         this.advertisement = new k8s.apiextensions.CustomResource(
             `${name}-l2`,
-            { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", metadata: { name: poolName, namespace }, spec: { ipAddressPools: [poolName] } },
-            { ...afterChart, dependsOn: [this.pool] },
+            {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "L2Advertisement",
+                metadata: { name: poolName, namespace },
+                spec: { ipAddressPools: [poolName, ...(this.reservedPool ? [`${poolName}-reserved`] : [])] },
+            },
+            { ...afterChart, dependsOn: pools },
         );
         this.addresses = args.addresses;
         this.registerOutputs({ addresses: args.addresses });

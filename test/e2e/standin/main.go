@@ -239,6 +239,9 @@ func (s *standin) chooseAddress(ctx context.Context, svc *corev1.Service) (strin
 		return requested, nil
 	}
 	for _, p := range pools {
+		if !p.auto {
+			continue
+		}
 		for a := p.first; a <= p.last; a++ {
 			ip := u32ToIP(a).String()
 			if _, taken := used[ip]; !taken {
@@ -249,7 +252,12 @@ func (s *standin) chooseAddress(ctx context.Context, svc *corev1.Service) (strin
 	return "", fmt.Errorf("every address of the pools is in use")
 }
 
-type ipRange struct{ first, last uint32 }
+// ipRange is one entry of a pool; auto is false for a pool with autoAssign: false, whose
+// addresses go only to Services that ask for them.
+type ipRange struct {
+	first, last uint32
+	auto        bool
+}
 
 func (r ipRange) contains(ip net.IP) bool {
 	v4 := ip.To4()
@@ -277,8 +285,15 @@ func (s *standin) pools(ctx context.Context) ([]ipRange, error) {
 	var out []ipRange
 	for _, item := range list.Items {
 		addrs, _, _ := unstructuredStrings(item.Object, "spec", "addresses")
+		auto := true
+		if spec, ok := item.Object["spec"].(map[string]interface{}); ok {
+			if v, ok := spec["autoAssign"].(bool); ok {
+				auto = v
+			}
+		}
 		for _, a := range addrs {
 			if r, ok := parseRange(a); ok {
+				r.auto = auto
 				out = append(out, r)
 			}
 		}
@@ -317,14 +332,14 @@ func parseRange(a string) (ipRange, bool) {
 		}
 		first := binary.BigEndian.Uint32(n.IP.To4())
 		ones, bits := n.Mask.Size()
-		return ipRange{first, first + uint32(1)<<(bits-ones) - 1}, true
+		return ipRange{first: first, last: first + uint32(1)<<(bits-ones) - 1}, true
 	}
 	lo, hi, ok := strings.Cut(a, "-")
 	l, h := net.ParseIP(strings.TrimSpace(lo)), net.ParseIP(strings.TrimSpace(hi))
 	if !ok || l.To4() == nil || h.To4() == nil {
 		return ipRange{}, false
 	}
-	return ipRange{binary.BigEndian.Uint32(l.To4()), binary.BigEndian.Uint32(h.To4())}, true
+	return ipRange{first: binary.BigEndian.Uint32(l.To4()), last: binary.BigEndian.Uint32(h.To4())}, true
 }
 
 // --- ingress controller -------------------------------------------------------------------------
