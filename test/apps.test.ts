@@ -19,6 +19,8 @@ describe("ClockApp", () => {
         assert.match(cm.data["default.conf"], /listen 8080;/);
         const d = one(DEPLOYMENT, "clock").inputs;
         assert.deepEqual([d.metadata.name, d.spec.replicas, d.spec.selector.matchLabels], ["clock-deployment", 4, { app: "clock-nginx", track: "stable" }]);
+        // The stack owns the spec: `pulumi up` takes back a field changed by hand (kubectl scale) instead of failing on the conflict.
+        assert.deepEqual(d.metadata.annotations, { "pulumi.com/patchForce": "true" });
         assert.deepEqual(d.spec.template.metadata.labels, { app: "clock-nginx", track: "stable", version: "1.0" });
         const c = d.spec.template.spec.containers[0];
         assert.equal(c.image, "docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine");

@@ -23,7 +23,15 @@ pulumi.runtime.setMocks(
             recorded.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false, provider: args.provider });
             // helm.v4.Chart is a remote component: it reports the objects it rendered in `resources`.
             // A command reports what it printed in `stdout`; the mock prints a marker naming the command.
-            const extra = args.type === "kubernetes:helm.sh/v4:Chart" ? { resources: [] } : args.type.startsWith("command:") ? { stdout: `<stdout of ${args.name}>` } : {};
+            // A GeneratedKey reports the key it made in `value`.
+            const extra =
+                args.type === "kubernetes:helm.sh/v4:Chart"
+                    ? { resources: [] }
+                    : args.type.startsWith("command:")
+                      ? { stdout: `<stdout of ${args.name}>` }
+                      : args.type === "pulumi-nodejs:dynamic/platform:GeneratedKey"
+                        ? { value: `<key of ${args.name}>` }
+                        : {};
             return { id: `${args.name}-id`, state: { ...args.inputs, ...extra, ...autonamed(args.type, args.name, args.inputs) } };
         },
         call(args) {

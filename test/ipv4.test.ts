@@ -48,7 +48,11 @@ describe("poolWithout, property: exactly the pool's addresses minus the excluded
                 });
             const got = expand(poolWithout(pool, excluded));
             const want = [...new Set(expand(pool))].filter((ip) => !excluded.map(parseIpv4).includes(ip));
-            assert.deepEqual([...got].sort((a, b) => a - b), want.sort((a, b) => a - b), JSON.stringify({ pool, excluded }));
+            assert.deepEqual(
+                [...got].sort((a, b) => a - b),
+                want.sort((a, b) => a - b),
+                JSON.stringify({ pool, excluded }),
+            );
             assert.equal(new Set(got).size, got.length);
         }
     });

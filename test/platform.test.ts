@@ -90,6 +90,8 @@ describe("CoreDNS outside the cluster and the Dashboard", () => {
         assert.deepEqual(chart.values.kong, { resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } } });
         const key = one("pulumi-nodejs:dynamic/platform:GeneratedKey", "dashboard-csrf-key").inputs;
         assert.equal(key.bytes, 256);
+        // The key reaches the chart (mocks do not mark additionalSecretOutputs; the e2e suite sees it secret).
+        assert.equal(chart.values.app.security.csrfKey, "<key of dashboard-csrf-key>");
         const ing = k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "dashboard", "kubernetes-dashboard").inputs;
         assert.deepEqual(ing.metadata.annotations, {
             "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",

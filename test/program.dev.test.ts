@@ -17,6 +17,15 @@ before(async () => {
 const count = (type: string) => ofType(type).length;
 
 describe("dev stack: the lab's objects", () => {
+    it("registers no inputs on the components themselves (they would show as an extra update in every diff)", () => {
+        const components = recorded.filter((r) => r.type.startsWith("platform:"));
+        assert.ok(components.length > 10);
+        assert.deepEqual(
+            components.filter((r) => Object.keys(r.inputs).length > 0).map((r) => r.name),
+            [],
+        );
+    });
+
     it("declares the expected number of each kind", () => {
         assert.deepEqual(
             {

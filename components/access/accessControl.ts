@@ -44,7 +44,7 @@ export class AccessControl extends pulumi.ComponentResource {
     public readonly serviceAccounts: Record<string, k8s.core.v1.ServiceAccount> = {};
 
     constructor(name: string, args: AccessControlArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:access:AccessControl", name, args, opts);
+        super("platform:access:AccessControl", name, {}, opts);
         for (const account of args.accounts ?? []) {
             const namespace = account.namespace ?? "default";
             const key = `${namespace}-${account.name}`;

@@ -101,7 +101,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
     public readonly canaryCurl?: string;
 
     constructor(name: string, args: CanaryReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:apps:CanaryRelease", name, args, opts);
+        super("platform:apps:CanaryRelease", name, {}, opts);
         if (args.services.length === 0) {
             throw new Error(`release ${name}: services: [] is empty (expected at least one Service)`);
         }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { restrictedContainer, restrictedPod } from "../core/security";
+import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 import { clockPage, nginxServerConf } from "./page";
 import { deploymentStrategy, StrategyPreset } from "./strategy";
 
@@ -67,7 +67,7 @@ export class ClockApp extends pulumi.ComponentResource {
     public readonly port: number;
 
     constructor(name: string, args: ClockAppArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:apps:ClockApp", name, args, opts);
+        super("platform:apps:ClockApp", name, {}, opts);
         const namespace = args.namespace ?? "default";
         const deploymentName = args.deploymentName ?? name;
         const track = args.track ?? "stable";
@@ -94,7 +94,7 @@ export class ClockApp extends pulumi.ComponentResource {
         this.deployment = new k8s.apps.v1.Deployment(
             name,
             {
-                metadata: { name: deploymentName, namespace, labels },
+                metadata: { name: deploymentName, namespace, labels, annotations: OWNED_BY_PROGRAM },
                 spec: {
                     replicas,
                     selector: { matchLabels: selector },

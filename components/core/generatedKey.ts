@@ -24,10 +24,12 @@ const provider: pulumi.dynamic.ResourceProvider = {
 
 /** A random key, generated at the first `pulumi up` and unchanged after (until `bytes` changes). */
 export class GeneratedKey extends pulumi.dynamic.Resource {
+    // `declare`, not a field: with ES2022 class fields a plain declaration would reset the outputs
+    // that the base constructor has just set to undefined.
     /** The key: base64 of `bytes` random bytes. Secret. */
-    public readonly value!: pulumi.Output<string>;
+    declare public readonly value: pulumi.Output<string>;
     /** Number of random bytes. */
-    public readonly bytes!: pulumi.Output<number>;
+    declare public readonly bytes: pulumi.Output<number>;
 
     constructor(name: string, args: GeneratedKeyArgs = {}, opts?: pulumi.CustomResourceOptions) {
         super(provider, name, { bytes: args.bytes ?? 32, value: undefined }, { ...opts, additionalSecretOutputs: ["value"] }, "platform", "GeneratedKey");

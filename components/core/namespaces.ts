@@ -20,7 +20,7 @@ export class Namespaces extends pulumi.ComponentResource {
     public readonly byName: Readonly<Record<string, pulumi.Resource>>;
 
     constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:core:Namespaces", name, args, opts);
+        super("platform:core:Namespaces", name, {}, opts);
         const existing = new Set(args.existing ?? []);
         const byName: Record<string, pulumi.Resource> = {};
         for (const [ns, level] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {

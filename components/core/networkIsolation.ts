@@ -46,7 +46,7 @@ export class NetworkIsolation extends pulumi.ComponentResource {
     public readonly policyNames: Readonly<Record<string, string[]>>;
 
     constructor(name: string, args: NetworkIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:core:NetworkIsolation", name, args, opts);
+        super("platform:core:NetworkIsolation", name, {}, opts);
         const dns = args.dns ?? DEFAULT_DNS;
         const controllerNs = args.ingressControllerNamespace ?? "ingress-nginx";
         const names: Record<string, string[]> = {};

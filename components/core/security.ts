@@ -44,3 +44,10 @@ export function podSecurityLabels(level: PodSecurityLevel): Record<string, strin
         "pod-security.kubernetes.io/warn": level,
     };
 }
+
+/**
+ * Annotations of a workload whose spec this program owns: `pulumi up` takes a field back from
+ * whoever changed it behind the program's back (a `kubectl scale`, say) instead of failing on the
+ * server-side apply conflict. The stack is the source of truth; drift is put back.
+ */
+export const OWNED_BY_PROGRAM = { "pulumi.com/patchForce": "true" } as const;

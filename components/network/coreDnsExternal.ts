@@ -20,7 +20,7 @@ export class CoreDnsExternal extends pulumi.ComponentResource {
     public readonly address: string;
 
     constructor(name: string, args: CoreDnsExternalArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:network:CoreDnsExternal", name, args, opts);
+        super("platform:network:CoreDnsExternal", name, {}, opts);
         const annotations = {
             "metallb.io/allow-shared-ip": args.sharingKey ?? "coredns",
             "metallb.io/loadBalancerIPs": args.address,

@@ -31,7 +31,7 @@ export class Dashboard extends pulumi.ComponentResource {
     public readonly ingress: k8s.networking.v1.Ingress;
 
     constructor(name: string, args: DashboardArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:network:Dashboard", name, args, opts);
+        super("platform:network:Dashboard", name, {}, opts);
         const namespace = args.namespace ?? "kubernetes-dashboard";
         const chart = args.chart ?? DASHBOARD_CHART_DEFAULT;
         if (args.install ?? true) {

@@ -29,7 +29,7 @@ export class IngressNginx extends pulumi.ComponentResource {
     public readonly className: string;
 
     constructor(name: string, args: IngressNginxArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:network:IngressNginx", name, args, opts);
+        super("platform:network:IngressNginx", name, {}, opts);
         const chart = args.chart ?? INGRESS_NGINX_CHART_DEFAULT;
         this.className = args.className ?? "nginx";
         if (args.install ?? true) {

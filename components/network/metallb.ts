@@ -44,7 +44,7 @@ export class MetalLB extends pulumi.ComponentResource {
     public readonly addresses: readonly string[];
 
     constructor(name: string, args: MetalLBArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:network:MetalLB", name, args, opts);
+        super("platform:network:MetalLB", name, {}, opts);
         const bad = args.addresses.find((a) => parseIpv4Range(a) === undefined);
         if (args.addresses.length === 0 || bad !== undefined) {
             throw new Error(`metallb.addresses: ${JSON.stringify(bad ?? [])} is not an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)`);
@@ -81,7 +81,15 @@ export class MetalLB extends pulumi.ComponentResource {
                 afterChart,
             );
         this.pool = pool(`${name}-pool`, poolName, reserved.length > 0 ? poolWithout(args.addresses, reserved) : [...args.addresses], true);
-        this.reservedPool = reserved.length > 0 ? pool(`${name}-reserved-pool`, `${poolName}-reserved`, reserved.map((a) => `${a}/32`), false) : undefined;
+        this.reservedPool =
+            reserved.length > 0
+                ? pool(
+                      `${name}-reserved-pool`,
+                      `${poolName}-reserved`,
+                      reserved.map((a) => `${a}/32`),
+                      false,
+                  )
+                : undefined;
         const pools = [this.pool, ...(this.reservedPool ? [this.reservedPool] : [])];
         this.advertisement = new k8s.apiextensions.CustomResource(
             `${name}-l2`,

@@ -19,7 +19,7 @@ export class NodeExporter extends pulumi.ComponentResource {
     public readonly daemonSet: k8s.apps.v1.DaemonSet;
 
     constructor(name: string, args: NodeExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:observability:NodeExporter", name, args, opts);
+        super("platform:observability:NodeExporter", name, {}, opts);
         const namespace = args.namespace ?? "monitoring";
         const labels = { app: "node-exporter" };
         const sa = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata: { name: "node-exporter", namespace, labels }, automountServiceAccountToken: false }, { parent: this });

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { restrictedContainer, restrictedPod } from "../core/security";
+import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 
 /** MinIO community edition ships source only since October 2025: its last release image, pinned by tag. */
 export const MINIO_IMAGE_DEFAULT = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
@@ -41,7 +41,7 @@ export class MinIO extends pulumi.ComponentResource {
     public readonly endpoint: string;
 
     constructor(name: string, args: MinIOArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("platform:storage:MinIO", name, args, opts);
+        super("platform:storage:MinIO", name, {}, opts);
         const namespace = args.namespace ?? "default";
         const labels = { app: name };
         this.secret = new k8s.core.v1.Secret(
@@ -59,7 +59,7 @@ export class MinIO extends pulumi.ComponentResource {
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             name,
             {
-                metadata: { name, namespace, labels },
+                metadata: { name, namespace, labels, annotations: OWNED_BY_PROGRAM },
                 spec: {
                     replicas: 1,
                     serviceName: headless.metadata.name,

@@ -87,7 +87,7 @@ describe("day-2 operations", () => {
         for (const version of ["1.1", "1.0"]) {
             editRelease("clock", (r) => (r.stable.version = version));
             const { steps } = await stack.preview();
-            assert.deepEqual(stepLines(steps), [`update ${DEPLOYMENT} clock-stable`, `create-replacement ${CONFIGMAP} clock-stable-page`, `replace ${CONFIGMAP} clock-stable-page`]);
+            assert.deepEqual(stepLines(steps), [`update ${DEPLOYMENT} clock-stable`, `replace ${CONFIGMAP} clock-stable-page`]);
             await stack.up();
             const d = await deployment("clock-deployment");
             assert.equal(d.metadata.uid, uid, "never replaced");
@@ -98,7 +98,14 @@ describe("day-2 operations", () => {
         }
         assert.ok(Number(revisions[1]) > Number(revisions[0]) && Number(revisions[0]) > 1, `revisions ${revisions.join(" → ")}`);
         const history = await kubectl("rollout", "history", "deployment/clock-deployment", "-n", "default");
-        assert.equal(history.trim().split("\n").filter((l) => /^\d+\s/.test(l)).length >= 3, true, history);
+        assert.equal(
+            history
+                .trim()
+                .split("\n")
+                .filter((l) => /^\d+\s/.test(l)).length >= 3,
+            true,
+            history,
+        );
         await idempotent();
     });
 
@@ -140,7 +147,10 @@ describe("day-2 operations", () => {
         for (const weight of [0, 50, 100]) {
             editRelease("web", (r) => (r.canary.weight = weight));
             const { steps } = await stack.preview();
-            const expected = weight === 50 && (await kubectlJson("ingress", "web-canary", "-n", "canary")).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"] === "50" ? [] : [`update ${INGRESS} web-canary-ingress`];
+            const expected =
+                weight === 50 && (await kubectlJson("ingress", "web-canary", "-n", "canary")).metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"] === "50"
+                    ? []
+                    : [`update ${INGRESS} web-canary-ingress`];
             assert.deepEqual(stepLines(steps), expected, `weight ${weight}`);
             await stack.up();
             const ing = await kubectlJson("ingress", "web-canary", "-n", "canary");
@@ -155,10 +165,7 @@ describe("day-2 operations", () => {
         const rule = (i: any) => [i.spec.rules[0].host, i.spec.rules[0].http.paths[0].path];
         assert.deepEqual(rule(canary), rule(main));
         assert.deepEqual(rule(main), ["app.local", "/web"]);
-        assert.deepEqual(
-            [canary.metadata.annotations["nginx.ingress.kubernetes.io/canary"], canary.metadata.annotations["nginx.ingress.kubernetes.io/canary-by-header"]],
-            ["true", "canary"],
-        );
+        assert.deepEqual([canary.metadata.annotations["nginx.ingress.kubernetes.io/canary"], canary.metadata.annotations["nginx.ingress.kubernetes.io/canary-by-header"]], ["true", "canary"]);
         const backend = (i: any) => `${i.metadata.namespace}/${i.spec.rules[0].http.paths[0].backend.service.name}`;
         assert.deepEqual([backend(main), backend(canary)], ["default/web-svc", "canary/web-svc"]);
         for (const [ns, track] of [
@@ -183,7 +190,7 @@ describe("day-2 operations", () => {
         const lines = stepLines(steps);
         assert.deepEqual(
             lines.filter((l) => !l.startsWith("delete ")),
-            [`update ${DEPLOYMENT} web-stable`, `create-replacement ${CONFIGMAP} web-stable-page`, `replace ${CONFIGMAP} web-stable-page`],
+            [`update ${DEPLOYMENT} web-stable`, `replace ${CONFIGMAP} web-stable-page`],
         );
         assert.deepEqual(
             lines.filter((l) => l.startsWith("delete ")),
@@ -282,8 +289,8 @@ describe("day-2 operations", () => {
                     }
         const file = path.join(base, "reviews.json");
         fs.writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items: reviews }));
-        const answered = JSON.parse(await kubectl("create", "-f", file, "-o", "json"));
-        const got = answered.items.map((a: any, i: number) => `${keys[i]}: ${a.status.allowed ? "yes" : "no"}`);
+        const answered = (await kubectl("create", "-f", file, "-o", 'jsonpath={.status.allowed}{"\\n"}')).trim().split("\n");
+        const got = answered.map((a, i) => `${keys[i]}: ${a === "true" ? "yes" : "no"}`);
         const want = keys.map((k) => {
             const [who, verb, resource, , ns] = k.split(" ");
             return `${k}: ${expectAllowed(who, verb, resource, ns) ? "yes" : "no"}`;
@@ -307,11 +314,7 @@ describe("day-2 operations", () => {
         assert.equal(Buffer.from(secret.data.password, "base64").toString(), pulumiEnvPassword);
         await stack.pulumiOk("config", "set", "--secret", "minioRootPassword", "rotated-password-2");
         const { steps } = await stack.preview();
-        assert.deepEqual(stepLines(steps), [
-            "update kubernetes:apps/v1:StatefulSet minio",
-            "create-replacement kubernetes:core/v1:Secret minio-credentials",
-            "replace kubernetes:core/v1:Secret minio-credentials",
-        ]);
+        assert.deepEqual(stepLines(steps), ["update kubernetes:apps/v1:StatefulSet minio", "replace kubernetes:core/v1:Secret minio-credentials"]);
         await stack.up();
         const rolled = await kubectlJson("statefulset", "minio", "-n", "default");
         const newName = rolled.spec.template.spec.containers[0].env.find((e: any) => e.name === "MINIO_ROOT_PASSWORD").valueFrom.secretKeyRef.name;
