@@ -203,6 +203,7 @@ describe("day-2 operations", () => {
                 `delete kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-canary-allow-dns`,
                 `delete kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-canary-allow-web`,
                 `delete kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-canary-default-deny`,
+                `delete platform:apps:ClockApp web-canary`,
             ].sort((a, b) => a.split(" ").slice(1).join(" ").localeCompare(b.split(" ").slice(1).join(" "))),
         );
         const r = await upWhileSampling(async () => (await deployment("web")).status.readyReplicas ?? 0);

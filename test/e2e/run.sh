@@ -1,52 +1,13 @@
 #!/usr/bin/env bash
-# `npm run test:e2e`: the program on the real Pulumi engine against a real API server on this
-# machine. Starts the local control plane (test/e2e/cluster.sh), applies the fixtures a real cluster
-# would have, runs test/e2e/*.e2e.ts with node's test runner, and stops the cluster on every exit.
+# `npm run test:e2e [-- NODE_TEST_ARGS…]`: the program on the real Pulumi engine against a real API
+# server on this machine (test/e2e/*.e2e.ts, one file at a time), with a closing line counting the
+# passed and failed cases.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-here=test/e2e
-
-missing=$(bash "$here/toolchain.sh" check) || { echo "e2e: $missing" >&2; exit 1; }
-
-t0=$SECONDS
-bash "$here/cluster.sh" build
-echo "# time build (cached when warm): $((SECONDS - t0)) s"
-
-state=$(mktemp -d "${TMPDIR:-/tmp}/bmp-e2e-cluster-XXXXXX")
-export BMP_CLUSTER_STATE=$state/cluster
-# The ingress-nginx stand-in answers on the e2e stack's ingressNginx.loadBalancerIP.
-export BMP_INGRESS_ADDRESS=${BMP_INGRESS_ADDRESS:-172.17.255.3}
-cleanup() {
-    [ -f "$state/chart-repo.pid" ] && kill "$(cat "$state/chart-repo.pid")" 2>/dev/null
-    bash "$here/cluster.sh" down || true
-    rm -rf "$state"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-t0=$SECONDS
-envfile=$(bash "$here/cluster.sh" up)
-# shellcheck disable=SC1090
-source "$envfile"
-kubectl apply -f "$here/fixtures/" >/dev/null
-kubectl wait --for=condition=Established crd/ipaddresspools.metallb.io crd/l2advertisements.metallb.io --timeout=30s >/dev/null
-echo "# time control plane up: $((SECONDS - t0)) s"
-
-# Chart repositories: the charts' own unless BMP_CHART_MIRROR (a folder with index.yaml and the
-# pinned charts' .tgz files) exists; then it is served on loopback for the suite.
-mirror=${BMP_CHART_MIRROR:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform/chart-mirror}
-if [ -f "$mirror/index.yaml" ]; then
-    node --import tsx "$here/serve-dir.ts" "$mirror" >"$state/chart-repo" &
-    echo $! >"$state/chart-repo.pid"
-    for _ in $(seq 50); do [ -s "$state/chart-repo" ] && break; sleep 0.1; done
-    export BMP_CHART_REPO=$(cat "$state/chart-repo")
-    echo "# charts from the mirror $mirror at $BMP_CHART_REPO"
-fi
-
-node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$state/e2e.tap" "$@" "$here"/*.e2e.ts || rc=$?
-grep -E '^# (tests|pass|fail|skipped|duration_ms)' "$state/e2e.tap" || true
-pass=$(sed -n 's/^# pass //p' "$state/e2e.tap")
-fail=$(sed -n 's/^# fail //p' "$state/e2e.tap")
-echo "e2e: ${pass:-0} passed, ${fail:-0} failed"
-exit "${rc:-0}"
+exec bash test/e2e/with-cluster.sh bash -c '
+    node --import tsx --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+        --test-reporter=tap --test-reporter-destination="$BMP_E2E_STATE/e2e.tap" "$@" test/e2e/*.e2e.ts || rc=$?
+    grep -E "^# (tests|pass|fail|skipped|duration_ms)" "$BMP_E2E_STATE/e2e.tap" || true
+    echo "e2e: $(sed -n "s/^# pass //p" "$BMP_E2E_STATE/e2e.tap") passed, $(sed -n "s/^# fail //p" "$BMP_E2E_STATE/e2e.tap") failed"
+    exit "${rc:-0}"
+' e2e "$@"

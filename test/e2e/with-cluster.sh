@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `with-cluster.sh COMMAND…`: runs COMMAND with a local control plane up (test/e2e/cluster.sh), the
+# fixtures a real cluster would have applied and the chart mirror (if any) served; stops all of it
+# on every exit. KUBECONFIG, PATH (the built kubectl first), BMP_CHART_REPO and BMP_E2E_STATE are
+# exported to COMMAND. `npm run test:e2e` and `npm run bench` run through it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+here=test/e2e
+
+missing=$(bash "$here/toolchain.sh" check) || { echo "e2e: $missing" >&2; exit 1; }
+[ $# -gt 0 ] || { echo "usage: with-cluster.sh COMMAND…" >&2; exit 2; }
+
+t0=$SECONDS
+bash "$here/cluster.sh" build
+echo "# time build (cached when warm): $((SECONDS - t0)) s"
+
+state=$(mktemp -d "${TMPDIR:-/tmp}/bmp-e2e-cluster-XXXXXX")
+export BMP_CLUSTER_STATE=$state/cluster
+# The ingress-nginx stand-in answers on the e2e stack's ingressNginx.loadBalancerIP.
+export BMP_INGRESS_ADDRESS=${BMP_INGRESS_ADDRESS:-172.17.255.3}
+cleanup() {
+    [ -f "$state/chart-repo.pid" ] && kill "$(cat "$state/chart-repo.pid")" 2>/dev/null
+    bash "$here/cluster.sh" down || true
+    rm -rf "$state"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+t0=$SECONDS
+envfile=$(bash "$here/cluster.sh" up)
+# shellcheck disable=SC1090
+source "$envfile"
+kubectl apply -f "$here/fixtures/" >/dev/null
+kubectl wait --for=condition=Established crd/ipaddresspools.metallb.io crd/l2advertisements.metallb.io --timeout=30s >/dev/null
+echo "# time control plane up: $((SECONDS - t0)) s"
+
+# Chart repositories: the charts' own unless BMP_CHART_MIRROR (a folder with index.yaml and the
+# pinned charts' .tgz files) exists; then it is served on loopback for the suite.
+mirror=${BMP_CHART_MIRROR:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform/chart-mirror}
+if [ -f "$mirror/index.yaml" ]; then
+    node --import tsx "$here/serve-dir.ts" "$mirror" >"$state/chart-repo" &
+    echo $! >"$state/chart-repo.pid"
+    for _ in $(seq 50); do [ -s "$state/chart-repo" ] && break; sleep 0.1; done
+    export BMP_CHART_REPO=$(cat "$state/chart-repo")
+    echo "# charts from the mirror $mirror at $BMP_CHART_REPO"
+fi
+
+export BMP_E2E_STATE=$state
+"$@"
