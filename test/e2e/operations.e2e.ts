@@ -213,22 +213,35 @@ describe("day-2 operations", () => {
         await idempotent();
     });
 
-    it("strategy: rolling 25%/25% → recreate → blueGreen → reverse, in place; both zero refused before anything is sent", async () => {
+    it("strategy: rolling 25%/25% → blueGreen → reverse → rolling, in place; recreate from the start; both zero refused before anything is sent", async () => {
         const expected: Record<string, unknown> = {
-            recreate: { type: "Recreate" },
-            blueGreen: { type: "RollingUpdate", rollingUpdate: { maxSurge: 3, maxUnavailable: 0 } },
+            // blueGreen: a whole new set first (maxSurge = replicas).
+            blueGreen: { type: "RollingUpdate", rollingUpdate: { maxSurge: stack.config("releases").clock.stable.replicas, maxUnavailable: 0 } },
             reverse: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+            rolling: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } },
         };
         const uid = (await deployment("clock-deployment")).metadata.uid;
-        assert.deepEqual((await deployment("clock-deployment")).spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } });
-        for (const type of ["recreate", "blueGreen", "reverse"]) {
-            editRelease("clock", (r) => (r.strategy = { type }));
+        assert.deepEqual((await deployment("clock-deployment")).spec.strategy, expected.rolling);
+        for (const type of ["blueGreen", "reverse", "rolling"]) {
+            editRelease("clock", (r) => (r.strategy = type === "rolling" ? { type, maxSurge: "25%", maxUnavailable: "25%" } : { type }));
             const { steps } = await stack.preview();
             assert.deepEqual(stepLines(steps), [`update ${DEPLOYMENT} clock-stable`], type);
             await stack.up();
             const d = await deployment("clock-deployment");
             assert.deepEqual([type, d.spec.strategy, d.metadata.uid], [type, expected[type], uid]);
         }
+        await idempotent();
+        // Recreate, on a Deployment made with it. (Switching an existing Deployment from
+        // RollingUpdate to Recreate is refused by the API server through pulumi-kubernetes 4.32:
+        // the README's "Known limits" says why and what to do.)
+        const releases = stack.config("releases");
+        releases.once = { app: "once", strategy: { type: "recreate" }, stable: { name: "once", version: "1.0", replicas: 2 }, services: [{ name: "once" }] };
+        stack.setConfig({ releases });
+        await stack.up();
+        assert.deepEqual((await deployment("once")).spec.strategy, { type: "Recreate" });
+        delete releases.once;
+        stack.setConfig({ releases });
+        await stack.up();
         await idempotent();
         const generation = (await deployment("clock-deployment")).metadata.generation;
         const state = JSON.stringify(await stack.resources());
@@ -238,7 +251,7 @@ describe("day-2 operations", () => {
         assert.match(refused.stdout + refused.stderr, /releases\.clock\.strategy: maxSurge 0 and maxUnavailable 0 are both zero \(the API server rejects this: expected at least one above zero\)/);
         assert.equal((await deployment("clock-deployment")).metadata.generation, generation, "nothing sent to the API server");
         assert.equal(JSON.stringify(await stack.resources()), state, "0 resources touched");
-        editRelease("clock", (r) => (r.strategy = { type: "reverse" }));
+        editRelease("clock", (r) => (r.strategy = { type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }));
         await idempotent();
     });
 
@@ -334,7 +347,7 @@ describe("day-2 operations", () => {
             [`update ${DEPLOYMENT} clock-stable`],
         );
         await stack.up("--refresh");
-        assert.equal((await deployment("clock-deployment")).spec.replicas, 3);
+        assert.equal((await deployment("clock-deployment")).spec.replicas, stack.config("releases").clock.stable.replicas);
         await idempotent();
     });
 
