@@ -71,36 +71,36 @@ GO
     )
 }
 
-build_etcd() {
-    [ -x "$bin/etcd" ] && return 0
-    local mod=$cache/src/etcd-$ETCD_VERSION
+# A wrapper module that requires REQUIRE (module@version) and builds PACKAGE into $bin/NAME; with
+# MAIN_GO, that file is the wrapper's own main package (etcd's server module has none to build).
+go_wrapper_build() {
+    local name=$1 require=$2 package=$3 main_go=${4:-}
+    [ -x "$bin/$name" ] && return 0
+    local mod=$cache/src/$name-${require##*@}
     mkdir -p "$mod" "$bin"
     (
         cd "$mod"
-        printf 'module bmp.local/etcd\n\ngo 1.25.0\n' >go.mod
-        printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >main.go
-        go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null
-        go mod tidy >/dev/null
-        log "building etcd $ETCD_VERSION"
-        CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/etcd.tmp" .
-        mv "$bin/etcd.tmp" "$bin/etcd"
+        printf 'module bmp.local/%s\n\ngo 1.25.0\n' "$name" >go.mod
+        if [ -n "$main_go" ]; then
+            printf '%s' "$main_go" >main.go
+        else
+            printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >tools.go
+        fi
+        go get "$require" >/dev/null
+        GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
+        log "building $name ${require##*@}"
+        GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/$name.tmp" "$package"
+        mv "$bin/$name.tmp" "$bin/$name"
     )
 }
 
+build_etcd() {
+    go_wrapper_build etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" . \
+        "$(printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n')"
+}
+
 build_kwok() {
-    [ -x "$bin/kwok" ] && return 0
-    local mod=$cache/src/kwok-$KWOK_VERSION
-    mkdir -p "$mod" "$bin"
-    (
-        cd "$mod"
-        printf 'module bmp.local/kwok\n\ngo 1.25.0\n' >go.mod
-        printf '//go:build tools\n\npackage tools\n\nimport _ "sigs.k8s.io/kwok/cmd/kwok"\n' >tools.go
-        go get "sigs.k8s.io/kwok@$KWOK_VERSION" >/dev/null
-        GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
-        log "building kwok $KWOK_VERSION"
-        GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok
-        mv "$bin/kwok.tmp" "$bin/kwok"
-    )
+    go_wrapper_build kwok "sigs.k8s.io/kwok@$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
 }
 
 # The stand-in watcher is the project's own code (test/e2e/standin).
