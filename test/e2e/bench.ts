@@ -72,12 +72,9 @@ async function kubectlDiff(m: { namespaces: string[]; rest: string[] }): Promise
 async function kubectlDelete(m: { namespaces: string[]; rest: string[] }): Promise<void> {
     await run("kubectl", ["delete", "--ignore-not-found", "--wait=true", ...m.rest.flatMap((f) => ["-f", f])], { timeoutMs: 300_000 });
     const names = m.namespaces.map((f) => YAML.parse(fs.readFileSync(f, "utf8")).metadata.name as string).filter((n) => n !== "default");
+    // --wait returns once the namespaces are gone, not just terminating: the next round starts clean.
     await run("kubectl", ["delete", "namespace", "--ignore-not-found", "--wait=true", ...names], { timeoutMs: 300_000 });
     await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
-    // Namespaces finish terminating in the background; the next round must not find them there.
-    for (const ns of names) {
-        for (let i = 0; i < 600 && (await run("kubectl", ["get", "namespace", ns])).code === 0; i++) await new Promise((r) => setTimeout(r, 200));
-    }
 }
 
 const stats = (xs: number[]) => {

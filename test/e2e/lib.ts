@@ -13,7 +13,34 @@ export const DEV_PASSPHRASE = "bare-metal-lab";
 const PROJECT = "bare-metal-platform";
 
 /** The repo entries a Pulumi project needs (the stack files are the scratch folder's own). */
-const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config.ts", "components", "node_modules", "policy"];
+const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config.ts", "components", "node_modules", "policy", "scripts"];
+
+/** A scratch project folder under `base`: links to this repo's project files and an empty `.state`. */
+export function scratchProject(base: string, prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(base, `${prefix}-`));
+    for (const entry of PROJECT_ENTRIES) fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+    fs.mkdirSync(path.join(dir, ".state"));
+    return dir;
+}
+
+/** Sets top-level config keys of a stack file's document (undefined removes one); returns it. */
+function withOverrides(doc: any, overrides: Record<string, unknown>): any {
+    doc.config ??= {};
+    for (const [k, v] of Object.entries(overrides)) {
+        if (v === undefined) delete doc.config[`${PROJECT}:${k}`];
+        else doc.config[`${PROJECT}:${k}`] = v;
+    }
+    return doc;
+}
+
+/**
+ * The text of a stack file: a shipped one's (secrets and their salt included), or an empty one,
+ * with `overrides` applied on top (top-level keys of this project, replacing the whole value).
+ */
+export function stackFileText(from: string | undefined, overrides: Record<string, unknown> = {}): string {
+    const doc = from ? YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${from}.yaml`), "utf8")) : { config: {} };
+    return YAML.stringify(withOverrides(doc, overrides));
+}
 
 export interface Run {
     readonly code: number;
@@ -81,9 +108,7 @@ export class Stack {
         readonly name: string,
         readonly base: string,
     ) {
-        this.dir = fs.mkdtempSync(path.join(base, `${name}-`));
-        for (const entry of PROJECT_ENTRIES) fs.symlinkSync(path.join(ROOT, entry), path.join(this.dir, entry));
-        fs.mkdirSync(path.join(this.dir, ".state"));
+        this.dir = scratchProject(base, name);
         this.env = {
             ...process.env,
             PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
@@ -97,20 +122,11 @@ export class Stack {
         };
     }
 
-    /**
-     * A new stack whose config is a shipped stack file's (secrets and their salt included) with
-     * `overrides` applied on top (top-level keys of this project, replacing the whole value).
-     */
+    /** A new stack whose config is {@link stackFileText}`(from, overrides)`. */
     static async create(name: string, opts: { from?: string; overrides?: Record<string, unknown>; base?: string } = {}): Promise<Stack> {
         const base = opts.base ?? fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-"));
         const stack = new Stack(name, base);
-        const doc = opts.from ? YAML.parse(fs.readFileSync(path.join(ROOT, `Pulumi.${opts.from}.yaml`), "utf8")) : { config: {} };
-        doc.config ??= {};
-        for (const [k, v] of Object.entries(opts.overrides ?? {})) {
-            if (v === undefined) delete doc.config[`${PROJECT}:${k}`];
-            else doc.config[`${PROJECT}:${k}`] = v;
-        }
-        fs.writeFileSync(path.join(stack.dir, `Pulumi.${name}.yaml`), YAML.stringify(doc));
+        fs.writeFileSync(path.join(stack.dir, `Pulumi.${name}.yaml`), stackFileText(opts.from, opts.overrides));
         await stack.pulumiOk("stack", "init");
         return stack;
     }
@@ -122,12 +138,7 @@ export class Stack {
 
     /** Replaces top-level config keys (undefined removes one) — what a user's edit of the stack file does. */
     setConfig(overrides: Record<string, unknown>): void {
-        const doc = YAML.parse(fs.readFileSync(this.configFile, "utf8"));
-        for (const [k, v] of Object.entries(overrides)) {
-            if (v === undefined) delete doc.config[`${PROJECT}:${k}`];
-            else doc.config[`${PROJECT}:${k}`] = v;
-        }
-        fs.writeFileSync(this.configFile, YAML.stringify(doc));
+        fs.writeFileSync(this.configFile, YAML.stringify(withOverrides(YAML.parse(fs.readFileSync(this.configFile, "utf8")), overrides)));
     }
 
     /** A top-level config value as the stack file holds it. */

@@ -6,7 +6,23 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { E2E_OVERRIDES, ensureInstalledNamespaces, eventually, INSTALLED_NAMESPACES, kubectl, kubectlJson, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import {
+    E2E_OVERRIDES,
+    ensureInstalledNamespaces,
+    eventually,
+    INSTALLED_NAMESPACES,
+    kubectl,
+    kubectlJson,
+    ROOT,
+    run,
+    scratchProject,
+    shippedConfig,
+    Stack,
+    stackFileText,
+    stepLines,
+    tail,
+    timing,
+} from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-"));
@@ -225,13 +241,10 @@ describe("npm run deploy", () => {
         for (const kind of ["deployments", "statefulsets", "services", "ingresses"]) await run("kubectl", ["delete", kind, "--all", "-n", "default", "--wait=false"]);
     });
     it("npm run deploy previews first: with no terminal and no --yes it stops after the preview", async () => {
-        const scratch = fs.mkdtempSync(path.join(base, "deploy-"));
-        for (const e of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config.ts", "components", "node_modules", "scripts"]) fs.symlinkSync(path.join(ROOT, e), path.join(scratch, e));
-        const source = await Stack.create("deploy-config", { from: "dev", base, overrides: E2E_OVERRIDES(dev) });
-        fs.copyFileSync(source.configFile, path.join(scratch, "Pulumi.dev.yaml"));
-        source.remove();
+        // deploy.sh deploys the folder's dev stack: here a scratch project whose dev stack is the e2e one.
+        const scratch = scratchProject(base, "deploy");
+        fs.writeFileSync(path.join(scratch, "Pulumi.dev.yaml"), stackFileText("dev", E2E_OVERRIDES(dev)));
         const env = { ...process.env, PULUMI_BACKEND_URL: `file://${scratch}/.state`, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true", NO_COLOR: "1" };
-        fs.mkdirSync(path.join(scratch, ".state"));
         const preview = await run("bash", [path.join(scratch, "scripts", "deploy.sh")], { cwd: scratch, env, timeoutMs: 300_000 });
         assert.equal(preview.code, 2, tail(preview.stdout + preview.stderr, 30));
         assert.match(preview.stdout, /deploy: stack dev → kube context 'local'/);
