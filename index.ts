@@ -1,5 +1,5 @@
 // bare-metal-platform: the lab's Kubernetes platform, part by part. Each block below is one
-// component; config.ts says what every setting means and what it defaults to.
+// component; config/ (one module per area) says what every setting means and what it defaults to.
 import * as k8s from "@pulumi/kubernetes";
 import { CanaryRelease } from "./components/apps";
 import { AccessControl } from "./components/access";

@@ -4,7 +4,6 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, it } from "node:test";
 import * as YAML from "yaml";
-import type * as pulumi from "@pulumi/pulumi";
 import { ConfigError, configSchema, namespacePlan, parseConfig, plaintextSecrets, readStackConfig, SECRET_KEYS } from "../config";
 import { DEV_PASSPHRASE, stackConfig } from "./harness";
 
@@ -50,7 +49,11 @@ describe("config: bad values are refused with one message naming key, value and 
         ],
         ["pool CIDR prefix too long", { metallb: { addresses: ["10.0.0.0/33"] } }, 'metallb.addresses[0]: "10.0.0.0/33" is not an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)'],
         ["pool empty", { metallb: { addresses: [] } }, "metallb.addresses: [] is not a non-empty list of IPv4 ranges or CIDRs"],
-        ["misspelt key", { metallb: { adresses: ["10.0.0.0/24"] } }, 'invalid configuration: metallb: unknown key "adresses" (allowed: enabled, install, namespace, chart, poolName, addresses)'],
+        [
+            "misspelt key",
+            { metallb: { adresses: ["10.0.0.0/24"] } },
+            'invalid configuration: metallb.adresses: unknown key (did you mean "addresses"? allowed: enabled, install, namespace, chart, poolName, addresses)',
+        ],
         ["chart version range", { metallb: { chart: { version: "^0.15" } } }, 'metallb.chart.version: "^0.15" is not an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)'],
         ["rollout timeout not a number", { rolloutTimeoutSeconds: "abc" }, 'rolloutTimeoutSeconds: "abc" is not a whole number from 10 to 3600'],
         ["rollout timeout too short", { rolloutTimeoutSeconds: 5 }, "rolloutTimeoutSeconds: 5 is not a whole number from 10 to 3600"],
@@ -342,7 +345,7 @@ describe("config: Pulumi.yaml and the README stay in step with the schema", () =
             assert.ok("default" in decl, `${k} has a default`);
             // As the CLI hands it over: the declared default, objects as JSON text.
             const text = typeof decl.default === "string" ? decl.default : JSON.stringify(decl.default);
-            const raw = readStackConfig({ get: (key: string) => (key === k ? text : undefined) } as unknown as pulumi.Config);
+            const raw = readStackConfig({ [`bare-metal-platform:${k}`]: text, "other-project:ignored": "{}" });
             const parsed = parseConfig({ ...raw, minio: { ...base.minio, ...(raw.minio as object | undefined) } }) as unknown as Record<string, unknown>;
             assert.deepEqual(parsed[k], defaults[k], k);
         }
@@ -356,7 +359,14 @@ describe("config: Pulumi.yaml and the README stay in step with the schema", () =
 
 describe("config: namespaces", () => {
     it("gives each namespace the most permissive level any part needs, and never labels kube-system", () => {
-        const cfg = parseConfig({ ...SECRETS, minio: { namespace: "monitoring" }, nodeExporter: { enabled: true }, coredns: { enabled: true } });
-        assert.deepEqual(namespacePlan(cfg), { "metallb-system": "privileged", monitoring: "privileged", "ingress-nginx": "baseline" });
+        const cfg = parseConfig({
+            ...SECRETS,
+            minio: { namespace: "storage" },
+            ingressNginx: { namespace: "edge" },
+            dashboard: { enabled: true, namespace: "edge" },
+            nodeExporter: { enabled: true, namespace: "edge" },
+            coredns: { enabled: true },
+        });
+        assert.deepEqual(namespacePlan(cfg), { "metallb-system": "privileged", edge: "privileged", storage: "restricted" });
     });
 });

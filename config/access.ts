@@ -1,0 +1,70 @@
+// Settings of access (components/access): the lab's ServiceAccounts and group grants.
+import { z } from "zod";
+import { dnsLabel, dnsName, expected, matching, renderValue, Report, strict } from "./primitives";
+
+const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"] as const;
+const ruleSchema = strict({
+    apiGroups: z.array(z.string(expected('an API group ("" is the core group)')), expected("a list of API groups")).default([""]),
+    resources: z.array(matching(/^(\*|[a-z]+(\/[a-z]+)?)$/, 'a resource name such as "pods"'), expected("a list of resources")).min(1, expected("a non-empty list of resources")),
+    verbs: z.array(z.enum(VERBS, expected(`a verb (${VERBS.join(", ")})`)), expected("a list of verbs")).min(1, expected("a non-empty list of verbs")),
+});
+
+export const accessSchema = strict({
+    accounts: z
+        .array(
+            strict({
+                name: dnsLabel,
+                namespace: dnsLabel.default("default"),
+                /** What the account may do; absent: nothing (the lab's dave). */
+                grant: strict({
+                    clusterRole: dnsName,
+                    /** Absent: cluster-wide (ClusterRoleBinding); present: only in this namespace (RoleBinding). */
+                    namespace: dnsLabel.optional(),
+                }).optional(),
+            }),
+            expected("a list of accounts"),
+        )
+        .default([]),
+    groups: z
+        .array(
+            strict({
+                /** Every ServiceAccount of this namespace (Group system:serviceaccounts:<namespace>). */
+                namespace: dnsLabel,
+                /** Name of the ClusterRole (and its binding) created for the group. */
+                clusterRole: dnsName,
+                rules: z.array(ruleSchema, expected("a list of RBAC rules")).min(1, expected("a non-empty list of RBAC rules")),
+            }),
+            expected("a list of group grants"),
+        )
+        .default([]),
+});
+
+export type AccessConfig = z.output<typeof accessSchema>;
+
+/** ClusterRoles every cluster has: a group grant must not redefine them (accounts may bind them). */
+const BUILT_IN_ROLES = ["admin", "edit", "view", "cluster-admin"];
+const builtInRole = (name: string) => BUILT_IN_ROLES.includes(name) || name.startsWith("system:");
+
+/** Rules across accounts and grants: each declared once, and no built-in ClusterRole overwritten. */
+export function accessChecks(access: AccessConfig, add: Report): void {
+    const accounts = new Set<string>();
+    access.accounts.forEach((a, i) => {
+        const key = `${a.namespace}/${a.name}`;
+        if (accounts.has(key)) {
+            add(["access", "accounts", i, "name"], `${renderValue(a.name)} is declared twice in namespace "${a.namespace}" (expected unique accounts)`);
+        }
+        accounts.add(key);
+    });
+    const roles = new Set<string>();
+    access.groups.forEach((g, i) => {
+        if (builtInRole(g.clusterRole)) {
+            add(
+                ["access", "groups", i, "clusterRole"],
+                `${renderValue(g.clusterRole)} is a built-in ClusterRole (expected a new name: a group grant creates its own ClusterRole, and must not redefine ${BUILT_IN_ROLES.join(", ")} or system:*)`,
+            );
+        } else if (roles.has(g.clusterRole)) {
+            add(["access", "groups", i, "clusterRole"], `${renderValue(g.clusterRole)} is declared twice (expected unique ClusterRole names)`);
+        }
+        roles.add(g.clusterRole);
+    });
+}

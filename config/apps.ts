@@ -1,0 +1,155 @@
+// Settings of the clock app's releases (components/apps): tracks, Services, Ingress, strategy.
+import { z } from "zod";
+import { rollingProblem } from "../components/apps/strategy";
+import { bool, dnsLabel, dnsName, expected, intIn, intOrPercent, ipv4Address, matching, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
+
+/** How long `pulumi up` waits for each rollout before it fails. */
+export const rolloutTimeoutSeconds = intIn(10, 3600);
+
+const version = matching(/^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$/, 'an app version such as "1.0"');
+
+const strategySchema = z.discriminatedUnion(
+    "type",
+    [
+        strict({
+            type: z.literal("rolling"),
+            maxSurge: intOrPercent.default("25%"),
+            maxUnavailable: intOrPercent.default("25%"),
+        }),
+        strict({ type: z.literal("recreate") }),
+        strict({ type: z.literal("blueGreen") }),
+        strict({ type: z.literal("reverse") }),
+    ],
+    expected('a strategy with type "rolling", "recreate", "blueGreen" or "reverse"'),
+);
+
+const trackShape = {
+    /** Deployment name; defaults to the release name (stable) or `<release>-canary`. */
+    name: dnsLabel.optional(),
+    /** Namespace of this track; defaults to the release's namespace. */
+    namespace: dnsLabel.optional(),
+    version: version.default("1.0"),
+    replicas: intIn(0, 1000).default(1),
+    /** The lab's broken release: the container command is `false`, so it never starts. */
+    broken: bool.default(false),
+};
+
+const serviceSchema = strict({
+    /** A DNS-1035 label, as the API server requires of Service names. */
+    name: serviceName,
+    type: z.enum(["ClusterIP", "Headless", "NodePort", "LoadBalancer"], expected('one of "ClusterIP", "Headless", "NodePort", "LoadBalancer"')).default("ClusterIP"),
+    port: intIn(1, 65535).default(80),
+    /** LoadBalancer only: a fixed address from the MetalLB pool. */
+    loadBalancerIP: ipv4Address.optional(),
+});
+
+/** An Ingress path the API server takes for pathType Prefix: absolute, no `//`, `/./` or `/../`. */
+const PATH = 'an absolute path such as "/web" (letters, digits and ._~-/, no "//", "/./" or "/../")';
+const ingressPath = matching(/^\/[A-Za-z0-9._~\-/]*$/, PATH).refine((p) => !/\/\/|\/\.\.?(\/|$)/.test(p), expected(PATH));
+/** ingress-nginx's rewrite-target: an absolute path, with `$1`-style references to the path's groups. */
+const REWRITE = 'a rewrite target such as "/" or "/$2" (an absolute path; letters, digits, ._~-/ and $1…$9)';
+const rewriteTarget = matching(/^\/([A-Za-z0-9._~\-/]|\$[1-9])*$/, REWRITE);
+
+export const releaseSchema = strict({
+    namespace: dnsLabel.default("default"),
+    /** Value of the `app` label on every object of the release. Defaults to the release name. */
+    app: dnsLabel.optional(),
+    /** Port nginx listens on inside the container (unprivileged, so ≥ 1024). */
+    port: intIn(1024, 65535).default(8080),
+    /** How the page reaches nginx: mounted from the ConfigMap, or copied by an init container into an emptyDir. */
+    pageDelivery: z.enum(["configMap", "initContainer"], expected('"configMap" or "initContainer"')).default("configMap"),
+    split: z.enum(["replicas", "ingress"], expected('"replicas" (one Service over both tracks) or "ingress" (canary Ingress)')).default("replicas"),
+    strategy: strategySchema.default({ type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }),
+    stable: strict(trackShape),
+    canary: strict({
+        ...trackShape,
+        /** split "ingress": share of requests (0 to 100) sent to the canary. */
+        weight: intIn(0, 100).default(0),
+        /** split "ingress": requests with this header set to "always" reach the canary. */
+        header: matching(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name").default("canary"),
+    }).optional(),
+    services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")),
+    ingress: strict({
+        /** Name of the main Ingress; the canary one is `<name>-canary`. */
+        name: dnsLabel.optional(),
+        host: dnsName.optional(),
+        path: ingressPath.default("/"),
+        /** Service (from `services`) the main Ingress routes to; defaults to the first. */
+        service: dnsLabel.optional(),
+        /** ingress-nginx's rewrite-target; defaults to "/" when the path is not "/". */
+        rewriteTarget: rewriteTarget.optional(),
+    }).optional(),
+    resources: withDefaults(resources),
+});
+
+/** Release name → release, as in the `releases` key. */
+export const releasesSchema = z
+    .record(dnsLabel, releaseSchema, {
+        error: (issue) =>
+            issue.code === "invalid_key"
+                ? `${renderValue(issue.input)} is not a release name (expected a DNS label: lowercase letters, digits and '-', at most 63)`
+                : expected("a map of release name to release").error(issue),
+    })
+    .default({});
+
+export type ReleaseConfig = z.output<typeof releaseSchema>;
+export type StrategyConfig = ReleaseConfig["strategy"];
+export type ServiceConfig = ReleaseConfig["services"][number];
+export type ResourcesConfig = ReleaseConfig["resources"];
+
+/** The Deployment, namespace and `app` label of each track of a release, with the defaults applied. */
+export function tracksOf(name: string, r: ReleaseConfig) {
+    const app = r.app ?? name;
+    return {
+        app,
+        stable: { deployment: r.stable.name ?? name, namespace: r.stable.namespace ?? r.namespace },
+        canary: r.canary && { deployment: r.canary.name ?? `${name}-canary`, namespace: r.canary.namespace ?? r.namespace },
+    };
+}
+
+/** Rules within one release: its strategy, its Services, its Ingress and its two tracks. */
+export function releaseChecks(releases: Record<string, ReleaseConfig>, ingressNginxEnabled: boolean, add: Report): void {
+    for (const [name, r] of Object.entries(releases)) {
+        const at = ["releases", name];
+        const rolling = r.strategy.type === "rolling" ? rollingProblem(r.strategy.maxSurge, r.strategy.maxUnavailable) : undefined;
+        if (rolling !== undefined) {
+            add([...at, "strategy"], rolling);
+        }
+        const names = new Set<string>();
+        r.services.forEach((s, i) => {
+            if (names.has(s.name)) {
+                add([...at, "services", i, "name"], `${renderValue(s.name)} is used twice (expected unique service names)`);
+            }
+            names.add(s.name);
+            if (s.loadBalancerIP !== undefined && s.type !== "LoadBalancer") {
+                add([...at, "services", i, "loadBalancerIP"], `${renderValue(s.loadBalancerIP)} is set on a ${s.type} service (expected only on type "LoadBalancer")`);
+            }
+        });
+        if (r.ingress?.service !== undefined && !names.has(r.ingress.service)) {
+            add([...at, "ingress", "service"], `${renderValue(r.ingress.service)} is not one of this release's services (expected one of ${[...names].join(", ")})`);
+        }
+        if (r.split === "ingress") {
+            if (r.ingress === undefined) {
+                add([...at, "ingress"], `is required when split is "ingress" (the canary is routed by a canary Ingress)`);
+            } else if (r.ingress.host === undefined) {
+                add([...at, "ingress", "host"], `is required when split is "ingress" (ingress-nginx merges a canary Ingress only into a main Ingress of the same host)`);
+            }
+            if (!ingressNginxEnabled) {
+                add([...at, "split"], `"ingress" needs ingressNginx.enabled true (expected "replicas", or enable ingress-nginx)`);
+            }
+        }
+        const tracks = tracksOf(name, r);
+        if (tracks.canary !== undefined) {
+            const { stable, canary } = tracks;
+            if (stable.deployment === canary.deployment && stable.namespace === canary.namespace) {
+                add([...at, "canary", "name"], `${renderValue(canary.deployment)} is the stable track's Deployment name in namespace "${stable.namespace}" (expected a different name or namespace)`);
+            }
+            if (r.split === "replicas" && canary.namespace !== stable.namespace) {
+                add(
+                    [...at, "canary", "namespace"],
+                    `${renderValue(canary.namespace)} differs from the stable track's "${stable.namespace}" (split "replicas" puts both tracks behind one Service, so expected the same namespace)`,
+                );
+            }
+        }
+    }
+}

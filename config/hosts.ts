@@ -1,0 +1,209 @@
+// Settings of the hosts (components/hosts): the inventory, the steps run over SSH, k3s and the
+// Kickstart; the rules across them and the Hosts component's arguments.
+import { z } from "zod";
+import type { HostSteps, HostsArgs, Inventory } from "../components/hosts";
+import { parseIpv4 } from "../components/network/ipv4";
+import type { PlatformConfig } from "./index";
+import { bool, DNS_SUBDOMAIN, dnsLabel, dnsName, expected, intIn, matching, nonEmpty, pinnedImage, renderValue, Report, strict, withDefaults } from "./primitives";
+
+const HOST_ADDRESS = 'an IPv4 address or a DNS name such as "10.0.0.2"';
+const hostAddress = z.string(expected(HOST_ADDRESS)).refine((a) => parseIpv4(a) !== undefined || (DNS_SUBDOMAIN.test(a) && !/^[\d.]+$/.test(a)), expected(HOST_ADDRESS));
+const LINUX_USER = "a Linux user name (lowercase letters, digits, '_' and '-')";
+const linuxUser = matching(/^[a-z_][a-z0-9_-]{0,31}$/, LINUX_USER);
+const HOST_KEY = 'an SSH public host key such as "ssh-ed25519 AAAA…"';
+const PACKAGE = 'a package name such as "docker"';
+const packageName = matching(/^@?\^?[A-Za-z0-9][A-Za-z0-9+._-]*$/, PACKAGE);
+const URL_WHAT = "an http(s) URL";
+const httpUrl = matching(/^https?:\/\/\S+$/, URL_WHAT);
+const ABS_PATH = 'an absolute path such as "/tmp/artifact.tar.gz"';
+const absPath = matching(/^\/[^\0]*$/, ABS_PATH);
+const PORT_MAP = 'a port mapping "host:container" such as "80:80"';
+
+const hostSchema = strict({
+    name: dnsLabel,
+    address: hostAddress,
+    /** Defaults to hosts.port. */
+    port: intIn(1, 65535).optional(),
+    /** Defaults to hosts.user. */
+    user: linuxUser.optional(),
+    /** Pinned host key; absent: not checked. */
+    hostKey: z
+        .string(expected(HOST_KEY))
+        .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*$/, expected(HOST_KEY))
+        .optional(),
+});
+
+const FEDORA_41 = "http://mirrors.fedoraproject.org/mirrorlist?repo=fedora-41&arch=x86_64";
+const FEDORA_41_UPDATES = "http://mirrors.fedoraproject.org/mirrorlist?repo=updates-released-f41&arch=x86_64";
+const LAB_UNIT = { enabled: true, name: "nginx-container", image: "docker.io/library/nginx:1.26.3", ports: ["80:80"] };
+
+export const hostsSchema = strict({
+    enabled: bool.default(false),
+    /** SSH user of every host unless a host says otherwise (the lab's `ansible`). */
+    user: linuxUser.default("ansible"),
+    port: intIn(1, 65535).default(22),
+    /** Group → hosts, as the lab's inventory.ini (Orchestrators, Endpoints). */
+    groups: z
+        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/), z.array(hostSchema, expected("a list of hosts")).min(1, expected("a non-empty list of hosts")), {
+            error: (issue) =>
+                issue.code === "invalid_key"
+                    ? `${renderValue(issue.input)} is not a group name (expected letters, digits and '_', such as "Endpoints")`
+                    : expected("a map of group name to hosts").error(issue),
+        })
+        .default({}),
+    reach: withDefaults(
+        strict({
+            attempts: intIn(1, 20).default(3),
+            perDialTimeoutSeconds: intIn(1, 300).default(10),
+            commandTimeoutSeconds: intIn(10, 7200).default(1200),
+        }),
+    ),
+    /** Where the inventory copy goes, relative to the user's home. */
+    inventoryPath: nonEmpty("a file path").default("inventory.ini"),
+    packages: withDefaults(
+        strict({
+            enabled: bool.default(true),
+            update: bool.default(true),
+            install: z.array(packageName, expected("a list of package names")).default([]),
+            restart: z.array(dnsName, expected("a list of service names")).default(["sshd", "rngd"]),
+            /** A local mirror: an apt sources line and/or a dnf baseurl (for hosts without the internet). */
+            mirror: strict({
+                apt: matching(/^deb (\[[^\]]*\] )?\S+ \S+/, 'an apt sources line such as "deb http://mirror/debian bookworm main"').optional(),
+                dnf: httpUrl.optional(),
+            }).optional(),
+        }),
+    ),
+    docker: withDefaults(strict({ enabled: bool.default(true) })),
+    /** The lab's container as a systemd unit (image, ports, restart always). */
+    service: strict({
+        enabled: bool.default(true),
+        name: dnsLabel.default(LAB_UNIT.name),
+        image: pinnedImage.default(LAB_UNIT.image),
+        ports: z.array(matching(/^\d{1,5}:\d{1,5}$/, PORT_MAP), expected(`a list of port mappings`)).default(LAB_UNIT.ports),
+    }).default(LAB_UNIT),
+    /** The artifact flow: copy a tarball, run a command in a container with it mounted, keep its output. */
+    artifact: strict({
+        source: nonEmpty("a local file path"),
+        remotePath: absPath.default("/tmp/artifact.tar.gz"),
+        image: pinnedImage,
+        mountPath: absPath.default("/artifact.tar.gz"),
+        command: nonEmpty("a shell command"),
+        containerName: dnsLabel.default("artifact"),
+    }).optional(),
+    k3s: withDefaults(
+        strict({
+            enabled: bool.default(false),
+            version: matching(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'a k3s release such as "v1.34.1+k3s1"').default("v1.34.1+k3s1"),
+            /** The install script (a local copy for hosts without the internet). */
+            installScriptUrl: httpUrl.default("https://get.k3s.io"),
+            serverGroup: z.string().default("Orchestrators"),
+            agentGroup: z.string().default("Endpoints"),
+        }),
+    ),
+    kickstart: strict({
+        enabled: bool.default(false),
+        /** Where the file is written (point inst.ks= at a URL serving it). */
+        path: nonEmpty("a file path").default("rendered/kickstart/ks.cfg"),
+        hostname: dnsLabel,
+        timezone: matching(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'a timezone such as "Europe/Warsaw"').default("Europe/Warsaw"),
+        lang: matching(/^[a-z]{2,3}_[A-Z]{2}(\.UTF-8)?$/, 'a locale such as "pl_PL.UTF-8"').default("pl_PL.UTF-8"),
+        keyboard: matching(/^[a-z]{2}(-[a-z0-9]+)?$/, 'a keymap such as "us"').default("us"),
+        mirrorlist: httpUrl.default(FEDORA_41),
+        repos: z.array(strict({ name: dnsLabel, mirrorlist: httpUrl }), expected("a list of repositories")).default([{ name: "update", mirrorlist: FEDORA_41_UPDATES }]),
+        user: linuxUser.default("ansible"),
+        disk: matching(/^[a-z]+[0-9a-z]*$/, 'a disk name such as "sda"').default("sda"),
+        packages: z.array(packageName, expected("a list of package names")).default(["@^custom-environment", "docker", "git", "tar", "wget"]),
+    }).optional(),
+});
+
+/** What the hosts rules read: the hosts keys, their two secrets (present or not) and the cluster keys. */
+interface HostsView {
+    readonly hosts: z.output<typeof hostsSchema>;
+    readonly cluster: { readonly kubeconfig?: string; readonly context?: string };
+    readonly hostsSshPrivateKey?: unknown;
+    readonly kickstartPassword?: unknown;
+}
+
+/** Rules across the hosts keys. */
+export function hostChecks(cfg: HostsView, add: Report): void {
+    const h = cfg.hosts;
+    if (h.kickstart?.enabled && cfg.kickstartPassword === undefined) {
+        add(["kickstartPassword"], "is required when hosts.kickstart.enabled is true (set it with: pulumi config set --secret kickstartPassword <password>)");
+    }
+    if (!h.enabled) {
+        return;
+    }
+    const groups = Object.keys(h.groups);
+    if (groups.length === 0) {
+        add(["hosts", "groups"], "is empty while hosts.enabled is true (expected at least one group of hosts, such as Endpoints)");
+    }
+    const seen = new Map<string, string>();
+    for (const [group, hosts] of Object.entries(h.groups)) {
+        hosts.forEach((host, i) => {
+            const where = `${host.address}:${host.port ?? h.port}`;
+            const before = seen.get(host.name);
+            if (before !== undefined && before !== where) {
+                add(["hosts", "groups", group, i, "name"], `${renderValue(host.name)} is declared twice with different addresses (${before}, ${where}) (expected one address per host name)`);
+            }
+            seen.set(host.name, where);
+        });
+    }
+    if (cfg.hostsSshPrivateKey === undefined) {
+        add(["hostsSshPrivateKey"], "is required when hosts.enabled is true (set it with: pulumi config set --secret hostsSshPrivateKey < ~/.ssh/id_ed25519)");
+    }
+    if ((h.service.enabled || h.artifact !== undefined) && !h.docker.enabled) {
+        add(["hosts", "docker", "enabled"], `false, but ${h.service.enabled ? "hosts.service" : "hosts.artifact"} runs a container (expected true, or turn those off)`);
+    }
+    if (h.k3s.enabled) {
+        if (h.groups[h.k3s.serverGroup] === undefined) {
+            add(["hosts", "k3s", "serverGroup"], `${renderValue(h.k3s.serverGroup)} is not a group of hosts.groups (expected one of ${groups.join(", ")})`);
+        }
+        if (h.groups[h.k3s.agentGroup] === undefined) {
+            add(["hosts", "k3s", "agentGroup"], `${renderValue(h.k3s.agentGroup)} is not a group of hosts.groups (expected one of ${groups.join(", ")})`);
+        }
+        if (cfg.cluster.kubeconfig !== undefined || cfg.cluster.context !== undefined) {
+            add(["hosts", "k3s", "enabled"], "true, and cluster.kubeconfig or cluster.context is set too (expected one: the k3s cluster's kubeconfig feeds the provider)");
+        }
+    }
+}
+
+/** The host inventory with every host's port and user filled in from the hosts defaults. */
+export function inventoryOf(cfg: PlatformConfig): Inventory {
+    const h = cfg.hosts;
+    return Object.fromEntries(
+        Object.entries(h.groups).map(([group, hosts]) => [group, hosts.map((x) => ({ name: x.name, address: x.address, port: x.port ?? h.port, user: x.user ?? h.user, hostKey: x.hostKey }))]),
+    );
+}
+
+/** The per-host steps the config turns on. */
+export function hostStepsOf(cfg: PlatformConfig): HostSteps {
+    const h = cfg.hosts;
+    return {
+        inventoryPath: h.inventoryPath,
+        packages: h.packages.enabled ? { update: h.packages.update, install: h.packages.install, restart: h.packages.restart, mirror: h.packages.mirror } : undefined,
+        docker: h.docker.enabled,
+        service: h.service.enabled ? { name: h.service.name, image: h.service.image, ports: h.service.ports } : undefined,
+        artifact: h.artifact,
+    };
+}
+
+/**
+ * The Hosts component's arguments: the provisioned inventory when hosts are on, the Kickstart when it
+ * is on; undefined when neither is. (parseConfig sets the key and the password only when their part is on.)
+ */
+export function hostsPlan(cfg: PlatformConfig): HostsArgs | undefined {
+    const key = cfg.hostsSshPrivateKey;
+    const password = cfg.kickstartPassword;
+    const kickstart = cfg.hosts.kickstart;
+    if (key === undefined && password === undefined) {
+        return undefined;
+    }
+    return {
+        inventory: key !== undefined ? inventoryOf(cfg) : {},
+        sshPrivateKey: key,
+        steps: hostStepsOf(cfg),
+        reach: cfg.hosts.reach,
+        k3s: key !== undefined && cfg.hosts.k3s.enabled ? cfg.hosts.k3s : undefined,
+        kickstart: kickstart !== undefined && password !== undefined ? { settings: kickstart, password, path: kickstart.path } : undefined,
+    };
+}

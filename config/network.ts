@@ -1,0 +1,119 @@
+// Settings of the network parts (components/network): MetalLB, ingress-nginx, CoreDNS outside the
+// cluster and the dashboard; the rules on load-balancer addresses.
+import { z } from "zod";
+import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT } from "../components/network";
+import { parseIpv4, parseIpv4Range, poolContains } from "../components/network/ipv4";
+import type { ReleaseConfig } from "./apps";
+import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
+
+export const metallbSchema = strict({
+    enabled: bool.default(true),
+    /** false: use a MetalLB that is already installed (only the pool is declared). */
+    install: bool.default(true),
+    namespace: dnsLabel.default("metallb-system"),
+    chart: chartSource(METALLB_CHART_DEFAULT),
+    poolName: dnsLabel.default("default"),
+    addresses: z.array(ipv4Pool, expected("a list of IPv4 ranges or CIDRs")).min(1, expected("a non-empty list of IPv4 ranges or CIDRs")).default(["172.17.255.1-172.17.255.255"]),
+});
+
+export const ingressNginxSchema = strict({
+    enabled: bool.default(true),
+    install: bool.default(true),
+    namespace: dnsLabel.default("ingress-nginx"),
+    chart: chartSource(INGRESS_NGINX_CHART_DEFAULT),
+    className: dnsLabel.default("nginx"),
+    /** A fixed address from the MetalLB pool for the controller's LoadBalancer Service. */
+    loadBalancerIP: ipv4Address.optional(),
+    replicas: intIn(1, 10).default(1),
+});
+
+export const corednsSchema = strict({
+    enabled: bool.default(false),
+    /** The one address both Services share. */
+    address: ipv4Address.default("172.17.255.2"),
+    sharingKey: dnsLabel.default("coredns"),
+});
+
+export const dashboardSchema = strict({
+    enabled: bool.default(false),
+    install: bool.default(true),
+    namespace: dnsLabel.default("kubernetes-dashboard"),
+    chart: chartSource(DASHBOARD_CHART_DEFAULT),
+    path: matching(/^\/[a-z0-9-]+$/, 'a path such as "/dashboard"').default("/dashboard"),
+    host: dnsName.optional(),
+});
+
+/** What the network rules read: the network parts, the releases' Services and MinIO's. */
+interface NetworkView {
+    readonly metallb: z.output<typeof metallbSchema>;
+    readonly ingressNginx: z.output<typeof ingressNginxSchema>;
+    readonly coredns: z.output<typeof corednsSchema>;
+    readonly dashboard: z.output<typeof dashboardSchema>;
+    readonly releases: Record<string, ReleaseConfig>;
+    readonly minio: { readonly enabled: boolean; readonly loadBalancer: { readonly enabled: boolean; readonly loadBalancerIP?: string } };
+}
+
+/** One address a Service pins, with the config key that pins it and its MetalLB sharing key. */
+interface Pin {
+    readonly path: ConfigPath;
+    readonly address: string;
+    readonly sharingKey?: string;
+}
+
+function pinsOf(cfg: NetworkView): Pin[] {
+    const pins: Pin[] = [];
+    if (cfg.coredns.enabled) pins.push({ path: ["coredns", "address"], address: cfg.coredns.address, sharingKey: cfg.coredns.sharingKey });
+    if (cfg.ingressNginx.enabled && cfg.ingressNginx.loadBalancerIP !== undefined) pins.push({ path: ["ingressNginx", "loadBalancerIP"], address: cfg.ingressNginx.loadBalancerIP });
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        r.services.forEach((s, i) => {
+            if (s.loadBalancerIP !== undefined) pins.push({ path: ["releases", name, "services", i, "loadBalancerIP"], address: s.loadBalancerIP });
+        });
+    }
+    if (cfg.minio.enabled && cfg.minio.loadBalancer.enabled && cfg.minio.loadBalancer.loadBalancerIP !== undefined) {
+        pins.push({ path: ["minio", "loadBalancer", "loadBalancerIP"], address: cfg.minio.loadBalancer.loadBalancerIP });
+    }
+    return pins;
+}
+
+function keyText(path: ConfigPath): string {
+    return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), "");
+}
+
+/**
+ * MetalLB's rules, checked before anything is sent: pool entries that overlap (its webhook refuses
+ * them), pinned addresses outside the pool, and one address pinned by two Services that do not share
+ * it under one sharing key (MetalLB would leave the second one pending).
+ */
+export function networkChecks(cfg: NetworkView, add: Report): void {
+    const ranges = cfg.metallb.addresses.map((entry) => ({ entry, range: parseIpv4Range(entry) }));
+    ranges.forEach((a, i) => {
+        const before = ranges.slice(0, i).find((b) => a.range && b.range && a.range.first <= b.range.last && b.range.first <= a.range.last);
+        if (before !== undefined) {
+            add(["metallb", "addresses", i], `${renderValue(a.entry)} overlaps ${renderValue(before.entry)} (expected pool entries that do not overlap, as MetalLB requires)`);
+        }
+    });
+    const pool = cfg.metallb.addresses;
+    const pins = pinsOf(cfg);
+    for (const pin of pins) {
+        if (parseIpv4(pin.address) !== undefined && !poolContains(pool, pin.address)) {
+            add(pin.path, `${renderValue(pin.address)} is outside the MetalLB pool (expected an address in ${pool.join(", ")})`);
+        }
+    }
+    pins.forEach((pin, i) => {
+        const other = pins.slice(0, i).find((p) => p.address === pin.address && (p.sharingKey === undefined || p.sharingKey !== pin.sharingKey));
+        if (other !== undefined) {
+            add(pin.path, `${renderValue(pin.address)} is already pinned by ${keyText(other.path)} (expected one address per LoadBalancer Service, unless both share it with one sharing key)`);
+        }
+    });
+    if (cfg.dashboard.enabled && !cfg.ingressNginx.enabled) {
+        add(["dashboard", "enabled"], "true needs ingressNginx.enabled true (the dashboard is published through the ingress)");
+    }
+}
+
+/**
+ * The pool addresses that Services pin by config (CoreDNS, the ingress controller, releases'
+ * LoadBalancer Services, MinIO's): MetalLB keeps them out of automatic assignment.
+ */
+export function pinnedAddresses(cfg: NetworkView): string[] {
+    return [...new Set(pinsOf(cfg).map((p) => p.address))].sort();
+}

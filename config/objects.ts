@@ -1,0 +1,194 @@
+// What the config makes, before anything is registered: every Kubernetes object whose name comes from
+// config, every Pulumi resource name derived from config, and every `app` selector. Two config
+// entries that make the same object, the same resource name or overlapping selectors are refused
+// here, naming both entries — the API server, the engine or the controllers would only find out later.
+//
+// These rules mirror the naming in components/; the generated-config property in test/config.property.test.ts
+// holds them to it: a config accepted here never makes a duplicate object or URN on the mocks.
+import { tracksOf, type ReleaseConfig } from "./apps";
+import type { AccessConfig } from "./access";
+import type { MinioConfig } from "./storage";
+import { ConfigPath, renderValue, Report } from "./primitives";
+
+/** The parts of the parsed config that name objects. */
+export interface ObjectsView {
+    readonly releases: Record<string, ReleaseConfig>;
+    readonly access: AccessConfig;
+    readonly minio: MinioConfig;
+    readonly nodeExporter: { readonly enabled: boolean; readonly namespace: string };
+    readonly security: { readonly networkPolicies: boolean };
+}
+
+/** One object or resource name, with the config entry (path and value) that makes it. */
+interface Made {
+    /** `Kind namespace/name` for a Kubernetes object, `Type name` for a Pulumi resource. */
+    readonly id: string;
+    readonly path: ConfigPath;
+    readonly value: unknown;
+    /** A name built from a config value (`<release>-canary`…): held to the DNS label limit of 63. */
+    readonly derived?: string;
+}
+
+const MAX_LABEL = 63;
+
+function keyText(path: ConfigPath): string {
+    return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), "");
+}
+
+/** The Kubernetes objects and the Pulumi resource names the config makes. */
+export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] } {
+    const objects: Made[] = [];
+    const resources: Made[] = [];
+    const object = (kind: string, namespace: string | undefined, name: string, path: ConfigPath, value: unknown, derived = false) =>
+        objects.push({ id: `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`, path, value, derived: derived ? name : undefined });
+    const resource = (type: string, name: string, path: ConfigPath, value: unknown) => resources.push({ id: `${type} "${name}"`, path, value });
+
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        const at: ConfigPath = ["releases", name];
+        const { stable, canary } = tracksOf(name, r);
+        const track = (kind: "stable" | "canary", t: { deployment: string; namespace: string }, own: string | undefined) => {
+            const path: ConfigPath = own !== undefined ? [...at, kind, "name"] : at;
+            object("Deployment", t.namespace, t.deployment, path, own ?? name, own === undefined && kind === "canary");
+            resource("ClockApp", `${name}-${kind}`, at, name);
+            resource("ClockApp/Deployment", `${name}-${kind}`, at, name);
+            resource("ClockApp/ConfigMap", `${name}-${kind}-page`, at, name);
+        };
+        track("stable", stable, r.stable.name);
+        if (canary !== undefined) track("canary", canary, r.canary?.name);
+        r.services.forEach((s, i) => {
+            object("Service", stable.namespace, s.name, [...at, "services", i, "name"], s.name);
+            resource("CanaryRelease/Service", `${name}-${s.name}`, [...at, "services", i, "name"], s.name);
+        });
+        const ing = r.ingress;
+        if (ing !== undefined) {
+            const ingressName = ing.name ?? name;
+            const namePath: ConfigPath = ing.name !== undefined ? [...at, "ingress", "name"] : at;
+            object("Ingress", r.namespace, ingressName, namePath, ingressName);
+            resource("CanaryRelease/Ingress", `${name}-ingress`, at, name);
+            const backendIndex = Math.max(0, ing.service === undefined ? 0 : r.services.findIndex((s) => s.name === ing.service));
+            const backend = r.services[backendIndex];
+            if (r.split === "ingress" && canary !== undefined && backend !== undefined) {
+                const sameNamespace = canary.namespace === r.namespace;
+                const canaryService = sameNamespace ? `${backend.name}-canary` : backend.name;
+                const servicePath: ConfigPath = [...at, "services", backendIndex, "name"];
+                object("Service", canary.namespace, canaryService, servicePath, backend.name, sameNamespace);
+                resource("CanaryRelease/Service", `${name}-canary-${canaryService}`, servicePath, backend.name);
+                object("Ingress", canary.namespace, `${ingressName}-canary`, namePath, ingressName, true);
+                resource("CanaryRelease/Ingress", `${name}-canary-ingress`, at, name);
+            }
+        }
+    }
+
+    if (cfg.security.networkPolicies) {
+        const policy = (ns: string, policyName: string, path: ConfigPath, value: unknown) => {
+            object("NetworkPolicy", ns, policyName, path, value);
+            resource("NetworkIsolation/NetworkPolicy", `netpol-${ns}-${policyName}`, path, value);
+        };
+        const opened = new Map<string, ConfigPath>();
+        const open = (ns: string, name: string, path: ConfigPath, value: unknown) => {
+            if (!opened.has(ns)) {
+                opened.set(ns, path);
+                policy(ns, "default-deny", path, value);
+                policy(ns, "allow-dns", path, value);
+            }
+            policy(ns, `allow-${name}`, path, value);
+        };
+        for (const [name, r] of Object.entries(cfg.releases)) {
+            const { stable, canary } = tracksOf(name, r);
+            open(stable.namespace, name, ["releases", name], name);
+            if (canary !== undefined && canary.namespace !== stable.namespace) open(canary.namespace, name, ["releases", name], name);
+        }
+        if (cfg.minio.enabled) open(cfg.minio.namespace, cfg.minio.name, ["minio", "name"], cfg.minio.name);
+    }
+
+    cfg.access.accounts.forEach((a, i) => {
+        const at: ConfigPath = ["access", "accounts", i];
+        const key = `${a.namespace}-${a.name}`;
+        object("ServiceAccount", a.namespace, a.name, [...at, "name"], a.name);
+        resource("AccessControl/ServiceAccount", `access-${key}`, [...at, "name"], a.name);
+        if (a.grant !== undefined) {
+            const kind = a.grant.namespace === undefined ? "ClusterRoleBinding" : "RoleBinding";
+            object(kind, a.grant.namespace, a.name, [...at, "name"], a.name);
+            resource(`AccessControl/${kind}`, `access-${key}-binding`, [...at, "name"], a.name);
+        }
+    });
+    cfg.access.groups.forEach((g, i) => {
+        const path: ConfigPath = ["access", "groups", i, "clusterRole"];
+        object("ClusterRole", undefined, g.clusterRole, path, g.clusterRole);
+        object("ClusterRoleBinding", undefined, g.clusterRole, path, g.clusterRole);
+        resource("AccessControl/ClusterRole", `access-${g.clusterRole}`, path, g.clusterRole);
+        resource("AccessControl/ClusterRoleBinding", `access-${g.clusterRole}-binding`, path, g.clusterRole);
+    });
+
+    if (cfg.minio.enabled) {
+        const m = cfg.minio;
+        object("StatefulSet", m.namespace, m.name, ["minio", "name"], m.name);
+        object("Service", m.namespace, m.name, ["minio", "name"], m.name);
+        if (m.loadBalancer.enabled) object("Service", m.namespace, m.loadBalancer.name, ["minio", "loadBalancer", "name"], m.loadBalancer.name);
+    }
+    if (cfg.nodeExporter.enabled) {
+        const ns = cfg.nodeExporter.namespace;
+        for (const [kind, namespace] of [
+            ["ServiceAccount", ns],
+            ["DaemonSet", ns],
+            ["Service", ns],
+            ["ClusterRole", undefined],
+            ["ClusterRoleBinding", undefined],
+        ] as const) {
+            object(kind, namespace, "node-exporter", ["nodeExporter", "enabled"], true);
+        }
+    }
+    return { objects, resources };
+}
+
+/** Every object and resource name made once; derived names within the DNS label limit; selectors apart. */
+export function objectChecks(cfg: ObjectsView, add: Report): void {
+    const { objects, resources } = madeBy(cfg);
+    const pairs = new Set<string>();
+    const once = (list: Made[], what: (m: Made) => string, expectation: string) => {
+        const first = new Map<string, Made>();
+        for (const m of list) {
+            const before = first.get(m.id);
+            if (before === undefined) {
+                first.set(m.id, m);
+                continue;
+            }
+            const pair = `${keyText(before.path)}|${keyText(m.path)}`;
+            if (pairs.has(pair)) continue;
+            pairs.add(pair);
+            const where = keyText(before.path) === keyText(m.path) ? "and again from the same setting" : `as ${keyText(before.path)} does`;
+            add(m.path, `${renderValue(m.value)} makes ${what(m)}, ${where} (${expectation})`);
+        }
+    };
+    once(objects, (m) => m.id, "expected each Kubernetes object declared once: rename one of them");
+    once(resources, (m) => `the Pulumi resource ${m.id}`, "expected unique resource names, which the engine requires: rename one of them");
+
+    for (const m of objects) {
+        if (m.derived !== undefined && m.derived.length > MAX_LABEL) {
+            add(m.path, `${renderValue(m.value)} makes the name ${renderValue(m.derived)}, ${m.derived.length} characters (expected at most ${MAX_LABEL}: shorten it)`);
+        }
+    }
+
+    // Selectors: the Services of a release select its `app` label (both tracks), MinIO's select
+    // `app: <minio.name>`; one label value in one namespace would join their pods.
+    const selectors = new Map<string, ConfigPath>();
+    const select = (ns: string, app: string, path: ConfigPath) => {
+        const id = `${ns}/${app}`;
+        const before = selectors.get(id);
+        if (before === undefined) {
+            selectors.set(id, path);
+        } else if (keyText(before) !== keyText(path)) {
+            add(
+                path,
+                `${renderValue(app)} is the app label of ${keyText(before)} too in namespace "${ns}" (expected one app label per workload: their Services and Deployments would select each other's pods)`,
+            );
+        }
+    };
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        const { app, stable, canary } = tracksOf(name, r);
+        const path: ConfigPath = r.app !== undefined ? ["releases", name, "app"] : ["releases", name];
+        select(stable.namespace, app, path);
+        if (canary !== undefined && canary.namespace !== stable.namespace) select(canary.namespace, app, path);
+    }
+    if (cfg.minio.enabled) select(cfg.minio.namespace, cfg.minio.name, ["minio", "name"]);
+}

@@ -1,0 +1,167 @@
+// Shared schema primitives: names, numbers, quantities, addresses, images and chart sources. Every
+// message names what is allowed; the key and the value are added by formatIssue, so a bad value
+// reads: `key: "value" is not <what is allowed>`.
+import { z } from "zod";
+import { parseIpv4, parseIpv4Range } from "../components/network/ipv4";
+
+/** A config path, as zod reports it: `["releases", "web", "services", 0, "name"]`. */
+export type ConfigPath = readonly (string | number)[];
+/** Adds one problem at a config path (the cross checks' only way to report). */
+export type Report = (path: ConfigPath, message: string) => void;
+
+/** Renders a config value for an error message (JSON, shortened). */
+export function renderValue(value: unknown): string {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/** An error option whose message reads `"value" is not <expected>` (or `is required; …`). */
+export function expected(what: string) {
+    return {
+        error: (issue: { input?: unknown }) => (issue.input === undefined ? `is required (expected ${what})` : `${renderValue(issue.input)} is not ${what}`),
+    };
+}
+
+/** A string matching `pattern`; anything else reads `"value" is not <what>`. */
+export function matching(pattern: RegExp, what: string) {
+    return z.string(expected(what)).regex(pattern, expected(what));
+}
+
+/** An object schema whose missing value is its own defaults (every key at its default). */
+export function withDefaults<T extends z.ZodObject>(schema: T) {
+    return schema.default(schema.parse({}) as z.core.util.NoUndefined<z.output<T>>);
+}
+
+/** A non-empty string; anything else reads `"value" is not <what>`. */
+export function nonEmpty(what: string) {
+    return z.string(expected(what)).min(1, expected(what));
+}
+
+/** Edit distance between two keys (for "did you mean" in unknown-key messages). */
+function distance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diagonal = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+            diagonal = above;
+        }
+    }
+    return row[b.length];
+}
+
+/** The known key nearest to `key` when it is a plausible misspelling (at most a third of it differs). */
+export function nearestKey(key: string, known: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const k of known) {
+        const d = distance(key, k);
+        if (d < bestDistance) {
+            best = k;
+            bestDistance = d;
+        }
+    }
+    return best !== undefined && bestDistance <= Math.max(1, Math.floor(Math.max(key.length, best.length) / 3)) ? best : undefined;
+}
+
+/** The message for an unknown key: the nearest known key if any, and every allowed one. */
+export function unknownKeyMessage(key: string, known: readonly string[]): string {
+    const near = nearestKey(key, known);
+    return `unknown key (${near === undefined ? "" : `did you mean "${near}"? `}allowed: ${known.join(", ")})`;
+}
+
+/** How strict() hands its allowed keys to unknownKeyLines (zod's issue does not carry them). */
+const KNOWN_KEYS = "\u0000known:";
+
+/** A strict object: an unknown key is refused by name (see unknownKeyLines), other values by what is allowed. */
+export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+    const known = Object.keys(shape);
+    const allowed = known.join(", ");
+    return z.strictObject(shape, {
+        error: (issue) => {
+            if (issue.code === "unrecognized_keys") {
+                return `${KNOWN_KEYS}${JSON.stringify(known)}`;
+            }
+            return issue.input === undefined ? `is required (expected an object with keys ${allowed})` : `${renderValue(issue.input)} is not an object (expected keys ${allowed})`;
+        },
+    });
+}
+
+/** One line per unknown key of a strict object's issue (`metallb.adresses: unknown key (did you mean …)`); undefined for other issues. */
+export function unknownKeyLines(issue: z.core.$ZodIssue, formatPath: (path: ConfigPath) => string): string[] | undefined {
+    if (issue.code !== "unrecognized_keys" || !issue.message.startsWith(KNOWN_KEYS)) {
+        return undefined;
+    }
+    const known = JSON.parse(issue.message.slice(KNOWN_KEYS.length)) as string[];
+    return issue.keys.map((key) => `${formatPath([...(issue.path as ConfigPath), key])}: ${unknownKeyMessage(key, known)}`);
+}
+
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const DNS_LABEL_WHAT = "a DNS label (lowercase letters, digits and '-', at most 63)";
+export const dnsLabel = matching(DNS_LABEL, DNS_LABEL_WHAT);
+/** A name the API server takes for a Service: a DNS-1035 label (starts with a letter). */
+export const serviceName = matching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a Service name (a DNS-1035 label: a lowercase letter first, then letters, digits and '-', at most 63)");
+export const dnsName = matching(DNS_SUBDOMAIN, "a DNS name (lowercase letters, digits, '-' and '.')");
+export const bool = z.boolean(expected("true or false"));
+
+export function intIn(min: number, max: number) {
+    const what = `a whole number from ${min} to ${max}`;
+    return z.number(expected(what)).int(expected(what)).min(min, expected(what)).max(max, expected(what));
+}
+
+/** A chart source: repository URL and an exact version (no ranges). */
+export function chartSource(defaults: { repo: string; version: string }) {
+    return strict({
+        repo: matching(/^(https?|oci):\/\/\S+$/, "an http(s) or oci:// chart repository URL").default(defaults.repo),
+        version: matching(/^\d+\.\d+\.\d+$/, 'an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)').default(defaults.version),
+    }).default(defaults);
+}
+
+/** An image reference pinned by tag or digest, never `latest`. */
+export const pinnedImage = z
+    .string(expected('an image pinned by tag, such as "repo/name:1.2.3"'))
+    .regex(/^[a-z0-9][a-z0-9._\-/:]*[:@][A-Za-z0-9._\-:]+$/, expected('an image pinned by tag or digest, such as "repo/name:1.2.3"'))
+    .refine((s) => !/:latest$/.test(s), expected('an image pinned by tag or digest (":latest" is not a pin)'));
+
+const IPV4 = 'an IPv4 address such as "172.17.255.2"';
+export const ipv4Address = z.string(expected(IPV4)).refine((s) => parseIpv4(s) !== undefined, expected(IPV4));
+const IPV4_RANGE = 'an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)';
+export const ipv4Pool = z.string(expected(IPV4_RANGE)).refine((s) => parseIpv4Range(s) !== undefined, expected(IPV4_RANGE));
+
+/** maxSurge / maxUnavailable: a whole number or a percentage, as Kubernetes takes them. */
+const INT_OR_PERCENT = 'a whole number or a percentage from "0%" to "100%"';
+export const intOrPercent = z.union([intIn(0, 1000), z.string().regex(/^(100|[1-9]?\d)%$/, expected(INT_OR_PERCENT))], expected(INT_OR_PERCENT));
+export const quantity = matching(/^[1-9]\d*(Ki|Mi|Gi|Ti|Pi|M|G|T)$/, 'a storage quantity such as "10Gi"');
+export const cpu = matching(/^(\d+m|\d+(\.\d+)?)$/, 'a CPU quantity such as "100m" or "1"');
+export const memory = matching(/^\d+(Ki|Mi|Gi)$/, 'a memory quantity such as "64Mi"');
+
+/** A CPU quantity in millicores ("100m" → 100, "1.5" → 1500). */
+export function millicores(q: string): number {
+    return q.endsWith("m") ? Number(q.slice(0, -1)) : Math.round(Number(q) * 1000);
+}
+
+/** A memory quantity in bytes ("64Mi" → 67108864). */
+export function bytes(q: string): number {
+    const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[q.slice(-2)];
+    return unit === undefined ? Number(q) : Number(q.slice(0, -2)) * unit;
+}
+
+/** Container requests and limits; a request above its limit is refused (the API server would). */
+export const resources = strict({
+    requests: withDefaults(strict({ cpu: cpu.default("10m"), memory: memory.default("16Mi") })),
+    limits: withDefaults(strict({ cpu: cpu.default("100m"), memory: memory.default("64Mi") })),
+}).superRefine((r, ctx) => {
+    if (millicores(r.requests.cpu) > millicores(r.limits.cpu)) {
+        ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `${renderValue(r.requests.cpu)} is above limits.cpu ${renderValue(r.limits.cpu)} (expected a request at most its limit)` });
+    }
+    if (bytes(r.requests.memory) > bytes(r.limits.memory)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["requests", "memory"],
+            message: `${renderValue(r.requests.memory)} is above limits.memory ${renderValue(r.limits.memory)} (expected a request at most its limit)`,
+        });
+    }
+});

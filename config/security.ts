@@ -1,0 +1,139 @@
+// Settings of the platform's security defaults (components/core): Pod Security levels, read-only
+// root filesystems, default-deny NetworkPolicies; the namespace and NetworkPolicy plans.
+import { z } from "zod";
+import type { WorkloadOpening } from "../components/core";
+import { tracksOf } from "./apps";
+import type { PlatformConfig } from "./index";
+import { bool, ConfigPath, dnsLabel, expected, renderValue, Report, strict } from "./primitives";
+
+/** Namespaces that exist in every cluster: never created, never deleted by this program. */
+export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+export const securitySchema = strict({
+    /** Pod Security Standards level for the app namespaces ("restricted" unless relaxed). */
+    appNamespaceLevel: z.enum(["restricted", "baseline", "privileged"], expected('"restricted", "baseline" or "privileged"')).default("restricted"),
+    /** Mount the app containers' root filesystem read-only. */
+    readOnlyRootFilesystem: bool.default(true),
+    /** Default-deny NetworkPolicies in the app namespaces, opened only for DNS, the ingress controller and published ports. */
+    networkPolicies: bool.default(true),
+    /** More namespaces whose pods may reach the apps and MinIO (e.g. a monitoring namespace). */
+    extraSourceNamespaces: z.array(dnsLabel, expected("a list of namespace names")).default([]),
+});
+
+type Level = "restricted" | "baseline" | "privileged";
+const PERMISSIVENESS: Record<Level, number> = { restricted: 0, baseline: 1, privileged: 2 };
+
+/** The parts of the config the security rules read (parsed, before secrets are wrapped). */
+type SecurityView = Pick<PlatformConfig, "metallb" | "ingressNginx" | "dashboard" | "nodeExporter" | "releases" | "minio" | "access" | "security">;
+
+/** Every namespace the config puts app objects in (the apps, MinIO, the accounts), with its config key. */
+function appNamespaces(cfg: SecurityView): { path: ConfigPath; namespace: string }[] {
+    const used: { path: ConfigPath; namespace: string }[] = [];
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        const tracks = tracksOf(name, r);
+        const at = (track: "stable" | "canary", own: string | undefined): ConfigPath => (own !== undefined ? ["releases", name, track, "namespace"] : ["releases", name, "namespace"]);
+        used.push({ path: at("stable", r.stable.namespace), namespace: tracks.stable.namespace });
+        if (tracks.canary !== undefined) used.push({ path: at("canary", r.canary?.namespace), namespace: tracks.canary.namespace });
+    }
+    if (cfg.minio.enabled) used.push({ path: ["minio", "namespace"], namespace: cfg.minio.namespace });
+    cfg.access.accounts.forEach((a, i) => {
+        used.push({ path: ["access", "accounts", i, "namespace"], namespace: a.namespace });
+        if (a.grant?.namespace !== undefined) used.push({ path: ["access", "accounts", i, "grant", "namespace"], namespace: a.grant.namespace });
+    });
+    cfg.access.groups.forEach((g, i) => used.push({ path: ["access", "groups", i, "namespace"], namespace: g.namespace }));
+    return used;
+}
+
+/**
+ * Namespaces that app objects must stay out of: the cluster's own and those of the add-ons this stack
+ * runs. An app namespace gets the apps' Pod Security level and a default-deny NetworkPolicy, which
+ * would stop MetalLB's speaker, the ingress controller or the cluster's DNS.
+ */
+export function securityChecks(cfg: SecurityView, add: Report): void {
+    const reserved = new Map<string, string>([
+        ["kube-system", "the cluster's own"],
+        ["kube-public", "the cluster's own"],
+        ["kube-node-lease", "the cluster's own"],
+    ]);
+    if (cfg.metallb.enabled) reserved.set(cfg.metallb.namespace, "MetalLB's (metallb.namespace)");
+    if (cfg.ingressNginx.enabled) reserved.set(cfg.ingressNginx.namespace, "ingress-nginx's (ingressNginx.namespace)");
+    if (cfg.dashboard.enabled) reserved.set(cfg.dashboard.namespace, "the dashboard's (dashboard.namespace)");
+    if (cfg.nodeExporter.enabled) reserved.set(cfg.nodeExporter.namespace, "node-exporter's (nodeExporter.namespace)");
+    const reported = new Set<string>();
+    for (const { path, namespace } of appNamespaces(cfg)) {
+        const owner = reserved.get(namespace);
+        const key = path.join(".");
+        if (owner !== undefined && !reported.has(key)) {
+            reported.add(key);
+            add(
+                path,
+                `${renderValue(namespace)} is ${owner} namespace (expected an app namespace: app namespaces get Pod Security level "${cfg.security.appNamespaceLevel}" and a default-deny NetworkPolicy)`,
+            );
+        }
+    }
+}
+
+/**
+ * Every namespace the config uses, with the Pod Security Standards level it enforces. A namespace used
+ * by two parts gets the more permissive of their levels. kube-system is never labelled.
+ * - MetalLB's speaker (host network, NET_RAW) and node-exporter (host network, PID, paths): privileged;
+ * - ingress-nginx and the dashboard (charts we do not control): baseline;
+ * - everything else: `security.appNamespaceLevel` (restricted unless relaxed).
+ */
+export function namespacePlan(cfg: SecurityView): Record<string, Level> {
+    const plan: Record<string, Level> = {};
+    const use = (ns: string | undefined, level: Level) => {
+        if (ns === undefined || ns === "kube-system") {
+            return;
+        }
+        const current = plan[ns];
+        plan[ns] = current !== undefined && PERMISSIVENESS[current] >= PERMISSIVENESS[level] ? current : level;
+    };
+    const app = cfg.security.appNamespaceLevel;
+    // A part with `install: false` lives in a namespace its own installation made: never created here.
+    if (cfg.metallb.enabled && cfg.metallb.install) use(cfg.metallb.namespace, "privileged");
+    if (cfg.nodeExporter.enabled) use(cfg.nodeExporter.namespace, "privileged");
+    if (cfg.ingressNginx.enabled && cfg.ingressNginx.install) use(cfg.ingressNginx.namespace, "baseline");
+    if (cfg.dashboard.enabled && cfg.dashboard.install) use(cfg.dashboard.namespace, "baseline");
+    for (const r of Object.values(cfg.releases)) {
+        use(r.namespace, app);
+        use(r.stable.namespace, app);
+        use(r.canary?.namespace, app);
+    }
+    if (cfg.minio.enabled) use(cfg.minio.namespace, app);
+    for (const a of cfg.access.accounts) {
+        use(a.namespace, app);
+        use(a.grant?.namespace, app);
+    }
+    for (const g of cfg.access.groups) use(g.namespace, app);
+    return plan;
+}
+
+/**
+ * The NetworkPolicy openings of every app namespace (empty when `security.networkPolicies` is false):
+ * each release's pods on its port, from the ingress controller and its own namespace, and from
+ * anywhere when a NodePort or LoadBalancer Service publishes it; MinIO's API from its namespace, and
+ * from anywhere when its LoadBalancer is on.
+ */
+export function networkPolicyPlan(cfg: SecurityView): Record<string, WorkloadOpening[]> {
+    if (!cfg.security.networkPolicies) {
+        return {};
+    }
+    const plan: Record<string, WorkloadOpening[]> = {};
+    const open = (ns: string, opening: WorkloadOpening) => {
+        const list = (plan[ns] ??= []);
+        if (!list.some((o) => o.name === opening.name)) list.push(opening);
+    };
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        const published = r.services.some((s) => s.type === "NodePort" || s.type === "LoadBalancer");
+        const from: WorkloadOpening["from"] = published ? ["anywhere"] : cfg.ingressNginx.enabled ? ["ingressController", "sameNamespace"] : ["sameNamespace"];
+        const tracks = tracksOf(name, r);
+        const opening = { name, podSelector: { app: tracks.app }, ports: [r.port], from };
+        open(tracks.stable.namespace, opening);
+        if (tracks.canary !== undefined) open(tracks.canary.namespace, opening);
+    }
+    if (cfg.minio.enabled) {
+        open(cfg.minio.namespace, { name: cfg.minio.name, podSelector: { app: cfg.minio.name }, ports: [9000], from: cfg.minio.loadBalancer.enabled ? ["anywhere"] : ["sameNamespace"] });
+    }
+    return plan;
+}

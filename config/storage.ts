@@ -1,0 +1,41 @@
+// Settings of storage (components/storage): MinIO, its volume and its load balancer.
+import { z } from "zod";
+import { MINIO_IMAGE_DEFAULT } from "../components/storage";
+import { bool, dnsLabel, dnsName, ipv4Address, matching, quantity, renderValue, Report, resources, strict, withDefaults } from "./primitives";
+
+const MINIO_PIN = 'a MinIO image pinned by release tag, such as "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"';
+
+export const minioSchema = strict({
+    enabled: bool.default(true),
+    namespace: dnsLabel.default("default"),
+    /** Name of the StatefulSet and its headless Service (at most 52 characters: see minioChecks). */
+    name: dnsLabel.default("minio"),
+    image: matching(/^[a-z0-9][a-z0-9._\-/]*:RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/, MINIO_PIN).default(MINIO_IMAGE_DEFAULT),
+    storage: withDefaults(strict({ size: quantity.default("10Gi"), storageClass: dnsName.optional() })),
+    loadBalancer: withDefaults(strict({ enabled: bool.default(true), name: dnsLabel.default("minio-svc-lb"), loadBalancerIP: ipv4Address.optional() })),
+    resources: resources.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }),
+});
+
+export type MinioConfig = z.output<typeof minioSchema>;
+
+/** The StatefulSet controller labels each revision `<name>-<10-character hash>`, a label value of at most 63. */
+const STATEFULSET_NAME_MAX = 52;
+
+/** MinIO's rules: a name its controller can label, and its two secret keys when it is on. */
+export function minioChecks(minio: MinioConfig, credentials: { user?: string; password?: string }, add: Report): void {
+    if (!minio.enabled) {
+        return;
+    }
+    if (minio.name.length > STATEFULSET_NAME_MAX) {
+        add(
+            ["minio", "name"],
+            `${renderValue(minio.name)} is ${minio.name.length} characters (expected at most ${STATEFULSET_NAME_MAX}: the StatefulSet's revision label adds 11 to a 63-character limit)`,
+        );
+    }
+    if (credentials.user === undefined) {
+        add(["minioRootUser"], "is required when minio.enabled is true (set it with: pulumi config set --secret minioRootUser <name>)");
+    }
+    if (credentials.password === undefined) {
+        add(["minioRootPassword"], "is required when minio.enabled is true (set it with: pulumi config set --secret minioRootPassword <password>)");
+    }
+}
