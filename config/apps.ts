@@ -139,6 +139,12 @@ export function releaseChecks(releases: Record<string, ReleaseConfig>, ingressNg
             }
         }
         const tracks = tracksOf(name, r);
+        if (r.ingress !== undefined && tracks.stable.namespace !== r.namespace) {
+            add(
+                [...at, "stable", "namespace"],
+                `${renderValue(tracks.stable.namespace)} differs from the release's namespace "${r.namespace}", where its Ingress is (expected the same namespace: an Ingress routes only to Services of its own namespace)`,
+            );
+        }
         if (tracks.canary !== undefined) {
             const { stable, canary } = tracks;
             if (stable.deployment === canary.deployment && stable.namespace === canary.namespace) {

@@ -84,12 +84,13 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
             object("NetworkPolicy", ns, policyName, path, value);
             resource("NetworkIsolation/NetworkPolicy", `netpol-${ns}-${policyName}`, path, value);
         };
-        const opened = new Map<string, ConfigPath>();
+        const opened = new Set<string>();
         const open = (ns: string, name: string, path: ConfigPath, value: unknown) => {
             if (!opened.has(ns)) {
-                opened.set(ns, path);
-                policy(ns, "default-deny", path, value);
-                policy(ns, "allow-dns", path, value);
+                opened.add(ns);
+                // The namespace's own two policies come from the switch, not from the workload that opened it.
+                policy(ns, "default-deny", ["security", "networkPolicies"], true);
+                policy(ns, "allow-dns", ["security", "networkPolicies"], true);
             }
             policy(ns, `allow-${name}`, path, value);
         };
@@ -143,32 +144,13 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
 
 /** Every object and resource name made once; derived names within the DNS label limit; selectors apart. */
 export function objectChecks(cfg: ObjectsView, add: Report): void {
-    const { objects, resources } = madeBy(cfg);
-    const pairs = new Set<string>();
-    const once = (list: Made[], what: (m: Made) => string, expectation: string) => {
-        const first = new Map<string, Made>();
-        for (const m of list) {
-            const before = first.get(m.id);
-            if (before === undefined) {
-                first.set(m.id, m);
-                continue;
-            }
-            const pair = `${keyText(before.path)}|${keyText(m.path)}`;
-            if (pairs.has(pair)) continue;
-            pairs.add(pair);
-            const where = keyText(before.path) === keyText(m.path) ? "and again from the same setting" : `as ${keyText(before.path)} does`;
-            add(m.path, `${renderValue(m.value)} makes ${what(m)}, ${where} (${expectation})`);
-        }
+    // One line per setting: the first rule a setting breaks is the one reported.
+    const reported = new Set<string>();
+    const report: Report = (path, message) => {
+        if (reported.has(keyText(path))) return;
+        reported.add(keyText(path));
+        add(path, message);
     };
-    once(objects, (m) => m.id, "expected each Kubernetes object declared once: rename one of them");
-    once(resources, (m) => `the Pulumi resource ${m.id}`, "expected unique resource names, which the engine requires: rename one of them");
-
-    for (const m of objects) {
-        if (m.derived !== undefined && m.derived.length > MAX_LABEL) {
-            add(m.path, `${renderValue(m.value)} makes the name ${renderValue(m.derived)}, ${m.derived.length} characters (expected at most ${MAX_LABEL}: shorten it)`);
-        }
-    }
-
     // Selectors: the Services of a release select its `app` label (both tracks), MinIO's select
     // `app: <minio.name>`; one label value in one namespace would join their pods.
     const selectors = new Map<string, ConfigPath>();
@@ -178,7 +160,7 @@ export function objectChecks(cfg: ObjectsView, add: Report): void {
         if (before === undefined) {
             selectors.set(id, path);
         } else if (keyText(before) !== keyText(path)) {
-            add(
+            report(
                 path,
                 `${renderValue(app)} is the app label of ${keyText(before)} too in namespace "${ns}" (expected one app label per workload: their Services and Deployments would select each other's pods)`,
             );
@@ -191,4 +173,26 @@ export function objectChecks(cfg: ObjectsView, add: Report): void {
         if (canary !== undefined && canary.namespace !== stable.namespace) select(canary.namespace, app, path);
     }
     if (cfg.minio.enabled) select(cfg.minio.namespace, cfg.minio.name, ["minio", "name"]);
+
+    const { objects, resources } = madeBy(cfg);
+    const once = (list: Made[], what: (m: Made) => string, expectation: string) => {
+        const first = new Map<string, Made>();
+        for (const m of list) {
+            const before = first.get(m.id);
+            if (before === undefined) {
+                first.set(m.id, m);
+                continue;
+            }
+            const where = keyText(before.path) === keyText(m.path) ? "and again from the same setting" : `as ${keyText(before.path)} does`;
+            report(m.path, `${renderValue(m.value)} makes ${what(m)}, ${where} (${expectation})`);
+        }
+    };
+    once(objects, (m) => m.id, "expected each Kubernetes object declared once: rename one of them");
+    once(resources, (m) => `the Pulumi resource ${m.id}`, "expected unique resource names, which the engine requires: rename one of them");
+
+    for (const m of objects) {
+        if (m.derived !== undefined && m.derived.length > MAX_LABEL) {
+            report(m.path, `${renderValue(m.value)} makes the name ${renderValue(m.derived)}, ${m.derived.length} characters (expected at most ${MAX_LABEL}: shorten it)`);
+        }
+    }
 }

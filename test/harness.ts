@@ -43,6 +43,18 @@ pulumi.runtime.setMocks(
     false,
 );
 
+/** The URN of every registration, in order, as the mock monitor makes it (duplicates kept: the engine refuses them). */
+export const registeredUrns: string[] = [];
+{
+    const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor() as { newUrn: (parent: string, type: string, name: string) => string };
+    const newUrn = monitor.newUrn.bind(monitor);
+    monitor.newUrn = (parent, type, name) => {
+        const urn = newUrn(parent, type, name);
+        registeredUrns.push(urn);
+        return urn;
+    };
+}
+
 /**
  * A Kubernetes object registered without metadata.name gets one from the provider: the resource's
  * name plus a random suffix. The mock uses the fixed suffix "autoname" so tests can name it.
@@ -64,6 +76,7 @@ export async function settle(): Promise<void> {
 /** Empties the record (between scenarios in one file). */
 export function reset(): void {
     recorded.length = 0;
+    registeredUrns.length = 0;
 }
 
 export function ofType(type: string): Recorded[] {
