@@ -1,14 +1,15 @@
 // bare-metal-platform: the lab's Kubernetes platform, part by part. Each block below is one
 // component; config/ (one module per area) says what every setting means and what it defaults to.
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { CanaryRelease } from "./components/apps";
 import { AccessControl } from "./components/access";
 import { Namespaces, NetworkIsolation } from "./components/core";
 import { Hosts } from "./components/hosts";
-import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB } from "./components/network";
+import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, pinnedAddresses } from "./config";
+import { BUILT_IN_NAMESPACES, gatewayOf, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, pinnedAddresses } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 const cfg = loadConfig();
@@ -39,6 +40,10 @@ const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...n
 // 6. Ingress: ingress-nginx on a MetalLB address.
 const ingress = cfg.ingressNginx.enabled ? new IngressNginx("ingress-nginx", cfg.ingressNginx, afterLoadBalancer(cfg.ingressNginx.namespace)) : undefined;
 
+// 6b. The Gateway API path forward (optional): NGINX Gateway Fabric, for releases with split "gateway".
+//     The Gateway API CRDs are a prerequisite (README); each Gateway gets its own MetalLB address.
+const gatewayController = cfg.nginxGateway.enabled ? new NginxGatewayFabric("nginx-gateway", cfg.nginxGateway, afterLoadBalancer(cfg.nginxGateway.namespace)) : undefined;
+
 // 7. CoreDNS reachable from outside the cluster (optional).
 const coredns = cfg.coredns.enabled ? new CoreDnsExternal("coredns", cfg.coredns, afterLoadBalancer()) : undefined;
 
@@ -51,7 +56,13 @@ if (cfg.dashboard.enabled) {
     );
 }
 
-// 9. The clock app's releases: stable and canary tracks, split by replicas or at the ingress.
+// A release's Gateway waits for the controller that serves its GatewayClass.
+const afterRouter = (split: string, ...ns: string[]) => {
+    const base = afterLoadBalancer(...ns);
+    return split === "gateway" && gatewayController ? { ...base, dependsOn: [...base.dependsOn, gatewayController] } : base;
+};
+
+// 9. The clock app's releases: stable and canary tracks, split by replicas, at the ingress or at a Gateway.
 const releases = Object.entries(cfg.releases).map(
     ([name, r]) =>
         [
@@ -60,11 +71,12 @@ const releases = Object.entries(cfg.releases).map(
                 name,
                 {
                     ...r,
+                    gateway: gatewayOf(cfg, r),
                     ingressClassName: cfg.ingressNginx.className,
                     readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
                     rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
                 },
-                afterLoadBalancer(r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
+                afterRouter(r.split, r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
             ),
         ] as const,
 );
@@ -114,6 +126,7 @@ if (Object.keys(openings).length > 0) {
 const outputs = {
     appUrls: Object.fromEntries(releases.flatMap(([name, r]) => (r.url ? [[name, r.url]] : []))),
     canaryCurl: Object.fromEntries(releases.flatMap(([name, r]) => (r.canaryCurl ? [[name, r.canaryCurl]] : []))),
+    gatewayAddresses: releases.some(([, r]) => r.gatewayAddress) ? pulumi.output(Object.fromEntries(releases.flatMap(([name, r]) => (r.gatewayAddress ? [[name, r.gatewayAddress]] : [])))) : undefined,
     ingressAddress: ingress?.address,
     loadBalancerPool: metallb?.addresses,
     corednsAddress: coredns?.address,

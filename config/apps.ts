@@ -58,14 +58,14 @@ export const releaseSchema = strict({
     port: intIn(1024, 65535).default(8080),
     /** How the page reaches nginx: mounted from the ConfigMap, or copied by an init container into an emptyDir. */
     pageDelivery: z.enum(["configMap", "initContainer"], expected('"configMap" or "initContainer"')).default("configMap"),
-    split: z.enum(["replicas", "ingress"], expected('"replicas" (one Service over both tracks) or "ingress" (canary Ingress)')).default("replicas"),
+    split: z.enum(["replicas", "ingress", "gateway"], expected('"replicas" (one Service over both tracks), "ingress" (canary Ingress) or "gateway" (Gateway API HTTPRoute)')).default("replicas"),
     strategy: strategySchema.default({ type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }),
     stable: strict(trackShape),
     canary: strict({
         ...trackShape,
-        /** split "ingress": share of requests (0 to 100) sent to the canary. */
+        /** split "ingress" or "gateway": share of requests (0 to 100) sent to the canary. */
         weight: intIn(0, 100).default(0),
-        /** split "ingress": requests with this header set to "always" reach the canary. */
+        /** split "ingress" or "gateway": requests with this header set to "always" reach the canary. */
         header: matching(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name").default("canary"),
     }).optional(),
     services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")),
@@ -76,8 +76,15 @@ export const releaseSchema = strict({
         path: ingressPath.default("/"),
         /** Service (from `services`) the main Ingress routes to; defaults to the first. */
         service: dnsLabel.optional(),
-        /** ingress-nginx's rewrite-target; defaults to "/" when the path is not "/". */
+        /** ingress-nginx's rewrite-target, or the HTTPRoute's ReplacePrefixMatch; defaults to "/" when the path is not "/". */
         rewriteTarget: rewriteTarget.optional(),
+    }).optional(),
+    /** split "gateway": the Gateway of the release (named as the Ingress would be). */
+    gateway: strict({
+        /** An existing GatewayClass; defaults to nginxGateway.className when NGINX Gateway Fabric is enabled. */
+        className: dnsName.optional(),
+        /** A fixed address from the MetalLB pool for the Gateway's data-plane Service. */
+        loadBalancerIP: ipv4Address.optional(),
     }).optional(),
     resources: withDefaults(resources),
 });
@@ -107,8 +114,26 @@ export function tracksOf(name: string, r: ReleaseConfig) {
     };
 }
 
-/** Rules within one release: its strategy, its Services, its Ingress and its two tracks. */
-export function releaseChecks(releases: Record<string, ReleaseConfig>, ingressNginxEnabled: boolean, add: Report): void {
+/** What the release rules need to know of the platform's routers. */
+export interface Routers {
+    readonly ingressNginxEnabled: boolean;
+    /** NGINX Gateway Fabric's GatewayClass, when it is enabled. */
+    readonly gatewayClass?: string;
+}
+
+/** The GatewayClass of a release's Gateway: its own, or the platform's controller's. */
+export function gatewayClassOf(r: ReleaseConfig, routers: Routers): string | undefined {
+    return r.gateway?.className ?? routers.gatewayClass;
+}
+
+/** The Gateway arguments of a release with split "gateway" (parseConfig made sure it has a class). */
+export function gatewayOf(cfg: { readonly nginxGateway: { readonly enabled: boolean; readonly className: string } }, r: ReleaseConfig): { className: string; loadBalancerIP?: string } | undefined {
+    const className = gatewayClassOf(r, { ingressNginxEnabled: true, gatewayClass: cfg.nginxGateway.enabled ? cfg.nginxGateway.className : undefined });
+    return r.split === "gateway" && className !== undefined ? { className, loadBalancerIP: r.gateway?.loadBalancerIP } : undefined;
+}
+
+/** Rules within one release: its strategy, its Services, its Ingress or Gateway and its two tracks. */
+export function releaseChecks(releases: Record<string, ReleaseConfig>, routers: Routers, add: Report): void {
     for (const [name, r] of Object.entries(releases)) {
         const at = ["releases", name];
         const rolling = r.strategy.type === "rolling" ? rollingProblem(r.strategy.maxSurge, r.strategy.maxUnavailable) : undefined;
@@ -134,9 +159,24 @@ export function releaseChecks(releases: Record<string, ReleaseConfig>, ingressNg
             } else if (r.ingress.host === undefined) {
                 add([...at, "ingress", "host"], `is required when split is "ingress" (ingress-nginx merges a canary Ingress only into a main Ingress of the same host)`);
             }
-            if (!ingressNginxEnabled) {
+            if (!routers.ingressNginxEnabled) {
                 add([...at, "split"], `"ingress" needs ingressNginx.enabled true (expected "replicas", or enable ingress-nginx)`);
             }
+        }
+        if (r.split === "gateway") {
+            if (r.ingress === undefined) {
+                add([...at, "ingress"], `is required when split is "gateway" (its host, path and service make the Gateway's listener and the HTTPRoute)`);
+            } else if (r.ingress.rewriteTarget !== undefined && r.ingress.rewriteTarget.includes("$")) {
+                add(
+                    [...at, "ingress", "rewriteTarget"],
+                    `${renderValue(r.ingress.rewriteTarget)} has no Gateway API equivalent (expected a plain path, which replaces the matched prefix, or split "ingress")`,
+                );
+            }
+            if (gatewayClassOf(r, routers) === undefined) {
+                add([...at, "split"], `"gateway" needs nginxGateway.enabled true or releases.${name}.gateway.className naming an existing GatewayClass`);
+            }
+        } else if (r.gateway !== undefined) {
+            add([...at, "gateway"], `is set while split is ${renderValue(r.split)} (expected only with split "gateway")`);
         }
         const tracks = tracksOf(name, r);
         if (r.ingress !== undefined && tracks.stable.namespace !== r.namespace) {

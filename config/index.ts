@@ -15,10 +15,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { accessChecks, accessSchema } from "./access";
-import { releaseChecks, releasesSchema, rolloutTimeoutSeconds } from "./apps";
+import { gatewayClassOf, releaseChecks, releasesSchema, rolloutTimeoutSeconds } from "./apps";
 import { clusterSchema } from "./cluster";
 import { hostChecks, hostsSchema } from "./hosts";
-import { networkChecks, corednsSchema, dashboardSchema, ingressNginxSchema, metallbSchema } from "./network";
+import { corednsSchema, dashboardSchema, ingressNginxSchema, metallbSchema, networkChecks, nginxGatewaySchema } from "./network";
 import { objectChecks } from "./objects";
 import { nodeExporterSchema } from "./observability";
 import { ConfigPath, Report, strict, unknownKeyLines, withDefaults } from "./primitives";
@@ -27,6 +27,7 @@ import { minioChecks, minioSchema } from "./storage";
 
 export type { AccessConfig } from "./access";
 export type { ReleaseConfig, ResourcesConfig, ServiceConfig, StrategyConfig } from "./apps";
+export { gatewayOf } from "./apps";
 export { hostsPlan, hostStepsOf, inventoryOf } from "./hosts";
 export { pinnedAddresses } from "./network";
 export { renderValue } from "./primitives";
@@ -49,6 +50,7 @@ export const configSchema = strict({
     releases: releasesSchema,
     metallb: withDefaults(metallbSchema),
     ingressNginx: withDefaults(ingressNginxSchema),
+    nginxGateway: withDefaults(nginxGatewaySchema),
     coredns: withDefaults(corednsSchema),
     dashboard: withDefaults(dashboardSchema),
     access: withDefaults(accessSchema),
@@ -84,14 +86,15 @@ function crossChecks(cfg: RawConfig, add: Report): void {
         reported.add(formatPath(path));
         add(path, message);
     };
-    releaseChecks(cfg.releases, cfg.ingressNginx.enabled, first);
+    const routers = { ingressNginxEnabled: cfg.ingressNginx.enabled, gatewayClass: cfg.nginxGateway.enabled ? cfg.nginxGateway.className : undefined };
+    releaseChecks(cfg.releases, routers, first);
     networkChecks(cfg, first);
     minioChecks(cfg.minio, { user: cfg.minioRootUser, password: cfg.minioRootPassword }, first);
     hostChecks(cfg, first);
     accessChecks(cfg.access, first);
     securityChecks(cfg, first);
     // The general rule last: a setting the rules above have already refused draws no second line.
-    objectChecks(cfg, (path, message) => reported.has(formatPath(path)) || add(path, message));
+    objectChecks({ ...cfg, gatewayClassOf: (r) => gatewayClassOf(r, routers) }, (path, message) => reported.has(formatPath(path)) || add(path, message));
 }
 
 /** Validated config; secrets are wrapped as secret Outputs and never exposed as plain strings. */

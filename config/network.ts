@@ -1,7 +1,7 @@
 // Settings of the network parts (components/network): MetalLB, ingress-nginx, CoreDNS outside the
 // cluster and the dashboard; the rules on load-balancer addresses.
 import { z } from "zod";
-import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT } from "../components/network";
+import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT, NGINX_GATEWAY_CHART_DEFAULT } from "../components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "../components/network/ipv4";
 import type { ReleaseConfig } from "./apps";
 import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
@@ -27,6 +27,17 @@ export const ingressNginxSchema = strict({
     replicas: intIn(1, 10).default(1),
 });
 
+/** NGINX Gateway Fabric: the Gateway API controller for releases with split "gateway". */
+export const nginxGatewaySchema = strict({
+    enabled: bool.default(false),
+    /** false: use a controller that is already installed (its GatewayClass must exist). */
+    install: bool.default(true),
+    namespace: dnsLabel.default("nginx-gateway"),
+    chart: chartSource(NGINX_GATEWAY_CHART_DEFAULT),
+    /** The GatewayClass the chart creates, and the releases' Gateways use. */
+    className: dnsLabel.default("nginx"),
+});
+
 export const corednsSchema = strict({
     enabled: bool.default(false),
     /** The one address both Services share. */
@@ -47,6 +58,7 @@ export const dashboardSchema = strict({
 interface NetworkView {
     readonly metallb: z.output<typeof metallbSchema>;
     readonly ingressNginx: z.output<typeof ingressNginxSchema>;
+    readonly nginxGateway: z.output<typeof nginxGatewaySchema>;
     readonly coredns: z.output<typeof corednsSchema>;
     readonly dashboard: z.output<typeof dashboardSchema>;
     readonly releases: Record<string, ReleaseConfig>;
@@ -68,6 +80,7 @@ function pinsOf(cfg: NetworkView): Pin[] {
         r.services.forEach((s, i) => {
             if (s.loadBalancerIP !== undefined) pins.push({ path: ["releases", name, "services", i, "loadBalancerIP"], address: s.loadBalancerIP });
         });
+        if (r.split === "gateway" && r.gateway?.loadBalancerIP !== undefined) pins.push({ path: ["releases", name, "gateway", "loadBalancerIP"], address: r.gateway.loadBalancerIP });
     }
     if (cfg.minio.enabled && cfg.minio.loadBalancer.enabled && cfg.minio.loadBalancer.loadBalancerIP !== undefined) {
         pins.push({ path: ["minio", "loadBalancer", "loadBalancerIP"], address: cfg.minio.loadBalancer.loadBalancerIP });

@@ -17,6 +17,8 @@ export interface ObjectsView {
     readonly minio: MinioConfig;
     readonly nodeExporter: { readonly enabled: boolean; readonly namespace: string };
     readonly security: { readonly networkPolicies: boolean };
+    /** The GatewayClass a release's Gateway uses (its data plane Service is named after it). */
+    readonly gatewayClassOf: (r: ReleaseConfig) => string | undefined;
 }
 
 /** One object or resource name, with the config entry (path and value) that makes it. */
@@ -63,16 +65,32 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
         if (ing !== undefined) {
             const ingressName = ing.name ?? name;
             const namePath: ConfigPath = ing.name !== undefined ? [...at, "ingress", "name"] : at;
-            object("Ingress", r.namespace, ingressName, namePath, ingressName);
-            resource("CanaryRelease/Ingress", `${name}-ingress`, at, name);
+            if (r.split === "gateway") {
+                object("Gateway", r.namespace, ingressName, namePath, ingressName);
+                object("HTTPRoute", r.namespace, ingressName, namePath, ingressName);
+                resource("CanaryRelease/Gateway", `${name}-gateway`, at, name);
+                resource("CanaryRelease/HTTPRoute", `${name}-route`, at, name);
+                // The controller's data plane for this Gateway: `<gateway>-<class>`, beside the release's Services.
+                const className = cfg.gatewayClassOf(r);
+                if (className !== undefined) object("Service", r.namespace, `${ingressName}-${className}`, namePath, ingressName, true);
+                if (canary !== undefined && canary.namespace !== r.namespace) {
+                    object("ReferenceGrant", canary.namespace, `${ingressName}-from-${r.namespace}`, namePath, ingressName, true);
+                    resource("CanaryRelease/ReferenceGrant", `${name}-canary-grant`, at, name);
+                }
+            } else {
+                object("Ingress", r.namespace, ingressName, namePath, ingressName);
+                resource("CanaryRelease/Ingress", `${name}-ingress`, at, name);
+            }
             const backendIndex = Math.max(0, ing.service === undefined ? 0 : r.services.findIndex((s) => s.name === ing.service));
             const backend = r.services[backendIndex];
-            if (r.split === "ingress" && canary !== undefined && backend !== undefined) {
+            if (r.split !== "replicas" && canary !== undefined && backend !== undefined) {
                 const sameNamespace = canary.namespace === r.namespace;
                 const canaryService = sameNamespace ? `${backend.name}-canary` : backend.name;
                 const servicePath: ConfigPath = [...at, "services", backendIndex, "name"];
                 object("Service", canary.namespace, canaryService, servicePath, backend.name, sameNamespace);
                 resource("CanaryRelease/Service", `${name}-canary-${canaryService}`, servicePath, backend.name);
+            }
+            if (r.split === "ingress" && canary !== undefined) {
                 object("Ingress", canary.namespace, `${ingressName}-canary`, namePath, ingressName, true);
                 resource("CanaryRelease/Ingress", `${name}-canary-ingress`, at, name);
             }
@@ -98,6 +116,10 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
             const { stable, canary } = tracksOf(name, r);
             open(stable.namespace, name, ["releases", name], name);
             if (canary !== undefined && canary.namespace !== stable.namespace) open(canary.namespace, name, ["releases", name], name);
+            if (r.split === "gateway" && r.ingress !== undefined) {
+                const gateway = r.ingress.name ?? name;
+                open(r.namespace, `${gateway}-gateway`, r.ingress.name !== undefined ? ["releases", name, "ingress", "name"] : ["releases", name], gateway);
+            }
         }
         if (cfg.minio.enabled) open(cfg.minio.namespace, cfg.minio.name, ["minio", "name"], cfg.minio.name);
     }

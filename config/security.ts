@@ -24,7 +24,7 @@ type Level = "restricted" | "baseline" | "privileged";
 const PERMISSIVENESS: Record<Level, number> = { restricted: 0, baseline: 1, privileged: 2 };
 
 /** The parts of the config the security rules read (parsed, before secrets are wrapped). */
-type SecurityView = Pick<PlatformConfig, "metallb" | "ingressNginx" | "dashboard" | "nodeExporter" | "releases" | "minio" | "access" | "security">;
+type SecurityView = Pick<PlatformConfig, "metallb" | "ingressNginx" | "nginxGateway" | "dashboard" | "nodeExporter" | "releases" | "minio" | "access" | "security">;
 
 /** Every namespace the config puts app objects in (the apps, MinIO, the accounts), with its config key. */
 function appNamespaces(cfg: SecurityView): { path: ConfigPath; namespace: string }[] {
@@ -57,6 +57,7 @@ export function securityChecks(cfg: SecurityView, add: Report): void {
     ]);
     if (cfg.metallb.enabled) reserved.set(cfg.metallb.namespace, "MetalLB's (metallb.namespace)");
     if (cfg.ingressNginx.enabled) reserved.set(cfg.ingressNginx.namespace, "ingress-nginx's (ingressNginx.namespace)");
+    if (cfg.nginxGateway.enabled) reserved.set(cfg.nginxGateway.namespace, "NGINX Gateway Fabric's (nginxGateway.namespace)");
     if (cfg.dashboard.enabled) reserved.set(cfg.dashboard.namespace, "the dashboard's (dashboard.namespace)");
     if (cfg.nodeExporter.enabled) reserved.set(cfg.nodeExporter.namespace, "node-exporter's (nodeExporter.namespace)");
     const reported = new Set<string>();
@@ -77,7 +78,7 @@ export function securityChecks(cfg: SecurityView, add: Report): void {
  * Every namespace the config uses, with the Pod Security Standards level it enforces. A namespace used
  * by two parts gets the more permissive of their levels. kube-system is never labelled.
  * - MetalLB's speaker (host network, NET_RAW) and node-exporter (host network, PID, paths): privileged;
- * - ingress-nginx and the dashboard (charts we do not control): baseline;
+ * - ingress-nginx, NGINX Gateway Fabric and the dashboard (charts we do not control): baseline;
  * - everything else: `security.appNamespaceLevel` (restricted unless relaxed).
  */
 export function namespacePlan(cfg: SecurityView): Record<string, Level> {
@@ -94,6 +95,7 @@ export function namespacePlan(cfg: SecurityView): Record<string, Level> {
     if (cfg.metallb.enabled && cfg.metallb.install) use(cfg.metallb.namespace, "privileged");
     if (cfg.nodeExporter.enabled) use(cfg.nodeExporter.namespace, "privileged");
     if (cfg.ingressNginx.enabled && cfg.ingressNginx.install) use(cfg.ingressNginx.namespace, "baseline");
+    if (cfg.nginxGateway.enabled && cfg.nginxGateway.install) use(cfg.nginxGateway.namespace, "baseline");
     if (cfg.dashboard.enabled && cfg.dashboard.install) use(cfg.dashboard.namespace, "baseline");
     for (const r of Object.values(cfg.releases)) {
         use(r.namespace, app);
@@ -130,7 +132,21 @@ export function networkPolicyPlan(cfg: SecurityView): Record<string, WorkloadOpe
         const tracks = tracksOf(name, r);
         const opening = { name, podSelector: { app: tracks.app }, ports: [r.port], from };
         open(tracks.stable.namespace, opening);
-        if (tracks.canary !== undefined) open(tracks.canary.namespace, opening);
+        const gateway = r.split === "gateway" && r.ingress !== undefined ? (r.ingress.name ?? name) : undefined;
+        // A Gateway's data plane runs in the release's namespace: a canary elsewhere lets it in.
+        if (tracks.canary !== undefined) open(tracks.canary.namespace, gateway && tracks.canary.namespace !== r.namespace ? { ...opening, fromNamespaces: [r.namespace] } : opening);
+        if (gateway !== undefined) {
+            // The data plane NGINX Gateway Fabric provisions for the Gateway: clients in on the listener's port,
+            // out to the release's pods and to its control plane (the agent's connection, port 8443).
+            const backends = [tracks.stable.namespace, ...(tracks.canary ? [tracks.canary.namespace] : [])];
+            open(r.namespace, {
+                name: `${gateway}-gateway`,
+                podSelector: { "gateway.networking.k8s.io/gateway-name": gateway },
+                ports: [80],
+                from: ["anywhere"],
+                egress: [...[...new Set(backends)].map((namespace) => ({ namespace, podSelector: { app: tracks.app }, ports: [r.port] })), { namespace: cfg.nginxGateway.namespace, ports: [8443] }],
+            });
+        }
     }
     if (cfg.minio.enabled) {
         open(cfg.minio.namespace, { name: cfg.minio.name, podSelector: { app: cfg.minio.name }, ports: [9000], from: cfg.minio.loadBalancer.enabled ? ["anywhere"] : ["sameNamespace"] });

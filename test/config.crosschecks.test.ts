@@ -191,15 +191,15 @@ const cases: Record<string, [string, Record<string, unknown>, string[]][]> = {
             "a misspelt top-level key",
             { metalb: { addresses: [] } },
             [
-                `metalb: unknown key (did you mean "metallb"? allowed: cluster, rolloutTimeoutSeconds, releases, metallb, ingressNginx, coredns, dashboard, access, minio, nodeExporter, security, hosts, hostsSshPrivateKey, kickstartPassword, minioRootUser, minioRootPassword)`,
+                `metalb: unknown key (did you mean "metallb"? allowed: cluster, rolloutTimeoutSeconds, releases, metallb, ingressNginx, nginxGateway, coredns, dashboard, access, minio, nodeExporter, security, hosts, hostsSshPrivateKey, kickstartPassword, minioRootUser, minioRootPassword)`,
             ],
         ],
         [
             "a key with no near match",
             { releases: { web: release({ replicaz: 3, colour: "red" }) } },
             [
-                `releases.web.replicaz: unknown key (allowed: namespace, app, port, pageDelivery, split, strategy, stable, canary, services, ingress, resources)`,
-                `releases.web.colour: unknown key (allowed: namespace, app, port, pageDelivery, split, strategy, stable, canary, services, ingress, resources)`,
+                `releases.web.replicaz: unknown key (allowed: namespace, app, port, pageDelivery, split, strategy, stable, canary, services, ingress, gateway, resources)`,
+                `releases.web.colour: unknown key (allowed: namespace, app, port, pageDelivery, split, strategy, stable, canary, services, ingress, gateway, resources)`,
             ],
         ],
     ],

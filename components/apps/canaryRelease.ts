@@ -19,9 +19,9 @@ export interface TrackArgs {
 
 /** The canary track, with its ingress routing when the release splits at the ingress. */
 export interface CanaryTrackArgs extends TrackArgs {
-    /** split "ingress": percentage of requests (0–100) sent to the canary. Defaults to 0. */
+    /** split "ingress" or "gateway": percentage of requests (0–100) sent to the canary. Defaults to 0. */
     readonly weight?: number;
-    /** split "ingress": requests with this header set to "always" reach the canary. Defaults to "canary". */
+    /** split "ingress" or "gateway": requests with this header set to "always" reach the canary. Defaults to "canary". */
     readonly header?: string;
 }
 
@@ -36,9 +36,9 @@ export interface ReleaseServiceArgs {
     readonly loadBalancerIP?: string;
 }
 
-/** The release's Ingress (path-based routing through ingress-nginx). */
+/** The release's entry: an Ingress through ingress-nginx, or (split "gateway") a Gateway and an HTTPRoute. */
 export interface ReleaseIngressArgs {
-    /** Main Ingress name; the canary one is `<name>-canary`. Defaults to the release name. */
+    /** Main Ingress name (the canary one is `<name>-canary`), or the Gateway's and HTTPRoute's. Defaults to the release name. */
     readonly name?: string;
     /** Host to match. Required when split is "ingress". */
     readonly host?: string;
@@ -46,8 +46,19 @@ export interface ReleaseIngressArgs {
     readonly path?: string;
     /** Service the main Ingress routes to. Defaults to the first service. */
     readonly service?: string;
-    /** `nginx.ingress.kubernetes.io/rewrite-target`. Defaults to "/" when the path is not "/". */
+    /**
+     * `nginx.ingress.kubernetes.io/rewrite-target`, or the HTTPRoute's `URLRewrite` `ReplacePrefixMatch`
+     * (split "gateway": a plain path only). Defaults to "/" when the path is not "/".
+     */
     readonly rewriteTarget?: string;
+}
+
+/** split "gateway": the Gateway the release's HTTPRoute attaches to. */
+export interface ReleaseGatewayArgs {
+    /** GatewayClass of the Gateway (NGINX Gateway Fabric's is "nginx"). */
+    readonly className: string;
+    /** A fixed address from the MetalLB pool for the Gateway's data-plane Service. Defaults to the pool's choice. */
+    readonly loadBalancerIP?: string;
 }
 
 /** Arguments of {@link CanaryRelease}. */
@@ -59,16 +70,19 @@ export interface CanaryReleaseArgs {
     /**
      * How traffic reaches the canary. "replicas": one Service selects both tracks, so the split follows
      * the replica counts (the lab's 29 + 3). "ingress": stable and canary Services with disjoint
-     * selectors and a canary Ingress routed by header and weight. Defaults to "replicas".
+     * selectors and a canary Ingress routed by header and weight. "gateway": the same Services behind a
+     * Gateway and one HTTPRoute (Gateway API) routed by header and weight. Defaults to "replicas".
      */
-    readonly split?: "replicas" | "ingress";
+    readonly split?: "replicas" | "ingress" | "gateway";
     readonly stable: TrackArgs;
     /** The canary track; absent when there is none (or after a promotion). */
     readonly canary?: CanaryTrackArgs;
     /** Services of the release (at least one). */
     readonly services: readonly ReleaseServiceArgs[];
-    /** The release's Ingress; required when split is "ingress". */
+    /** The release's Ingress; required when split is "ingress" or "gateway". */
     readonly ingress?: ReleaseIngressArgs;
+    /** The Gateway; required when split is "gateway". */
+    readonly gateway?: ReleaseGatewayArgs;
     /** IngressClass of the Ingresses. Defaults to "nginx". */
     readonly ingressClassName?: string;
     /** Port nginx listens on. Defaults to 8080. */
@@ -95,6 +109,11 @@ export class CanaryRelease extends pulumi.ComponentResource {
     public readonly services: Record<string, k8s.core.v1.Service>;
     public readonly ingress?: k8s.networking.v1.Ingress;
     public readonly canaryIngress?: k8s.networking.v1.Ingress;
+    /** split "gateway": the Gateway and the HTTPRoute. */
+    public readonly gateway?: k8s.apiextensions.CustomResource;
+    public readonly route?: k8s.apiextensions.CustomResource;
+    /** split "gateway": the Gateway's address (its data-plane Service's, once assigned). */
+    public readonly gatewayAddress?: pulumi.Output<string | undefined>;
     /** The URL the main Ingress answers on, when there is one. */
     public readonly url?: string;
     /** A curl command line that reaches the canary pods, when the split is at the ingress. */
@@ -126,8 +145,10 @@ export class CanaryRelease extends pulumi.ComponentResource {
         this.stable = track(args.stable, "stable", name);
         this.canary = args.canary ? track(args.canary, "canary", `${name}-canary`) : undefined;
 
-        // Split by replicas: the Services select only `app`, so both tracks answer.
-        const selectorFor = (t: ClockApp) => (split === "replicas" ? { app } : t.selector);
+        // Split by replicas: the Services select only `app`, so both tracks answer. Otherwise each
+        // track has its own Service and the router (Ingress or HTTPRoute) splits between them.
+        const disjoint = split !== "replicas";
+        const selectorFor = (t: ClockApp) => (disjoint ? t.selector : { app });
         const service = (svc: ReleaseServiceArgs, t: ClockApp, resourceName: string) =>
             new k8s.core.v1.Service(
                 resourceName,
@@ -135,7 +156,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     metadata: {
                         name: svc.name,
                         namespace: t.namespace,
-                        labels: { app, ...(split === "ingress" ? { track: t.selector.track } : {}) },
+                        labels: { app, ...(disjoint ? { track: t.selector.track } : {}) },
                         annotations: svc.loadBalancerIP ? { "metallb.io/loadBalancerIPs": svc.loadBalancerIP } : undefined,
                     },
                     spec: {
@@ -164,42 +185,118 @@ export class CanaryRelease extends pulumi.ComponentResource {
             const ingressName = ing.name ?? name;
             const path = ing.path ?? "/";
             const rewrite = ing.rewriteTarget ?? (path === "/" ? undefined : "/");
-            const baseAnnotations: Record<string, string> = rewrite ? { [`${NGINX}/rewrite-target`]: rewrite } : {};
-            const ingress = (resourceName: string, ingName: string, ns: string, serviceName: string, annotations: Record<string, string>) =>
-                new k8s.networking.v1.Ingress(
-                    resourceName,
-                    {
-                        metadata: { name: ingName, namespace: ns, labels: { app }, annotations },
-                        spec: {
-                            ingressClassName: args.ingressClassName ?? "nginx",
-                            rules: [
-                                {
-                                    host: ing.host,
-                                    http: { paths: [{ path, pathType: "Prefix", backend: { service: { name: serviceName, port: { number: backend.port ?? 80 } } } }] },
-                                },
-                            ],
-                        },
-                    },
-                    { parent: this },
-                );
-            this.ingress = ingress(`${name}-ingress`, ingressName, namespace, backend.name, baseAnnotations);
-            const origin = `http://${ing.host ?? "<ingress address>"}${path}`;
+            const origin = `http://${ing.host ?? (split === "gateway" ? "<gateway address>" : "<ingress address>")}${path}`;
             this.url = origin;
+            const header = args.canary?.header ?? "canary";
+            const weight = args.canary?.weight ?? 0;
 
-            if (split === "ingress" && this.canary && args.canary) {
-                // The canary Service sits beside the canary pods; in its own namespace it keeps the stable name (the lab's canary/web-svc).
-                const canaryService = { ...backend, name: this.canary.namespace === namespace ? `${backend.name}-canary` : backend.name };
+            // The canary Service sits beside the canary pods; in its own namespace it keeps the stable name (the lab's canary/web-svc).
+            let canaryService: ReleaseServiceArgs | undefined;
+            if (disjoint && this.canary) {
+                canaryService = { ...backend, name: this.canary.namespace === namespace ? `${backend.name}-canary` : backend.name };
                 this.services[`canary/${canaryService.name}`] = service(canaryService, this.canary, `${name}-canary-${canaryService.name}`);
-                const header = args.canary.header ?? "canary";
-                this.canaryIngress = ingress(`${name}-canary-ingress`, `${ingressName}-canary`, this.canary.namespace, canaryService.name, {
-                    ...baseAnnotations,
-                    [`${NGINX}/canary`]: "true",
-                    [`${NGINX}/canary-by-header`]: header,
-                    [`${NGINX}/canary-weight`]: String(args.canary.weight ?? 0),
-                });
                 this.canaryCurl = `curl -H "${header}: always" ${origin}`;
             }
+
+            if (split === "gateway") {
+                if (!args.gateway) {
+                    throw new Error(`release ${name}: gateway: is required when split is "gateway" (expected the GatewayClass to use)`);
+                }
+                const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
+                this.gateway = new k8s.apiextensions.CustomResource(
+                    `${name}-gateway`,
+                    {
+                        apiVersion: "gateway.networking.k8s.io/v1",
+                        kind: "Gateway",
+                        metadata: {
+                            name: ingressName,
+                            namespace,
+                            labels: { app },
+                            // `pulumi up` waits until the Gateway has an address, as it waits for a Service's.
+                            annotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" },
+                        },
+                        spec: {
+                            gatewayClassName: args.gateway.className,
+                            listeners: [{ name: "http", protocol: "HTTP", port: 80, hostname: ing.host, allowedRoutes: { namespaces: { from: "Same" } } }],
+                            // Copied by the controller onto the data-plane Service, where MetalLB reads it.
+                            infrastructure: args.gateway.loadBalancerIP ? { annotations: { "metallb.io/loadBalancerIPs": args.gateway.loadBalancerIP } } : undefined,
+                        },
+                    },
+                    { parent: this, customTimeouts: { create: timeout, update: timeout } },
+                );
+                const gatewayStatus = (this.gateway as unknown as { status: pulumi.Output<{ addresses?: { value: string }[] } | undefined> }).status;
+                this.gatewayAddress = gatewayStatus.apply((status) => status?.addresses?.[0]?.value ?? args.gateway?.loadBalancerIP);
+                const port = backend.port ?? 80;
+                const ref = (svc: ReleaseServiceArgs, t: ClockApp, w?: number) => ({
+                    name: svc.name,
+                    ...(t.namespace === namespace ? {} : { namespace: t.namespace }),
+                    port,
+                    ...(w === undefined ? {} : { weight: w }),
+                });
+                const pathMatch = { type: "PathPrefix", value: path };
+                // ingress-nginx's rewrite-target "/" on path "/web": the prefix is replaced, /web/x → /x.
+                const filters = rewrite ? [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: rewrite } } }] : undefined;
+                const rules: unknown[] = [];
+                if (this.canary && canaryService) {
+                    // The rule with the header match wins over the path-only one (more header matches), wherever it is listed.
+                    rules.push({ matches: [{ path: pathMatch, headers: [{ type: "Exact", name: header, value: "always" }] }], filters, backendRefs: [ref(canaryService, this.canary)] });
+                    rules.push({ matches: [{ path: pathMatch }], filters, backendRefs: [ref(backend, this.stable, 100 - weight), ref(canaryService, this.canary, weight)] });
+                } else {
+                    rules.push({ matches: [{ path: pathMatch }], filters, backendRefs: [ref(backend, this.stable)] });
+                }
+                this.route = new k8s.apiextensions.CustomResource(
+                    `${name}-route`,
+                    {
+                        apiVersion: "gateway.networking.k8s.io/v1",
+                        kind: "HTTPRoute",
+                        metadata: { name: ingressName, namespace, labels: { app } },
+                        spec: { parentRefs: [{ name: ingressName }], hostnames: ing.host ? [ing.host] : undefined, rules },
+                    },
+                    { parent: this, dependsOn: [this.gateway] },
+                );
+                if (this.canary && this.canary.namespace !== namespace) {
+                    // A route may send to a Service of another namespace only where that namespace allows it.
+                    new k8s.apiextensions.CustomResource(
+                        `${name}-canary-grant`,
+                        {
+                            apiVersion: "gateway.networking.k8s.io/v1beta1",
+                            kind: "ReferenceGrant",
+                            metadata: { name: `${ingressName}-from-${namespace}`, namespace: this.canary.namespace, labels: { app } },
+                            spec: { from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace }], to: [{ group: "", kind: "Service" }] },
+                        },
+                        { parent: this },
+                    );
+                }
+            } else {
+                const baseAnnotations: Record<string, string> = rewrite ? { [`${NGINX}/rewrite-target`]: rewrite } : {};
+                const ingress = (resourceName: string, ingName: string, ns: string, serviceName: string, annotations: Record<string, string>) =>
+                    new k8s.networking.v1.Ingress(
+                        resourceName,
+                        {
+                            metadata: { name: ingName, namespace: ns, labels: { app }, annotations },
+                            spec: {
+                                ingressClassName: args.ingressClassName ?? "nginx",
+                                rules: [
+                                    {
+                                        host: ing.host,
+                                        http: { paths: [{ path, pathType: "Prefix", backend: { service: { name: serviceName, port: { number: backend.port ?? 80 } } } }] },
+                                    },
+                                ],
+                            },
+                        },
+                        { parent: this },
+                    );
+                this.ingress = ingress(`${name}-ingress`, ingressName, namespace, backend.name, baseAnnotations);
+                if (split === "ingress" && this.canary && canaryService) {
+                    this.canaryIngress = ingress(`${name}-canary-ingress`, `${ingressName}-canary`, this.canary.namespace, canaryService.name, {
+                        ...baseAnnotations,
+                        [`${NGINX}/canary`]: "true",
+                        [`${NGINX}/canary-by-header`]: header,
+                        [`${NGINX}/canary-weight`]: String(weight),
+                    });
+                }
+            }
         }
-        this.registerOutputs({ url: this.url, canaryCurl: this.canaryCurl });
+        this.registerOutputs({ url: this.url, canaryCurl: this.canaryCurl, gatewayAddress: this.gatewayAddress });
     }
 }

@@ -17,6 +17,13 @@ export interface WorkloadOpening {
     readonly ports: readonly number[];
     /** Who may connect. "anywhere" is for apps published by a NodePort or LoadBalancer Service. */
     readonly from: readonly TrafficSource[];
+    /** More namespaces whose pods may connect (a Gateway's data plane in another namespace). Defaults to none. */
+    readonly fromNamespaces?: readonly string[];
+    /**
+     * Where the workload's pods may connect, beyond DNS (a Gateway's data plane to its backends and its
+     * control plane). Absent: nowhere, as every pod of the namespace.
+     */
+    readonly egress?: readonly { readonly namespace: string; readonly podSelector?: Readonly<Record<string, string>>; readonly ports: readonly number[] }[];
 }
 
 /** Arguments of {@link NetworkIsolation}. */
@@ -77,17 +84,22 @@ export class NetworkIsolation extends pulumi.ComponentResource {
                 const peers: Peer[] = [
                     ...(o.from.includes("ingressController") ? [fromNamespace(controllerNs)] : []),
                     ...(o.from.includes("sameNamespace") ? [{ podSelector: {} }] : []),
-                    ...(args.extraSourceNamespaces ?? []).map(fromNamespace),
+                    ...[...(o.fromNamespaces ?? []), ...(args.extraSourceNamespaces ?? [])].map(fromNamespace),
                 ];
                 if (!anywhere && peers.length === 0) {
                     // An empty `from` would mean every source: with no source to allow, open nothing.
                     continue;
                 }
+                const egress = (o.egress ?? []).map((e) => ({
+                    to: [{ ...fromNamespace(e.namespace), ...(e.podSelector ? { podSelector: { matchLabels: { ...e.podSelector } } } : {}) }],
+                    ports: e.ports.map((port) => ({ protocol: "TCP", port })),
+                }));
                 policy(ns, `allow-${o.name}`, {
                     podSelector: { matchLabels: { ...o.podSelector } },
-                    policyTypes: ["Ingress"],
+                    policyTypes: egress.length > 0 ? ["Ingress", "Egress"] : ["Ingress"],
                     // No `from`: any source, for apps published outside the cluster.
                     ingress: [anywhere ? { ports } : { from: peers, ports }],
+                    egress: egress.length > 0 ? egress : undefined,
                 });
             }
         }

@@ -4,3 +4,4 @@ export * from "./ingressNginx";
 export * from "./ipv4";
 export * from "./metallb";
 export * from "./chartSource";
+export * from "./nginxGatewayFabric";
