@@ -393,6 +393,106 @@ const noPrivileged: Rule = {
         }),
 };
 
+// ---------------------------------------------------------------------------------------------
+// The Gateway API: HTTPRoutes and their Gateways (releases with split "gateway")
+// ---------------------------------------------------------------------------------------------
+
+interface RouteRule {
+    readonly index: number;
+    readonly matches: any[];
+    readonly backendRefs: any[];
+}
+
+function routeRules(r: PolicyResource): RouteRule[] {
+    return ((r.props?.spec?.rules ?? []) as any[]).map((rule, index) => ({ index, matches: rule.matches ?? [], backendRefs: rule.backendRefs ?? [] }));
+}
+
+const httpRoutes = (resources: readonly PolicyResource[]) => resources.filter((r) => kindOf(r) === "HTTPRoute");
+
+/** The set of `namespace/name` of a kind in the stack. */
+function namesOf(resources: readonly PolicyResource[], kind: string): Set<string> {
+    return new Set(resources.filter((r) => kindOf(r) === kind).map((r) => `${namespaceOf(r)}/${r.props?.metadata?.name}`));
+}
+
+/** 10. Every backendRef of an HTTPRoute names a Service of the stack (else: 500s, ResolvedRefs false). */
+const routeBackendsExist: Rule = {
+    name: "route-backends-exist",
+    description: "Every backendRef of an HTTPRoute names a Service declared in the stack (in the ref's namespace).",
+    stack: (resources) => {
+        const services = namesOf(resources, "Service");
+        return httpRoutes(resources).flatMap((r) =>
+            routeRules(r).flatMap((rule) =>
+                rule.backendRefs
+                    .filter((b) => (b.kind ?? "Service") === "Service" && !services.has(`${b.namespace ?? namespaceOf(r)}/${b.name}`))
+                    .map((b) => ({
+                        resource: r,
+                        message: `${describe(r)}: rules[${rule.index}] sends to Service ${b.namespace ?? namespaceOf(r)}/${b.name}, which the stack does not declare, so those requests fail; name one of the stack's Services`,
+                    })),
+            ),
+        );
+    },
+};
+
+/** 11. A rule that splits between backends gives weights that add up to 100 (percentages, as the config says). */
+const routeWeightsAddUp: Rule = {
+    name: "route-weights-add-up",
+    description: "In an HTTPRoute rule with weighted backendRefs, the weights add up to 100, so each is the percentage it reads as.",
+    stack: (resources) =>
+        httpRoutes(resources).flatMap((r) =>
+            routeRules(r)
+                .filter((rule) => rule.backendRefs.some((b) => b.weight !== undefined))
+                .flatMap((rule) => {
+                    const sum = rule.backendRefs.reduce((acc, b) => acc + Number(b.weight ?? 1), 0);
+                    return sum === 100
+                        ? []
+                        : [
+                              {
+                                  resource: r,
+                                  message: `${describe(r)}: rules[${rule.index}] backend weights add up to ${sum}, not 100, so the split is not the percentages it shows; make them add up to 100`,
+                              },
+                          ];
+                }),
+        ),
+};
+
+/** 12. An HTTPRoute attaches to a Gateway of the stack (else it is never served: Accepted false). */
+const routeHasGateway: Rule = {
+    name: "route-has-gateway",
+    description: "Every parentRef of an HTTPRoute names a Gateway declared in the stack.",
+    stack: (resources) => {
+        const gateways = namesOf(resources, "Gateway");
+        return httpRoutes(resources).flatMap((r) =>
+            ((r.props?.spec?.parentRefs ?? []) as any[])
+                .filter((p) => (p.kind ?? "Gateway") === "Gateway" && !gateways.has(`${p.namespace ?? namespaceOf(r)}/${p.name}`))
+                .map((p) => ({
+                    resource: r,
+                    message: `${describe(r)}: parentRefs names Gateway ${p.namespace ?? namespaceOf(r)}/${p.name}, which the stack does not declare, so no Gateway serves the route; name the release's Gateway`,
+                })),
+        );
+    },
+};
+
+/** 13. A canary rule (a header match) has a default rule for the same path, or everyone else gets 404. */
+const canaryRouteHasDefault: Rule = {
+    name: "canary-route-has-default",
+    description: "Every HTTPRoute rule that matches a header has a rule without header matches for the same path in the same route.",
+    stack: (resources) =>
+        httpRoutes(resources).flatMap((r) => {
+            const rules = routeRules(r);
+            const pathOf = (m: any) => `${m.path?.type ?? "PathPrefix"} ${m.path?.value ?? "/"}`;
+            const plain = new Set(rules.flatMap((rule) => rule.matches.filter((m) => (m.headers ?? []).length === 0).map(pathOf)));
+            if (rules.some((rule) => rule.matches.length === 0)) plain.add("PathPrefix /");
+            return rules.flatMap((rule) =>
+                rule.matches
+                    .filter((m) => (m.headers ?? []).length > 0 && !plain.has(pathOf(m)) && !plain.has("PathPrefix /"))
+                    .map((m) => ({
+                        resource: r,
+                        message: `${describe(r)}: rules[${rule.index}] matches header ${m.headers.map((h: any) => `${h.name}: ${h.value}`).join(", ")} on ${m.path?.value ?? "/"} with no rule for that path without the header, so every other request gets 404; add the default rule`,
+                    })),
+            );
+        }),
+};
+
 /** The pack's rules, in the order they are reported. */
 export const RULES: readonly Rule[] = [
     probePortExposed,
@@ -404,6 +504,10 @@ export const RULES: readonly Rule[] = [
     loadBalancerIpInPool,
     requestsAndLimits,
     noPrivileged,
+    routeBackendsExist,
+    routeWeightsAddUp,
+    routeHasGateway,
+    canaryRouteHasDefault,
 ];
 
 /** One rule over one resource, minus exemptions. */

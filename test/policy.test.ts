@@ -60,6 +60,53 @@ function ingress(name: string, namespace: string, host: string, path: string, ca
     };
 }
 
+const GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway";
+const ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute";
+
+function gateway(name = "web", namespace = "default"): PolicyResource {
+    return {
+        type: GATEWAY,
+        name: `${name}-gateway`,
+        props: {
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "Gateway",
+            metadata: { name, namespace },
+            spec: { gatewayClassName: "nginx", listeners: [{ name: "http", protocol: "HTTP", port: 80 }] },
+        },
+    };
+}
+
+/** The release web's HTTPRoute as the program makes it: canary by header, then stable/canary by weight. */
+function route(edit: (spec: any) => void = () => {}): PolicyResource {
+    const path = { type: "PathPrefix", value: "/web" };
+    const spec: any = {
+        parentRefs: [{ name: "web" }],
+        hostnames: ["app.local"],
+        rules: [
+            { matches: [{ path, headers: [{ type: "Exact", name: "canary", value: "always" }] }], backendRefs: [{ name: "web-svc-canary", port: 80 }] },
+            {
+                matches: [{ path }],
+                backendRefs: [
+                    { name: "web-svc", port: 80, weight: 50 },
+                    { name: "web-svc-canary", port: 80, weight: 50 },
+                ],
+            },
+        ],
+    };
+    edit(spec);
+    return { type: ROUTE, name: "web-route", props: { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: "web", namespace: "default" }, spec } };
+}
+
+/** A stack whose only problems are the route's: the Gateway and both Services exist. */
+const routeStack = (r: PolicyResource, withGateway = true): PolicyResource[] => [
+    deployment(),
+    deployment((d) => (d.spec.template.metadata.labels.track = "canary"), "web-canary"),
+    service("web-svc", { selector: { app: "web", track: "stable" } }),
+    service("web-svc-canary", { selector: { app: "web", track: "canary" } }),
+    ...(withGateway ? [gateway()] : []),
+    r,
+];
+
 const pool = (addresses: string[]): PolicyResource => ({
     type: POOL,
     name: "pool",
@@ -74,7 +121,7 @@ function report(rule: string, resources: PolicyResource[], settings: PolicySetti
 }
 
 describe("policy pack: the rules", () => {
-    it("has nine named rules, each described", () => {
+    it("has thirteen named rules, each described", () => {
         assert.deepEqual(
             RULES.map((r) => r.name),
             [
@@ -87,6 +134,10 @@ describe("policy pack: the rules", () => {
                 "load-balancer-ip-in-pool",
                 "requests-and-limits",
                 "no-privileged-containers",
+                "route-backends-exist",
+                "route-weights-add-up",
+                "route-has-gateway",
+                "canary-route-has-default",
             ],
         );
         for (const r of RULES) assert.ok(r.description.length > 20, r.name);
@@ -173,6 +224,43 @@ describe("policy pack: the rules", () => {
             `Ingress canary/web-canary: canary route host "app.local" path "/web" has no main Ingress with the same host and path, so ingress-nginx cannot merge it; declare the main Ingress or use its host and path`,
         ]);
         assert.deepEqual(report("canary-ingress-has-main", [canary, ingress("web", "default", "app.local", "/web")]), []);
+    });
+
+    it("the Gateway API: the release's route, as the program makes it, passes every rule", () => {
+        assert.deepEqual(checkAll(routeStack(route())), []);
+    });
+
+    it("route-backends-exist: a backendRef naming no Service of the stack", () => {
+        const stray = route((spec) => (spec.rules[1].backendRefs[1] = { name: "web-svc-canry", port: 80, weight: 50 }));
+        assert.deepEqual(report("route-backends-exist", routeStack(stray)), [
+            "HTTPRoute default/web: rules[1] sends to Service default/web-svc-canry, which the stack does not declare, so those requests fail; name one of the stack's Services",
+        ]);
+        const elsewhere = route((spec) => (spec.rules[0].backendRefs[0] = { name: "web-svc-canary", namespace: "canary", port: 80 }));
+        assert.deepEqual(report("route-backends-exist", routeStack(elsewhere)), [
+            "HTTPRoute default/web: rules[0] sends to Service canary/web-svc-canary, which the stack does not declare, so those requests fail; name one of the stack's Services",
+        ]);
+    });
+
+    it("route-weights-add-up: 50 + 40 is not a percentage split", () => {
+        const off = route((spec) => (spec.rules[1].backendRefs[1].weight = 40));
+        assert.deepEqual(report("route-weights-add-up", routeStack(off)), [
+            "HTTPRoute default/web: rules[1] backend weights add up to 90, not 100, so the split is not the percentages it shows; make them add up to 100",
+        ]);
+        // 100 and 0 (a promoted canary that still has its Service) add up.
+        assert.deepEqual(report("route-weights-add-up", routeStack(route((spec) => ((spec.rules[1].backendRefs[0].weight = 100), (spec.rules[1].backendRefs[1].weight = 0))))), []);
+    });
+
+    it("route-has-gateway: a route whose parentRef names no Gateway of the stack", () => {
+        assert.deepEqual(report("route-has-gateway", routeStack(route(), false)), [
+            "HTTPRoute default/web: parentRefs names Gateway default/web, which the stack does not declare, so no Gateway serves the route; name the release's Gateway",
+        ]);
+    });
+
+    it("canary-route-has-default: a header rule with no rule for its path without the header", () => {
+        const onlyCanary = route((spec) => spec.rules.pop());
+        assert.deepEqual(report("canary-route-has-default", routeStack(onlyCanary)), [
+            "HTTPRoute default/web: rules[0] matches header canary: always on /web with no rule for that path without the header, so every other request gets 404; add the default rule",
+        ]);
     });
 
     it("load-balancer-ip-in-pool: by spec, by annotation, and from settings when the stack has no pool", () => {

@@ -221,6 +221,8 @@ export class CanaryRelease extends pulumi.ComponentResource {
                             // Copied by the controller onto the data-plane Service, where MetalLB reads it.
                             infrastructure: args.gateway.loadBalancerIP ? { annotations: { "metallb.io/loadBalancerIPs": args.gateway.loadBalancerIP } } : undefined,
                         },
+                        // Declared (never set) so that the object's status is an output to read the address from.
+                        status: undefined,
                     },
                     { parent: this, customTimeouts: { create: timeout, update: timeout } },
                 );
