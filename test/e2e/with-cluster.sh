@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `with-cluster.sh COMMAND…`: runs COMMAND with a local control plane up (test/e2e/cluster.sh), the
-# fixtures a real cluster would have applied and the chart mirror (if any) served; stops all of it
-# on every exit. KUBECONFIG, PATH (the built kubectl first), BMP_CHART_REPO and BMP_E2E_STATE are
-# exported to COMMAND. `npm run test:e2e` and `npm run bench` run through it.
+# `with-cluster.sh COMMAND…`: runs COMMAND with a local control plane up (test/e2e/cluster.sh), its
+# real node (test/e2e/node.sh), the fixtures a real cluster would have applied and the chart mirror
+# (if any) served; stops all of it on every exit. KUBECONFIG, PATH (the built kubectl first),
+# BMP_CHART_REPO and BMP_E2E_STATE are exported to COMMAND. `npm run test:e2e` and `npm run bench`
+# run through it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=test/e2e
@@ -12,6 +13,7 @@ missing=$(bash "$here/toolchain.sh" check) || { echo "e2e: $missing" >&2; exit 1
 
 t0=$SECONDS
 bash "$here/cluster.sh" build
+bash "$here/node.sh" build
 echo "# time build (cached when warm): $((SECONDS - t0)) s"
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/bmp-e2e-cluster-XXXXXX")
@@ -20,6 +22,7 @@ export BMP_CLUSTER_STATE=$state/cluster
 export BMP_INGRESS_ADDRESS=${BMP_INGRESS_ADDRESS:-172.17.255.3}
 cleanup() {
     [ -f "$state/chart-repo.pid" ] && kill "$(cat "$state/chart-repo.pid")" 2>/dev/null
+    bash "$here/node.sh" down || true
     bash "$here/cluster.sh" down || true
     rm -rf "$state"
 }
@@ -30,6 +33,7 @@ t0=$SECONDS
 envfile=$(bash "$here/cluster.sh" up)
 # shellcheck disable=SC1090
 source "$envfile"
+bash "$here/node.sh" up
 kubectl apply -f "$here/fixtures/" >/dev/null
 kubectl wait --for=condition=Established crd/ipaddresspools.metallb.io crd/l2advertisements.metallb.io --timeout=30s >/dev/null
 echo "# time control plane up: $((SECONDS - t0)) s"

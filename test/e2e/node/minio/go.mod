@@ -1,0 +1,3 @@
+module bmp.local/minio-standin
+
+go 1.25.0
