@@ -133,6 +133,7 @@ const outputs = {
     minioEndpoint: minio?.endpoint,
     hostsInventory: hosts?.inventory,
     artifactOutputs: hosts?.artifactOutputs,
+    hostsRecap: hosts?.recap,
     kickstartPath: hosts?.kickstartPath,
 };
 export = Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined)) as Partial<typeof outputs>;

@@ -1,5 +1,6 @@
 // Settings of the hosts (components/hosts): the inventory, the steps run over SSH, k3s and the
 // Kickstart; the rules across them and the Hosts component's arguments.
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { HostSteps, HostsArgs, Inventory } from "../components/hosts";
 import { parseIpv4 } from "../components/network/ipv4";
@@ -39,6 +40,12 @@ const LAB_UNIT = { enabled: true, name: "nginx-container", image: "docker.io/lib
 
 export const hostsSchema = strict({
     enabled: bool.default(false),
+    /**
+     * Converge mode: every step re-runs its idempotent script on every `pulumi up` (drift on a host is
+     * put back) and reports ok or changed in the stack output hostsRecap. Off: a step runs only when
+     * its own input changes. Defaults to false (on in the dev and prod stacks).
+     */
+    converge: bool.default(false),
     /** SSH user of every host unless a host says otherwise (the lab's `ansible`). */
     user: linuxUser.default("ansible"),
     port: intIn(1, 65535).default(22),
@@ -51,6 +58,11 @@ export const hostsSchema = strict({
                     : expected("a map of group name to hosts").error(issue),
         })
         .default({}),
+    /**
+     * The groups' order in inventory.ini: Pulumi hands a config map to the program with its keys
+     * sorted, so the order written in the stack file is lost. Defaults to the groups sorted by name.
+     */
+    groupOrder: z.array(z.string(expected("a group name")), expected("a list of group names")).optional(),
     reach: withDefaults(
         strict({
             attempts: intIn(1, 20).default(3),
@@ -137,6 +149,17 @@ export function hostChecks(cfg: HostsView, add: Report): void {
     if (groups.length === 0) {
         add(["hosts", "groups"], "is empty while hosts.enabled is true (expected at least one group of hosts, such as Endpoints)");
     }
+    if (h.groupOrder !== undefined) {
+        const order = h.groupOrder;
+        const wrong = order.filter((g, i) => h.groups[g] === undefined || order.indexOf(g) !== i);
+        const left = groups.filter((g) => !order.includes(g));
+        if (wrong.length > 0 || left.length > 0) {
+            add(
+                ["hosts", "groupOrder"],
+                `${renderValue(order)} does not name each group of hosts.groups once (expected an order of ${groups.join(", ")}${wrong.length > 0 ? `; unknown or repeated: ${wrong.join(", ")}` : ""}${left.length > 0 ? `; missing: ${left.join(", ")}` : ""})`,
+            );
+        }
+    }
     const seen = new Map<string, string>();
     for (const [group, hosts] of Object.entries(h.groups)) {
         hosts.forEach((host, i) => {
@@ -167,11 +190,14 @@ export function hostChecks(cfg: HostsView, add: Report): void {
     }
 }
 
-/** The host inventory with every host's port and user filled in from the hosts defaults. */
+/** The host inventory, groups in hosts.groupOrder, with every host's port and user filled in from the hosts defaults. */
 export function inventoryOf(cfg: PlatformConfig): Inventory {
     const h = cfg.hosts;
+    const order = h.groupOrder ?? Object.keys(h.groups).sort();
     return Object.fromEntries(
-        Object.entries(h.groups).map(([group, hosts]) => [group, hosts.map((x) => ({ name: x.name, address: x.address, port: x.port ?? h.port, user: x.user ?? h.user, hostKey: x.hostKey }))]),
+        order
+            .map((group) => [group, h.groups[group]] as const)
+            .map(([group, hosts]) => [group, hosts.map((x) => ({ name: x.name, address: x.address, port: x.port ?? h.port, user: x.user ?? h.user, hostKey: x.hostKey }))]),
     );
 }
 
@@ -203,6 +229,8 @@ export function hostsPlan(cfg: PlatformConfig): HostsArgs | undefined {
         sshPrivateKey: key,
         steps: hostStepsOf(cfg),
         reach: cfg.hosts.reach,
+        // New on every run: in converge mode each step's triggers change, so every step runs.
+        runId: key !== undefined && cfg.hosts.converge ? randomUUID() : undefined,
         k3s: key !== undefined && cfg.hosts.k3s.enabled ? cfg.hosts.k3s : undefined,
         kickstart: kickstart !== undefined && password !== undefined ? { settings: kickstart, password, path: kickstart.path } : undefined,
     };

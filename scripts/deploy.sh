@@ -46,12 +46,27 @@ if ! kubectl ${context:+--context "$context"} cluster-info --request-timeout=5s 
 fi
 echo "deploy: stack $stack → kube context '$context'"
 
+# --continue-on-error: one host that fails (unreachable, a step that fails or runs out of time) stops
+# only its own later steps; the other hosts' steps and the rest of the stack go on, as the lab's
+# Ansible went on with the reachable hosts. The update still ends failed, naming each failed host.
 if [ -t 0 ] && [ -t 1 ] && [ "$yes" = false ]; then
-    exec pulumi up --stack "$stack" "${extra[@]}" # shows the preview, then asks
+    exec pulumi up --stack "$stack" --continue-on-error "${extra[@]}" # shows the preview, then asks
 fi
 pulumi preview --stack "$stack" --diff "${extra[@]}"
 if [ "$yes" = false ]; then
     echo "deploy: preview only (no terminal to ask on); run again with --yes to apply it" >&2
     exit 2
 fi
-pulumi up --stack "$stack" --yes --skip-preview "${extra[@]}"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+rc=0
+pulumi up --stack "$stack" --yes --skip-preview --continue-on-error "${extra[@]}" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+if [ "$rc" -ne 0 ]; then
+    # The hosts' messages start with 'host "<name>" (<address>:<port>)'; one line per host and problem.
+    failed=$(grep -oE 'host "[^"]+" \([^)]+\) .*' "$log" | sort -u || true)
+    if [ -n "$failed" ]; then
+        echo "deploy: these hosts failed (the others went on):" >&2
+        sed 's/^/  /' <<<"$failed" >&2
+    fi
+    exit "$rc"
+fi

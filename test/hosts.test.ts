@@ -5,11 +5,28 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import { beforeEach, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { hashOf, Hosts, HostSteps, Inventory, kickstartSalt, reachScript, renderInventory, renderKickstart, sha512Crypt } from "../components/hosts";
-import { hostStepsOf, inventoryOf, parseConfig } from "../config";
+import {
+    artifactCheckScript,
+    artifactScript,
+    fileScript,
+    hashOf,
+    Hosts,
+    HostSteps,
+    Inventory,
+    kickstartSalt,
+    packagesScript,
+    reachScript,
+    renderInventory,
+    renderKickstart,
+    sha512Crypt,
+    stepProgram,
+    stepResult,
+} from "../components/hosts";
+import { hostsPlan, hostStepsOf, inventoryOf, parseConfig } from "../config";
 import { isSecretValue, one, plainStrings, recorded, reset, settle } from "./harness";
 
 beforeEach(reset);
@@ -84,16 +101,18 @@ async function labHosts(): Promise<Hosts> {
 const inputsOf = (name: string) => recorded.find((r) => r.name === name)!.inputs;
 
 describe("Hosts: the command graph", () => {
+    const ORDER = ["reach", "inventory", "packages", "docker", "service", "artifact-check", "artifact-copy", "artifact-run"];
+
     it("runs each host's steps in order, reachability first, each after the one before", async () => {
         await labHosts();
-        const order = ["reach", "inventory", "packages", "docker", "service", "artifact-copy", "artifact-run"];
         for (const host of ["fedora", "ansible-target-1", "ansible-target-2"]) {
-            const names = order.map((s) => `hosts-${host}-${s}`);
+            const names = ORDER.map((s) => `hosts-${host}-${s}`);
             assert.deepEqual(
                 names.map((n) => recorded.find((r) => r.name === n)?.type),
                 [
                     "command:local:Command",
-                    "command:remote:CopyToRemote",
+                    "command:remote:Command",
+                    "command:remote:Command",
                     "command:remote:Command",
                     "command:remote:Command",
                     "command:remote:Command",
@@ -103,25 +122,51 @@ describe("Hosts: the command graph", () => {
                 host,
             );
             names.forEach((n, i) => assert.deepEqual(seenOpts[n].dependsOn, i === 0 ? [] : [names[i - 1]], n));
-            for (const n of names.slice(1)) assert.deepEqual(seenOpts[n].customTimeouts, { create: "600s", update: "600s" }, n);
+            // The provider enforces no customTimeouts: none is set, the host's `timeout` bounds each script.
+            for (const n of names) assert.equal(seenOpts[n].customTimeouts, undefined, n);
         }
     });
 
-    it("triggers each step on its own input only; reachability re-runs whenever any step will", async () => {
+    it("runs every remote script as `bash -s` reading it bounded by `timeout` on the host", async () => {
         await labHosts();
         const packages = inputsOf("hosts-fedora-packages");
-        assert.deepEqual(packages.triggers, [hashOf(packages.create)]);
-        const inventory = inputsOf("hosts-fedora-inventory");
-        assert.deepEqual(inventory.triggers, [hashOf(renderInventory(LAB))]);
-        assert.equal(inventory.remotePath, "inventory.ini");
+        assert.equal(packages.create, "bash -s");
+        assert.equal(packages.stdin, stepProgram(LAB.Orchestrators[0], "packages", packagesScript(STEPS.packages!), 600));
+        assert.match(packages.stdin, /sudo -n timeout -k 5 600 sudo -n -u "\$\(id -un\)" env HOME="\$HOME" bash -s\nelse\n  set -- timeout -k 5 600 bash -s\n/);
+        assert.equal(packages.logging, "stdout", "error output only in the error: the human message printed once");
         const reach = inputsOf("hosts-fedora-reach");
-        assert.equal(reach.triggers.length, 1);
-        assert.notEqual(reach.triggers[0], inputsOf("hosts-ansible-target-2-reach").triggers[0], "the hosts differ (port 2222)");
-        assert.deepEqual(reach.interpreter, ["/bin/bash", "-c"]);
-        assert.equal(reach.create, reachScript(LAB.Orchestrators[0], 3, 5));
+        assert.equal(reach.create, "bash -s");
+        assert.equal(reach.stdin, reachScript(LAB.Orchestrators[0], 3, 5));
     });
 
-    it("connects with a secret key, bounded dials and the pinned host key", async () => {
+    it("triggers each step on the host's address and its own input only; reachability also on the way in", async () => {
+        await labHosts();
+        const packages = inputsOf("hosts-fedora-packages");
+        assert.deepEqual(packages.triggers, ["192.168.56.10:22", hashOf(packagesScript(STEPS.packages!))]);
+        const inventory = inputsOf("hosts-fedora-inventory");
+        assert.deepEqual(inventory.triggers, ["192.168.56.10:22", hashOf(fileScript("inventory.ini", renderInventory(LAB)))]);
+        // Reachability's triggers hold the hash of the way in (user, host key, private key): a secret.
+        const reach = inputsOf("hosts-fedora-reach").triggers;
+        assert.ok(isSecretValue(reach), "the key's hash is a secret");
+        assert.equal(reach.value.length, 2);
+        assert.notEqual(reach.value[0], inputsOf("hosts-ansible-target-2-reach").triggers.value[0], "the hosts differ (port 2222)");
+        assert.notEqual(reach.value[1], inputsOf("hosts-ansible-target-1-reach").triggers.value[1], "the host keys differ");
+        // A change of the connection alone (host key, private key) updates: the script only connects.
+        assert.equal(packages.update, 'cat >/dev/null; echo "connected with the new settings"');
+        assert.equal(inputsOf("hosts-fedora-artifact-run").update, undefined, "the artifact's output is read again");
+    });
+
+    it("keys the artifact's command on the tarball's content, and tells a changed tarball before copying it", async () => {
+        await labHosts();
+        const tarball = fs.readFileSync(path.join(__dirname, "fixtures", "artifact.tar.gz"));
+        const sha = crypto.createHash("sha256").update(tarball).digest("hex");
+        const run = inputsOf("hosts-fedora-artifact-run");
+        assert.deepEqual(run.triggers, ["192.168.56.10:22", hashOf(artifactScript(STEPS.artifact!), sha)]);
+        assert.deepEqual(inputsOf("hosts-fedora-artifact-copy").triggers, ["192.168.56.10:22", sha]);
+        assert.equal(inputsOf("hosts-fedora-artifact-check").stdin, stepProgram(LAB.Orchestrators[0], "artifact-check", artifactCheckScript("/tmp/supertux-build.tar.gz", sha), 600));
+    });
+
+    it("connects with a secret key, the configured number of dials and the pinned host key", async () => {
         await labHosts();
         // The command provider marks the whole connection secret (it holds the key).
         const wrapped = inputsOf("hosts-ansible-target-1-docker").connection;
@@ -129,7 +174,8 @@ describe("Hosts: the command graph", () => {
         const c = wrapped.value;
         assert.deepEqual(
             { host: c.host, port: c.port, user: c.user, hostKey: c.hostKey, dialErrorLimit: c.dialErrorLimit, perDialTimeout: c.perDialTimeout },
-            { host: "192.168.56.11", port: 22, user: "ansible", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample", dialErrorLimit: 3, perDialTimeout: 5 },
+            // The provider dials dialErrorLimit + 1 times: 3 attempts are a limit of 2.
+            { host: "192.168.56.11", port: 22, user: "ansible", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample", dialErrorLimit: 2, perDialTimeout: 5 },
         );
         assert.equal(inputsOf("hosts-ansible-target-2-docker").connection.value.port, 2222);
         // No plaintext key anywhere outside a secret.
@@ -139,21 +185,43 @@ describe("Hosts: the command graph", () => {
         );
     });
 
+    it("converge mode: every step's triggers carry the run id, and the recap reads ok/changed per host and step", async () => {
+        const hosts = new Hosts("c", { inventory: { Endpoints: [LAB.Endpoints[0]] }, sshPrivateKey: "k", steps: STEPS, reach: REACH, runId: "run-1" });
+        await settle();
+        for (const step of ORDER) {
+            const triggers = inputsOf(`c-ansible-target-1-${step}`).triggers;
+            assert.equal((isSecretValue(triggers) ? triggers.value : triggers).at(-1), "run-1", step);
+        }
+        // The mocks echo "<stdout of NAME>": no `changed:` line, so every step reads ok.
+        assert.deepEqual(await new Promise((r) => hosts.recap!.apply(r)), {
+            "ansible-target-1": { reach: "ok", inventory: "ok", packages: "ok", docker: "ok", service: "ok", "artifact-check": "ok", "artifact-run": "ok" },
+        });
+        assert.equal(stepResult("note: x\nchanged: wrote /etc/x\n"), "changed");
+        assert.equal(stepResult("note: nothing changed: really\n"), "ok");
+    });
+
+    it("diff-only mode (no run id): no run id in the triggers, no recap", async () => {
+        const hosts = await labHosts();
+        assert.equal(hosts.recap, undefined);
+        assert.equal(inputsOf("hosts-fedora-packages").triggers.length, 2);
+    });
+
     it("bootstraps k3s without servicelb and traefik, reads the kubeconfig as a secret and joins the agents with a secret token", async () => {
         const hosts = await labHosts();
         const server = inputsOf("hosts-k3s-server");
-        assert.match(server.create, /sh -s - server --disable servicelb --disable traefik --write-kubeconfig-mode 600 --tls-san '192\.168\.56\.10'/);
-        assert.match(server.create, /INSTALL_K3S_VERSION='v1\.34\.1\+k3s1'/);
+        assert.match(server.stdin, /sh -s - server --disable servicelb --disable traefik --write-kubeconfig-mode 600 --tls-san '192\.168\.56\.10'/);
+        assert.match(server.stdin, /INSTALL_K3S_VERSION='v1\.34\.1\+k3s1'/);
         assert.deepEqual(seenOpts["hosts-k3s-server"].dependsOn, ["hosts-fedora-artifact-run"]);
         for (const id of ["hosts-k3s-kubeconfig", "hosts-k3s-token"]) {
             assert.ok(seenOpts[id].additionalSecretOutputs?.includes("stdout"), id);
             assert.equal(inputsOf(id).logging, "none", id);
         }
-        assert.match(inputsOf("hosts-k3s-kubeconfig").create, /sed "s#https:\/\/127\.0\.0\.1:6443#https:\/\/192\.168\.56\.10:6443#"/);
+        assert.match(inputsOf("hosts-k3s-kubeconfig").stdin, /sed "s#https:\/\/127\.0\.0\.1:6443#https:\/\/192\.168\.56\.10:6443#"/);
         for (const agent of ["ansible-target-1", "ansible-target-2"]) {
             const a = inputsOf(`hosts-k3s-agent-${agent}`);
             assert.ok(isSecretValue(a.stdin), "the token goes on stdin, as a secret");
-            assert.match(a.create, /K3S_URL='https:\/\/192\.168\.56\.10:6443' K3S_TOKEN="\$K3S_TOKEN" sh -s - agent/);
+            assert.match(a.stdin.value, /<<'BMP_STEP_END'\nK3S_TOKEN='<stdout of hosts-k3s-token>'\nset -eu\n/);
+            assert.match(a.stdin.value, /K3S_URL='https:\/\/192\.168\.56\.10:6443' K3S_TOKEN="\$K3S_TOKEN" sh -s - agent/);
             assert.deepEqual(seenOpts[`hosts-k3s-agent-${agent}`].dependsOn.sort(), [`hosts-${agent}-artifact-run`, "hosts-k3s-token"].sort());
         }
         assert.equal(await new Promise((r) => hosts.kubeconfig!.apply(r)), "<stdout of hosts-k3s-kubeconfig>");
@@ -170,15 +238,11 @@ describe("Hosts: the command graph", () => {
         assert.doesNotMatch(ks.stdin.value, /pieczon-pw/);
         assert.deepEqual(Object.keys(hosts.artifactOutputs).sort(), ["ansible-target-1", "ansible-target-2", "fedora"]);
         assert.equal(await new Promise((r) => hosts.artifactOutputs["fedora"].apply(r)), "<stdout of hosts-fedora-artifact-run>");
-        const run = inputsOf("hosts-fedora-artifact-run").create;
         assert.match(
-            run,
-            /docker run --rm --name 'supertux-container' -v '\/tmp\/supertux-build\.tar\.gz:\/supertux-build\.tar\.gz:ro' 'docker\.io\/library\/busybox:1\.37\.0' sh -c 'tar tzf \/supertux-build\.tar\.gz'/,
+            inputsOf("hosts-fedora-artifact-run").stdin,
+            /docker run --rm --init --name 'supertux-container' -v '\/tmp\/supertux-build\.tar\.gz:\/supertux-build\.tar\.gz:ro' 'docker\.io\/library\/busybox:1\.37\.0' sh -c 'tar tzf \/supertux-build\.tar\.gz'\necho\n/,
         );
-        const copy = inputsOf("hosts-fedora-artifact-copy");
-        assert.equal(copy.remotePath, "/tmp/supertux-build.tar.gz");
-        const tarball = fs.readFileSync(path.join(__dirname, "fixtures", "artifact.tar.gz"));
-        assert.deepEqual(copy.triggers, [crypto.createHash("sha256").update(tarball).digest("hex").slice(0, 16)], "re-copied when the tarball's content changes");
+        assert.equal(inputsOf("hosts-fedora-artifact-copy").remotePath, "/tmp/supertux-build.tar.gz");
     });
 
     it("declares only the steps the config turns on", async () => {
@@ -188,7 +252,38 @@ describe("Hosts: the command graph", () => {
             recorded.filter((r) => r.custom).map((r) => r.name),
             ["h-ansible-target-1-reach", "h-ansible-target-1-inventory"],
         );
-        one("command:remote:CopyToRemote", "h-ansible-target-1-inventory");
+        one("command:remote:Command", "h-ansible-target-1-inventory");
+    });
+});
+
+describe("step scripts, run for real", () => {
+    const HOST = { name: "node1", address: "127.0.0.1", port: 22, user: "x" };
+
+    it("a hung script is stopped at its limit with a message naming the host, the step and the limit", () => {
+        const started = Date.now();
+        const r = spawnSync("bash", ["-s"], { input: stepProgram(HOST, "packages", "echo begun\nsleep 30\n", 1), encoding: "utf8" });
+        assert.equal(r.status, 124);
+        assert.equal(r.stdout, "begun\n");
+        assert.equal(r.stderr, 'host "node1" (127.0.0.1:22) step packages: stopped after the limit of 1s (hosts.reach.commandTimeoutSeconds)\n');
+        assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+    });
+
+    it("a failed script ends with a line naming the host and the step", () => {
+        const r = spawnSync("bash", ["-s"], { input: stepProgram(HOST, "docker", "echo 'no docker here' >&2\nexit 3\n", 10), encoding: "utf8" });
+        assert.equal(r.status, 3);
+        assert.equal(r.stderr, 'no docker here\nhost "node1" (127.0.0.1:22) step docker failed (exit 3)\n');
+    });
+
+    it("writes a file only when it differs, and puts it back when it is gone", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-file-"));
+        const file = path.join(dir, "inventory.ini");
+        const once = () => spawnSync("bash", ["-s"], { input: fileScript(file, "[g]\nh ansible_host=1.2.3.4\n"), encoding: "utf8" }).stdout;
+        assert.equal(once(), `changed: wrote ${file}\n`);
+        assert.equal(fs.readFileSync(file, "utf8"), "[g]\nh ansible_host=1.2.3.4\n");
+        assert.equal(once(), "");
+        fs.rmSync(file);
+        assert.equal(once(), `changed: wrote ${file}\n`);
+        fs.rmSync(dir, { recursive: true });
     });
 });
 
@@ -235,6 +330,39 @@ ansible-target-2 ansible_host=192.168.56.12 ansible_port=2222 ansible_user=ansib
             artifact: undefined,
         });
         assert.ok(isSecretValue((cfg.hostsSshPrivateKey as any) ?? {}) || pulumi.Output.isInstance(cfg.hostsSshPrivateKey));
+    });
+});
+
+describe("hosts config: converge and the groups' order", () => {
+    const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n";
+    const withHosts = (hosts: Record<string, unknown>) =>
+        parseConfig({
+            minio: { enabled: false },
+            hosts: { enabled: true, groups: { Orchestrators: [{ name: "s", address: "10.0.0.2" }], Endpoints: [{ name: "a", address: "10.0.0.3" }] }, ...hosts },
+            hostsSshPrivateKey: KEY,
+        });
+
+    it("orders the groups by name unless hosts.groupOrder says otherwise (the CLI sorts a map's keys)", () => {
+        assert.deepEqual(Object.keys(inventoryOf(withHosts({}))), ["Endpoints", "Orchestrators"]);
+        assert.deepEqual(Object.keys(inventoryOf(withHosts({ groupOrder: ["Orchestrators", "Endpoints"] }))), ["Orchestrators", "Endpoints"]);
+    });
+
+    it("refuses a groupOrder that does not name each group once, naming the key, the value and what is allowed", () => {
+        assert.throws(
+            () => withHosts({ groupOrder: ["Orchestrators", "Orchestrators", "Nodes"] }),
+            (e: Error) =>
+                e.message ===
+                'invalid configuration: hosts.groupOrder: ["Orchestrators","Orchestrators","Nodes"] does not name each group of hosts.groups once (expected an order of Orchestrators, Endpoints; unknown or repeated: Orchestrators, Nodes; missing: Endpoints)',
+        );
+        assert.throws(() => withHosts({ converge: "yes" }), /hosts\.converge: "yes" is not/);
+    });
+
+    it("converge: off by default; on, a run id new on every run", () => {
+        assert.equal(hostsPlan(withHosts({}))!.runId, undefined);
+        const a = hostsPlan(withHosts({ converge: true }))!.runId;
+        const b = hostsPlan(withHosts({ converge: true }))!.runId;
+        assert.match(a ?? "", /^[0-9a-f-]{36}$/);
+        assert.notEqual(a, b);
     });
 });
 

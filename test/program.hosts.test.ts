@@ -13,7 +13,10 @@ let program: any;
 before(async () => {
     const hosts = {
         enabled: true,
+        converge: true,
         groups: { Orchestrators: [{ name: "server", address: "192.168.56.10" }], Endpoints: [{ name: "agent1", address: "192.168.56.11" }] },
+        // The CLI hands the program a config map with its keys sorted: the order is stated.
+        groupOrder: ["Orchestrators", "Endpoints"],
         packages: { install: ["rng-tools"] },
         k3s: { enabled: true },
         kickstart: { enabled: true, hostname: "server", path: "rendered/kickstart/server.cfg" },
@@ -53,6 +56,7 @@ describe("program with hosts and k3s", () => {
                 .sort(),
             [
                 "hosts-agent1-docker",
+                "hosts-agent1-inventory",
                 "hosts-agent1-packages",
                 "hosts-agent1-service",
                 "hosts-k3s-agent-agent1",
@@ -60,6 +64,7 @@ describe("program with hosts and k3s", () => {
                 "hosts-k3s-server",
                 "hosts-k3s-token",
                 "hosts-server-docker",
+                "hosts-server-inventory",
                 "hosts-server-packages",
                 "hosts-server-service",
             ],
@@ -75,7 +80,14 @@ describe("program with hosts and k3s", () => {
         assert.ok(isSecretValue(one("command:local:Command", "hosts-kickstart").inputs.stdin), "the Kickstart (with its hash) goes on stdin as a secret");
     });
 
-    it("exports the rendered inventory", () => {
+    it("exports the converge recap per host and step", async () => {
+        assert.deepEqual(await new Promise((r) => program.hostsRecap.apply(r)), {
+            server: { reach: "ok", inventory: "ok", packages: "ok", docker: "ok", service: "ok" },
+            agent1: { reach: "ok", inventory: "ok", packages: "ok", docker: "ok", service: "ok" },
+        });
+    });
+
+    it("exports the rendered inventory, groups in hosts.groupOrder", () => {
         assert.equal(
             program.hostsInventory,
             "[Orchestrators]\nserver ansible_host=192.168.56.10 ansible_port=22 ansible_user=ansible\n\n[Endpoints]\nagent1 ansible_host=192.168.56.11 ansible_port=22 ansible_user=ansible\n",

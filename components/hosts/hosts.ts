@@ -1,20 +1,19 @@
 // The target VMs, provisioned over SSH as the lab did with Ansible: one HostProvisioner per host runs
 // the steps of scripts.ts in order; Hosts adds the optional k3s cluster (its kubeconfig feeds the
 // platform's kubernetes.Provider) and the generated Kickstart file.
-import * as fs from "fs";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { allHosts, HostEntry, Inventory, renderInventory } from "./inventory";
 import { KickstartSettings, kickstartSalt, renderKickstart, sha512Crypt } from "./kickstart";
-import { hashOf, hostSteps, HostSteps, K3S_TOKEN_SCRIPT, k3sAgentScript, k3sKubeconfigScript, k3sServerScript, Step } from "./scripts";
+import { fileSha256, hashOf, hostSteps, HostSteps, K3S_TOKEN_SCRIPT, k3sAgentScript, k3sKubeconfigScript, k3sServerScript, shq, Step, stepProgram, stepResult } from "./scripts";
 
 /** Bounded waiting for a host: dial attempts, seconds per dial, and the limit of each command. */
 export interface ReachSettings {
-    /** TCP dials before giving up (also the SSH connection's dialErrorLimit). Defaults to 3. */
+    /** TCP dials before giving up (also the SSH connection's dials). Defaults to 3. */
     readonly attempts: number;
     /** Seconds each dial may take (also the SSH connection's perDialTimeout). Defaults to 10. */
     readonly perDialTimeoutSeconds: number;
-    /** How long one remote command may run (customTimeouts). Defaults to 1200 (package upgrades are slow). */
+    /** How long one remote script may run, enforced on the host by `timeout`. Defaults to 1200 (package upgrades are slow). */
     readonly commandTimeoutSeconds: number;
 }
 
@@ -27,9 +26,18 @@ export interface HostProvisionerArgs {
     /** The rendered inventory copied to the host. */
     readonly inventory: string;
     readonly reach: ReachSettings;
+    /**
+     * Converge mode: a value new on every run (a run id), added to every step's triggers so that each
+     * step re-runs its idempotent script on every `pulumi up` (drift is put back) and reports ok or
+     * changed. Absent: a step runs only when its own input changes. Defaults to absent.
+     */
+    readonly runId?: string;
 }
 
-/** SSH connection settings of a host, bounded by the reach settings. */
+/**
+ * SSH connection settings of a host, bounded by the reach settings. The provider dials once more
+ * than its dialErrorLimit (it stops when the dials exceed it), so the limit is `attempts - 1`.
+ */
 export function connectionOf(host: HostEntry, key: pulumi.Input<string>, reach: ReachSettings): command.types.input.remote.ConnectionArgs {
     return {
         host: host.address,
@@ -37,15 +45,20 @@ export function connectionOf(host: HostEntry, key: pulumi.Input<string>, reach: 
         user: host.user,
         privateKey: pulumi.secret(key),
         hostKey: host.hostKey,
-        dialErrorLimit: reach.attempts,
+        dialErrorLimit: reach.attempts - 1,
         perDialTimeout: reach.perDialTimeoutSeconds,
     };
 }
 
+/** What a remote step runs when only the connection changed (a new host key or private key): no re-run. */
+const CONNECTED = 'cat >/dev/null; echo "connected with the new settings"';
+
 /**
- * One host's steps, in order: reachability (run locally; re-run whenever a later step will run), the
- * inventory copy, packages, Docker, the container unit and the artifact flow. Each step is a resource
- * whose `triggers` is the hash of its own script or content, so it re-runs only when that changes.
+ * One host's steps, in order: reachability (run locally; re-run whenever a later step will, or the
+ * way to the host changes), the inventory, packages, Docker, the container unit and the artifact
+ * flow. Each step's `triggers` are the host's address and the hash of its own script or content, so
+ * it re-runs only when that changes (plus the run id in converge mode: every time). A change of the
+ * host key or the private key alone re-runs reachability and only connects for the other steps.
  */
 export class HostProvisioner extends pulumi.ComponentResource {
     /** The step resources by step id, in order. */
@@ -54,31 +67,49 @@ export class HostProvisioner extends pulumi.ComponentResource {
     public readonly ready: pulumi.Resource;
     /** Output of the artifact's command, when the artifact flow is configured. */
     public readonly artifactOutput?: pulumi.Output<string>;
+    /** Step id → "ok" or "changed", from what each step printed on this run (converge mode only). */
+    public readonly recap?: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: HostProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:hosts:HostProvisioner", name, { host: args.host.name }, opts);
-        const plan = hostSteps(args.host, args.steps, args.inventory, args.reach);
-        const connection = connectionOf(args.host, args.sshPrivateKey, args.reach);
-        const timeouts = commandTimeouts(args.reach);
-        const everything = hashOf(...plan.map(stepInput));
+        const host = args.host;
+        const plan = hostSteps(host, args.steps, args.inventory, args.reach);
+        const connection = connectionOf(host, args.sshPrivateKey, args.reach);
+        const where = `${host.address}:${host.port}`;
+        const converge = args.runId !== undefined ? [args.runId] : [];
+        const everything = hashOf(where, ...plan.map(stepInput));
+        // How the host is reached: reachability runs again (first) when it changes.
+        const way = pulumi.secret(pulumi.output(args.sshPrivateKey).apply((k) => hashOf(host.user, host.hostKey ?? "", k)));
         const steps: Record<string, pulumi.Resource> = {};
+        const results: Record<string, pulumi.Output<string>> = {};
         let previous: pulumi.Resource | undefined;
         for (const step of plan) {
-            const o = { parent: this, dependsOn: previous ? [previous] : [], customTimeouts: timeouts };
+            const o = { parent: this, dependsOn: previous ? [previous] : [] };
             const id = `${name}-${step.id}`;
             let r: pulumi.Resource;
             switch (step.kind) {
                 case "local":
-                    r = new command.local.Command(id, { create: step.script, interpreter: ["/bin/bash", "-c"], triggers: [everything] }, o);
+                    r = new command.local.Command(id, { create: "bash -s", stdin: step.script, interpreter: ["/bin/sh", "-c"], logging: "stdout", triggers: [everything, way, ...converge] }, o);
+                    results[step.id] = pulumi.output("ok");
                     break;
-                case "remote":
-                    r = remoteScript(id, connection, step.script, o);
+                case "remote": {
+                    const c = remoteStep(id, host, connection, step.id, step.script, args.reach, o, {
+                        triggers: [where, hashOf(step.script, ...(step.keys ?? [])), ...converge],
+                        // The artifact's output is re-read over a new connection rather than replaced by CONNECTED's.
+                        update: step.id === "artifact-run" ? undefined : CONNECTED,
+                    });
+                    // The artifact's command only reads the tarball: ok, whatever it prints.
+                    results[step.id] = step.id === "artifact-run" ? pulumi.output("ok") : c.stdout.apply(stepResult);
+                    r = c;
                     break;
-                case "copy":
-                    r = new command.remote.CopyToRemote(id, { connection, source: new pulumi.asset.StringAsset(step.content), remotePath: step.remotePath, triggers: [hashOf(step.content)] }, o);
-                    break;
+                }
                 case "copyFile":
-                    r = new command.remote.CopyToRemote(id, { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath, triggers: [fileHash(step.localPath)] }, o);
+                    // Copied on the content's change (or every run in converge mode); artifact-check before it says whether it differed.
+                    r = new command.remote.CopyToRemote(
+                        id,
+                        { connection, source: new pulumi.asset.FileAsset(step.localPath), remotePath: step.remotePath, triggers: [where, fileSha256(step.localPath), ...converge] },
+                        o,
+                    );
                     break;
             }
             steps[step.id] = r;
@@ -88,41 +119,43 @@ export class HostProvisioner extends pulumi.ComponentResource {
         this.ready = previous!;
         const run = steps["artifact-run"];
         this.artifactOutput = run ? (run as command.remote.Command).stdout : undefined;
-        this.registerOutputs({ artifactOutput: this.artifactOutput });
+        this.recap = args.runId !== undefined ? pulumi.all(results) : undefined;
+        this.registerOutputs({ artifactOutput: this.artifactOutput, recap: this.recap });
     }
 }
 
-/** Hash of a local file's content (its path when it does not exist yet: the copy then fails with the path). */
-function fileHash(localPath: string): string {
-    return fs.existsSync(localPath) ? hashOf(fs.readFileSync(localPath)) : localPath;
-}
-
-/** The limit of one remote command, for both create and update. */
-function commandTimeouts(reach: ReachSettings): pulumi.CustomTimeouts {
-    return { create: `${reach.commandTimeoutSeconds}s`, update: `${reach.commandTimeoutSeconds}s` };
-}
-
-/** A script run on a host, re-run when the script changes (unless `extra` says otherwise). */
-function remoteScript(
+/**
+ * A remote step: `bash -s` reading {@link stepProgram} (the script bounded by `timeout` on the host)
+ * on stdin. Its standard output is streamed to the update's log; its error output goes only into the
+ * error, so the human message is printed once.
+ */
+function remoteStep(
     id: string,
+    host: HostEntry,
     connection: command.types.input.remote.ConnectionArgs,
+    step: string,
     script: string,
+    reach: ReachSettings,
     opts: pulumi.CustomResourceOptions,
-    extra: Partial<command.remote.CommandArgs> = {},
+    extra: Partial<command.remote.CommandArgs> & { prefix?: pulumi.Input<string> } = {},
 ): command.remote.Command {
-    return new command.remote.Command(id, { connection, create: script, triggers: [hashOf(script)], addPreviousOutputInEnv: false, ...extra }, opts);
+    const { prefix, ...rest } = extra;
+    const stdin =
+        prefix === undefined
+            ? stepProgram(host, step, script, reach.commandTimeoutSeconds)
+            : pulumi.secret(pulumi.output(prefix).apply((p) => stepProgram(host, step, script, reach.commandTimeoutSeconds, p)));
+    return new command.remote.Command(id, { connection, create: "bash -s", stdin, logging: "stdout", triggers: [hashOf(script)], addPreviousOutputInEnv: false, ...rest }, opts);
 }
 
 /** What a step's trigger hashes: its script, or its destination and content. */
 function stepInput(step: Step): string {
     switch (step.kind) {
         case "local":
-        case "remote":
             return step.script;
-        case "copy":
-            return `${step.remotePath}\n${step.content}`;
+        case "remote":
+            return hashOf(step.script, ...(step.keys ?? []));
         case "copyFile":
-            return `${step.remotePath}\n${fileHash(step.localPath)}`;
+            return `${step.remotePath}\n${fileSha256(step.localPath)}`;
     }
 }
 
@@ -139,6 +172,8 @@ export interface HostsArgs {
      * servicelb and traefik off. Absent: no cluster bootstrap.
      */
     readonly k3s?: { readonly version: string; readonly installScriptUrl: string; readonly serverGroup: string; readonly agentGroup: string };
+    /** Converge mode's run id (see {@link HostProvisionerArgs.runId}). Defaults to absent: diff-only. */
+    readonly runId?: string;
     /** The Kickstart file to generate. Absent: none. */
     readonly kickstart?: { readonly settings: KickstartSettings; readonly password: pulumi.Input<string>; readonly path: string };
 }
@@ -154,6 +189,8 @@ export class Hosts extends pulumi.ComponentResource {
     public readonly artifactOutputs: Readonly<Record<string, pulumi.Output<string>>>;
     /** Path of the generated Kickstart file. */
     public readonly kickstartPath?: pulumi.Output<string>;
+    /** Host name → step id → "ok" or "changed" on this run, like Ansible's recap (converge mode only). */
+    public readonly recap?: pulumi.Output<Record<string, Record<string, string>>>;
 
     constructor(name: string, args: HostsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:hosts:Hosts", name, {}, opts);
@@ -165,10 +202,16 @@ export class Hosts extends pulumi.ComponentResource {
         }
         const provisioners: Record<string, HostProvisioner> = {};
         for (const host of targets) {
-            provisioners[host.name] = new HostProvisioner(`${name}-${host.name}`, { host, sshPrivateKey: key!, steps: args.steps, inventory: this.inventory, reach: args.reach }, { parent: this });
+            provisioners[host.name] = new HostProvisioner(
+                `${name}-${host.name}`,
+                { host, sshPrivateKey: key!, steps: args.steps, inventory: this.inventory, reach: args.reach, runId: args.runId },
+                { parent: this },
+            );
         }
         this.provisioners = provisioners;
         this.artifactOutputs = Object.fromEntries(Object.entries(provisioners).flatMap(([h, p]) => (p.artifactOutput ? [[h, p.artifactOutput]] : [])));
+        const recaps = Object.entries(provisioners).flatMap(([h, p]) => (p.recap ? [[h, p.recap] as const] : []));
+        this.recap = args.runId !== undefined ? pulumi.all(Object.fromEntries(recaps)) : undefined;
 
         if (args.k3s) {
             const k = args.k3s;
@@ -177,17 +220,29 @@ export class Hosts extends pulumi.ComponentResource {
                 throw new Error(`hosts.k3s.serverGroup: "${k.serverGroup}" has no hosts (expected a group of hosts.groups)`);
             }
             const connection = connectionOf(server, key!, args.reach);
-            const timeouts = commandTimeouts(args.reach);
+            const converge = args.runId !== undefined ? [args.runId] : [];
             const installServer = k3sServerScript(k.version, k.installScriptUrl, server.address);
-            const serverCmd = remoteScript(`${name}-k3s-server`, connection, installServer, { parent: this, dependsOn: [provisioners[server.name].ready], customTimeouts: timeouts });
-            // Read again whenever the server is (re)installed.
+            const serverCmd = remoteStep(
+                `${name}-k3s-server`,
+                server,
+                connection,
+                "k3s-server",
+                installServer,
+                args.reach,
+                { parent: this, dependsOn: [provisioners[server.name].ready] },
+                { update: CONNECTED, triggers: [server.address, hashOf(installServer), ...converge] },
+            );
+            // Read again whenever the server is (re)installed or reached anew; secret, never logged.
             const secretRead = (id: string, script: string) =>
-                remoteScript(
+                remoteStep(
                     `${name}-${id}`,
+                    server,
                     connection,
+                    id,
                     script,
+                    args.reach,
                     { parent: this, dependsOn: [serverCmd], additionalSecretOutputs: ["stdout"] },
-                    { logging: "none", triggers: [hashOf(installServer)] },
+                    { logging: "none", triggers: [server.address, hashOf(installServer), ...converge] },
                 );
             const kubeconfig = secretRead("k3s-kubeconfig", k3sKubeconfigScript(server.address));
             const token = secretRead("k3s-token", K3S_TOKEN_SCRIPT);
@@ -195,12 +250,15 @@ export class Hosts extends pulumi.ComponentResource {
             const joinAgent = k3sAgentScript(k.version, k.installScriptUrl, server.address);
             for (const agent of args.inventory[k.agentGroup] ?? []) {
                 if (agent.name === server.name) continue;
-                remoteScript(
+                remoteStep(
                     `${name}-k3s-agent-${agent.name}`,
+                    agent,
                     connectionOf(agent, key!, args.reach),
+                    `k3s-agent-${agent.name}`,
                     joinAgent,
-                    { parent: this, dependsOn: [provisioners[agent.name].ready, token], customTimeouts: timeouts },
-                    { stdin: pulumi.secret(token.stdout) },
+                    args.reach,
+                    { parent: this, dependsOn: [provisioners[agent.name].ready, token] },
+                    { prefix: token.stdout.apply((t) => `K3S_TOKEN=${shq(t.trim())}\n`), update: CONNECTED, triggers: [agent.address, hashOf(joinAgent), ...converge] },
                 );
             }
         }
@@ -223,6 +281,6 @@ export class Hosts extends pulumi.ComponentResource {
             );
             this.kickstartPath = file.stdout.apply((s) => s.trim());
         }
-        this.registerOutputs({ inventory: this.inventory, kubeconfig: this.kubeconfig, artifactOutputs: this.artifactOutputs, kickstartPath: this.kickstartPath });
+        this.registerOutputs({ inventory: this.inventory, kubeconfig: this.kubeconfig, artifactOutputs: this.artifactOutputs, kickstartPath: this.kickstartPath, recap: this.recap });
     }
 }

@@ -3,6 +3,7 @@
 // (`npm run test:hosts`) runs the very same scripts over ssh. Every remote script is idempotent and
 // prints `changed: <what>` for each change it makes, so a second run prints none.
 import * as crypto from "crypto";
+import * as fs from "fs";
 import { HostEntry } from "./inventory";
 
 /** Package step: the host's own package manager (dnf or apt-get, detected on the host). */
@@ -51,11 +52,14 @@ export interface HostSteps {
     readonly inventoryPath: string;
 }
 
-/** One step: a local script, a remote script, or a file copied to the host. */
+/**
+ * One step: a local script, a remote script, or a local file copied to the host. `keys` are what a
+ * remote step's result depends on beyond its script (the artifact's content for the command that
+ * reads it): the step re-runs when they change.
+ */
 export type Step =
     | { readonly id: string; readonly kind: "local"; readonly script: string }
-    | { readonly id: string; readonly kind: "remote"; readonly script: string }
-    | { readonly id: string; readonly kind: "copy"; readonly remotePath: string; readonly content: string }
+    | { readonly id: string; readonly kind: "remote"; readonly script: string; readonly keys?: readonly string[] }
     | { readonly id: string; readonly kind: "copyFile"; readonly remotePath: string; readonly localPath: string };
 
 /** A value quoted for the POSIX shell. */
@@ -71,6 +75,14 @@ export function hashOf(...parts: (string | Buffer)[]): string {
         h.update(part);
     });
     return h.digest("hex").slice(0, 16);
+}
+
+/**
+ * SHA-256 of a local file's content, or "missing <path>" when it does not exist yet (the copy then
+ * fails naming the path).
+ */
+export function fileSha256(localPath: string): string {
+    return fs.existsSync(localPath) ? crypto.createHash("sha256").update(fs.readFileSync(localPath)).digest("hex") : `missing ${localPath}`;
 }
 
 /** Strict mode, and `$SUDO` for the commands that need root when the SSH user is not root. */
@@ -222,26 +234,93 @@ fi
 `;
 }
 
-/** Runs the artifact's command in a throw-away container with the tarball mounted; prints its output. */
+/**
+ * Runs the artifact's command in a throw-away container with the tarball mounted (with an init, so
+ * that the step's time limit stops the command inside too); prints its output and one more newline, because the command provider drops the last one of every stdout (the output
+ * then arrives exactly as the command printed it).
+ */
 export function artifactScript(a: ArtifactSettings): string {
     return `${AS_ROOT}
 $SUDO docker rm -f ${shq(a.containerName)} >/dev/null 2>&1 || true
-$SUDO docker run --rm --name ${shq(a.containerName)} -v ${shq(`${a.remotePath}:${a.mountPath}:ro`)} ${shq(a.image)} sh -c ${shq(a.command)}
+$SUDO docker run --rm --init --name ${shq(a.containerName)} -v ${shq(`${a.remotePath}:${a.mountPath}:ro`)} ${shq(a.image)} sh -c ${shq(a.command)}
+echo
 `;
+}
+
+/**
+ * Says whether the tarball on the host differs from the local one (`changed: …`) before it is
+ * copied: the copy itself (SFTP) cannot tell, and converge mode copies on every run.
+ */
+export function artifactCheckScript(remotePath: string, sha256: string): string {
+    return `${PRELUDE}
+have=$($SUDO sha256sum ${shq(remotePath)} 2>/dev/null | cut -d' ' -f1 || true)
+[ "$have" = ${shq(sha256)} ] || changed "copied ${remotePath}"
+`;
+}
+
+/** Writes `content` to `path` (relative to the user's home, or absolute) when it differs. */
+export function fileScript(path: string, content: string): string {
+    return `${PRELUDE}
+path=${shq(path)}
+want=${shq(content.replace(/\n$/, ""))}
+if [ "$(cat "$path" 2>/dev/null || true)" != "$want" ] || [ ! -f "$path" ]; then
+  mkdir -p "$(dirname "$path")" && printf '%s\n' "$want" > "$path"; changed "wrote $path"
+fi
+`;
+}
+
+/** What a step's script ends with when it runs out of time (the `timeout` exit codes). */
+export function stepLimitMessage(host: HostEntry, step: string, limitSeconds: number): string {
+    return `host "${host.name}" (${host.address}:${host.port}) step ${step}: stopped after the limit of ${limitSeconds}s (hosts.reach.commandTimeoutSeconds)`;
+}
+
+/**
+ * What the command provider runs for a step: `bash -s` reading this program on stdin. It bounds the
+ * step's own script with \`timeout\` on the host (the provider enforces no customTimeouts), so a hung
+ * step fails in time with a message naming the host, the step and the limit, and a failed one ends
+ * with a line naming both; the engine's error then quotes "bash -s", not the whole script. For a user
+ * with sudo, \`timeout\` itself runs as root: the user's own could not signal what the script runs
+ * with sudo (the hung command would outlive it and keep the session open). `prefix` goes before the
+ * script, inside the bounded part (the k3s join token, from a secret).
+ */
+export function stepProgram(host: HostEntry, step: string, script: string, limitSeconds: number, prefix = ""): string {
+    const body = `${prefix}${script.trimEnd()}`;
+    if (/^BMP_STEP_END$/m.test(body)) throw new Error(`step ${step}: the script may not contain a line "BMP_STEP_END"`);
+    return `if [ "$(id -u)" -ne 0 ] && sudo -n true 2>/dev/null; then
+  set -- sudo -n timeout -k 5 ${limitSeconds} sudo -n -u "$(id -un)" env HOME="$HOME" bash -s
+else
+  set -- timeout -k 5 ${limitSeconds} bash -s
+fi
+"$@" <<'BMP_STEP_END'
+${body}
+BMP_STEP_END
+rc=$?
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo ${shq(stepLimitMessage(host, step, limitSeconds))} >&2
+elif [ "$rc" -ne 0 ]; then echo ${shq(`host "${host.name}" (${host.address}:${host.port}) step ${step} failed`)}" (exit $rc)" >&2; fi
+exit "$rc"
+`;
+}
+
+/** "changed" when a step's output reports a change (a \`changed: …\` line), "ok" otherwise: the recap's words. */
+export function stepResult(stdout: string): "ok" | "changed" {
+    return /^changed: /m.test(stdout) ? "changed" : "ok";
 }
 
 /** The ordered steps of one host. Reachability first; each later step depends on the one before. */
 export function hostSteps(host: HostEntry, s: HostSteps, inventory: string, reach: { attempts: number; perDialTimeoutSeconds: number }): Step[] {
     const steps: Step[] = [
         { id: "reach", kind: "local", script: reachScript(host, reach.attempts, reach.perDialTimeoutSeconds) },
-        { id: "inventory", kind: "copy", remotePath: s.inventoryPath, content: inventory },
+        { id: "inventory", kind: "remote", script: fileScript(s.inventoryPath, inventory) },
     ];
     if (s.packages) steps.push({ id: "packages", kind: "remote", script: packagesScript(s.packages) });
     if (s.docker) steps.push({ id: "docker", kind: "remote", script: dockerScript() });
     if (s.service) steps.push({ id: "service", kind: "remote", script: serviceScript(s.service) });
     if (s.artifact) {
+        const content = fileSha256(s.artifact.source);
+        steps.push({ id: "artifact-check", kind: "remote", script: artifactCheckScript(s.artifact.remotePath, content) });
         steps.push({ id: "artifact-copy", kind: "copyFile", remotePath: s.artifact.remotePath, localPath: s.artifact.source });
-        steps.push({ id: "artifact-run", kind: "remote", script: artifactScript(s.artifact) });
+        // Keyed on the tarball's content too: a new tarball re-runs the command that reads it.
+        steps.push({ id: "artifact-run", kind: "remote", script: artifactScript(s.artifact), keys: [content] });
     }
     return steps;
 }
@@ -268,10 +347,12 @@ export const K3S_TOKEN_SCRIPT = `${AS_ROOT}
 $SUDO cat /var/lib/rancher/k3s/server/node-token
 `;
 
-/** k3s agent install (endpoints); the join token comes on stdin, never in the command line. */
+/**
+ * k3s agent install (endpoints). The join token is K3S_TOKEN, set by the step program's prefix (on
+ * stdin, a secret: never in a command line).
+ */
 export function k3sAgentScript(version: string, installScriptUrl: string, serverAddress: string): string {
     return `${PRELUDE}
-IFS= read -r K3S_TOKEN
 if ! command -v k3s >/dev/null 2>&1; then
   curl -sfL ${shq(installScriptUrl)} | $SUDO env INSTALL_K3S_VERSION=${shq(version)} K3S_URL=${shq(`https://${serverAddress}:6443`)} K3S_TOKEN="$K3S_TOKEN" sh -s - agent >/dev/null
   changed "installed k3s agent ${version}"

@@ -28,7 +28,22 @@ export interface TestHost {
     readonly rootfs: string;
     sshd?: ChildProcess;
     dockerd?: ChildProcess;
+    /** The host's init: starts what a package asks to start (see {@link INIT_HOOK}). */
+    init?: NodeJS.Timeout;
 }
+
+/**
+ * The test hosts' stand-in for systemd starting a service that a package installs: apt runs this
+ * after every dpkg run (DPkg::Post-Invoke); once dockerd is installed it asks the host's init
+ * (lab.ts, outside the chroot) to start it and waits until it answers with the local image loaded,
+ * as docker.service would be running before apt-get returned on a real host. (The image's
+ * policy-rc.d keeps package scripts from starting services themselves.)
+ */
+const INIT_HOOK = `#!/bin/sh
+[ -x /usr/sbin/dockerd ] && [ ! -e /run/bmp-init/docker.ready ] || exit 0
+mkdir -p /run/bmp-init && touch /run/bmp-init/docker.request
+i=0; while [ ! -e /run/bmp-init/docker.ready ] && [ "$i" -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+`;
 
 function run(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}): string {
     const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input, cwd: opts.cwd, maxBuffer: 64 * 1024 * 1024 });
@@ -147,7 +162,13 @@ export async function create(count: number, image: string): Promise<Lab> {
             fs.mkdirSync(ssh, { mode: 0o700 });
             fs.copyFileSync(`${keyFile}.pub`, path.join(ssh, "authorized_keys"));
             chroot("chown", "-R", "ansible:ansible", "/home/ansible/.ssh");
+            // Each host its own host keys: the cached image holds the ones openssh-server made when it was built.
+            for (const f of fs.readdirSync(path.join(host.rootfs, "etc", "ssh")).filter((f) => f.startsWith("ssh_host_"))) {
+                fs.rmSync(path.join(host.rootfs, "etc", "ssh", f));
+            }
             chroot("ssh-keygen", "-A");
+            fs.writeFileSync(path.join(host.rootfs, "usr", "local", "sbin", "bmp-init-hook"), INIT_HOOK, { mode: 0o755 });
+            fs.writeFileSync(path.join(host.rootfs, "etc", "apt", "apt.conf.d", "99bmp-init"), 'DPkg::Post-Invoke { "/usr/local/sbin/bmp-init-hook"; };\n');
             fs.mkdirSync(path.join(host.rootfs, "run", "sshd"), { recursive: true });
             fs.writeFileSync(path.join(host.rootfs, "etc", "hostname"), `${host.name}\n`);
             fs.appendFileSync(path.join(host.rootfs, "etc", "hosts"), `127.0.1.1 ${host.name}\n`);
@@ -167,6 +188,7 @@ export async function create(count: number, image: string): Promise<Lab> {
             run("ip", ["-n", host.netns, "link", "set", host.hostVeth, "up"]);
             run("ip", ["-n", host.netns, "link", "set", "lo", "up"]);
             startSshd(host);
+            startInit(host);
         }
         for (const h of lab.hosts) await waitForPort(h.address, 22, 10_000);
         return lab;
@@ -222,6 +244,24 @@ export async function startDocker(host: TestHost): Promise<void> {
     run("chroot", [r, "docker", "import", "/srv/images/busybox.tar", LOCAL_IMAGE]);
 }
 
+/** The host's init: starts dockerd when the package's hook asks for it (see {@link INIT_HOOK}), then says it is ready. */
+function startInit(host: TestHost): void {
+    const dir = path.join(host.rootfs, "run", "bmp-init");
+    let busy = false;
+    host.init = setInterval(() => {
+        if (busy || !fs.existsSync(path.join(dir, "docker.request"))) return;
+        busy = true;
+        fs.rmSync(path.join(dir, "docker.request"));
+        const started = host.dockerd && host.dockerd.exitCode === null ? Promise.resolve() : startDocker(host);
+        started
+            .then(
+                () => fs.writeFileSync(path.join(dir, "docker.ready"), ""),
+                (e) => process.stderr.write(`# ${host.name}: init could not start docker: ${String(e)}\n`),
+            )
+            .finally(() => (busy = false));
+    }, 100);
+}
+
 /** Stops the host's sshd (the "sshd down" case). */
 export async function stopSshd(host: TestHost): Promise<void> {
     const p = host.sshd;
@@ -256,6 +296,7 @@ async function waitForPort(address: string, port: number, ms: number): Promise<v
 /** Removes every namespace, link, process and file the lab made. Safe to call twice. */
 export function destroy(lab: Lab): void {
     for (const h of lab.hosts) {
+        if (h.init) clearInterval(h.init);
         h.sshd?.kill("SIGKILL");
         h.dockerd?.kill("SIGKILL");
         // Processes left in the namespace (a stray sshd child) go with it.

@@ -4,13 +4,15 @@
 import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { HostEntry, Step } from "../../components/hosts";
+import { HostEntry, Step, stepProgram } from "../../components/hosts";
 
 export interface SshSettings {
     readonly keyFile: string;
     /** known_hosts with the pinned host keys (StrictHostKeyChecking=yes). */
     readonly knownHosts: string;
     readonly connectTimeoutSeconds: number;
+    /** The limit of each remote script (hosts.reach.commandTimeoutSeconds). */
+    readonly commandTimeoutSeconds: number;
 }
 
 export interface StepResult {
@@ -50,19 +52,19 @@ export function runStep(host: HostEntry, step: Step, s: SshSettings): StepResult
     };
     switch (step.kind) {
         case "local": {
-            const r = spawnSync("bash", ["-c", step.script], { encoding: "utf8" });
+            const r = spawnSync("bash", ["-s"], { input: step.script, encoding: "utf8" });
             if (r.status !== 0) fail({ status: r.status, stdout: r.stdout, stderr: r.stderr });
             return { id: step.id, changes: [], output: r.stdout };
         }
         case "remote": {
-            const r = ssh(host, s, "bash -s", step.script);
+            // As the component runs it: `bash -s` reading the bounded step program; stdout loses its last newline.
+            const r = ssh(host, s, "bash -s", stepProgram(host, step.id, step.script, s.commandTimeoutSeconds));
             if (r.status !== 0) fail(r);
-            return { id: step.id, changes: r.stdout.split("\n").filter((l) => l.startsWith("changed: ")), output: r.stdout };
+            return { id: step.id, changes: r.stdout.split("\n").filter((l) => l.startsWith("changed: ")), output: r.stdout.replace(/\n$/, "") };
         }
-        case "copy":
         case "copyFile": {
             // Like CopyToRemote, but only when the content differs, so a second run reports no change.
-            const content = step.kind === "copy" ? step.content : fs.readFileSync(step.localPath);
+            const content = fs.readFileSync(step.localPath);
             const have = ssh(host, s, `sha256sum ${step.remotePath} 2>/dev/null || true`, "");
             if (have.status !== 0) fail(have);
             if (have.stdout.split(" ")[0] === sha256(content)) {
