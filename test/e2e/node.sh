@@ -427,17 +427,49 @@ down_quiet() {
     for d in /run/containerd /var/lib/cni /var/log/containers; do
         grep -qx "$d" "$state/fixed-dirs.before" 2>/dev/null || rm -rf "$d"
     done
+    leftovers >"$state/leftovers" 2>/dev/null || true
     # Last: the lock, so that the next node starts on a clean machine.
     local holder
     holder=$(cat "$state/pids/lock-holder" 2>/dev/null || true)
     [ -n "$holder" ] && [ "$(tr '\0' ' ' <"/proc/$holder/cmdline" 2>/dev/null)" = "sleep 2147483647 " ] && kill "$holder" 2>/dev/null
+    left=$(cat "$state/leftovers" 2>/dev/null || true)
     rm -rf "$state"
+}
+
+# What `down` checks it left nothing of: one line per leftover, none when clean.
+leftovers() {
+    local p exe t table
+    for p in /proc/[0-9]*; do
+        exe=$(readlink "$p/exe" 2>/dev/null || true)
+        case "$exe" in "$bin"/*) echo "process ${p#/proc/} ($exe)" ;; esac
+    done
+    awk -v s="$state/" 'index($5, s) == 1 {print "mount " $5}' /proc/self/mountinfo
+    ip link show "$BRIDGE" >/dev/null 2>&1 && echo "bridge $BRIDGE"
+    ip -o link show type veth 2>/dev/null | grep -q "master $BRIDGE" && echo "veth on $BRIDGE"
+    ip rule | grep -q "lookup $ROUTE_TABLE" && echo "rule to $SERVICE_CIDR"
+    [ -n "$(ip route show table $ROUTE_TABLE 2>/dev/null)" ] && echo "routes in table $ROUTE_TABLE"
+    ls /sys/fs/cgroup/*/bmp-node -d 2>/dev/null | sed 's/^/cgroup /'
+    for t in iptables ip6tables; do
+        for table in filter nat mangle; do
+            "$t" -t "$table" -S 2>/dev/null | sed -n 's/^-N \(KUBE-[^ ]*\|CNI-[^ ]*\)$/\1/p' | sort | comm -13 "$state/chains.$t" - | sed "s/^/$t $table chain /"
+        done
+    done
+    ls /var/run/netns 2>/dev/null | grep '^cni-' | sort | comm -13 "$state/netns.before" - | sed 's/^/netns /'
+    for f in $SYSCTLS; do
+        [ "$(cat "/proc/sys/$f")" = "$(sed -n "s#^$f ##p" "$state/sysctls")" ] || echo "sysctl $f"
+    done
+    return 0
 }
 
 down() {
     [ -d "$state" ] || { log "no real node is up (no $state)"; return 0; }
+    local left=""
     down_quiet
-    log "down: pods, containers, mounts, cgroups, netns, bridge, route, iptables chains removed; $state deleted"
+    if [ -n "$left" ]; then
+        log "down: left behind: $(echo "$left" | paste -sd ';' -)"
+        return 1
+    fi
+    log "down: checked: no process, mount, netns, veth, bridge, rule, route, iptables chain, cgroup or sysctl of the node left; $state deleted"
 }
 
 case "${1:-}" in
