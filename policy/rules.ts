@@ -436,11 +436,12 @@ const routeBackendsExist: Rule = {
 /** 11. A rule that splits between backends gives weights that add up to 100 (percentages, as the config says). */
 const routeWeightsAddUp: Rule = {
     name: "route-weights-add-up",
-    description: "In an HTTPRoute rule with weighted backendRefs, the weights add up to 100, so each is the percentage it reads as.",
+    description: "In an HTTPRoute rule that splits between weighted backendRefs, the weights add up to 100, so each is the percentage it reads as.",
     stack: (resources) =>
         httpRoutes(resources).flatMap((r) =>
             routeRules(r)
-                .filter((rule) => rule.backendRefs.some((b) => b.weight !== undefined))
+                // One backend takes every request whatever its weight (the API server defaults it to 1).
+                .filter((rule) => rule.backendRefs.length > 1 && rule.backendRefs.some((b) => b.weight !== undefined))
                 .flatMap((rule) => {
                     const sum = rule.backendRefs.reduce((acc, b) => acc + Number(b.weight ?? 1), 0);
                     return sum === 100

@@ -37,11 +37,12 @@ const release = fc
     .record({
         namespace: maybe(NAMESPACES),
         app: pick([undefined], ["shared", "minio"]),
-        split: pick([undefined, "replicas", "ingress"], []),
+        split: pick([undefined, "replicas", "ingress", "gateway"], []),
         stable: fc.record({ name: maybe(NAMES), namespace: rarely(NAMESPACES), replicas: fc.integer({ min: 0, max: 3 }) }).map(compact),
         canary: maybe(fc.record({ name: rarely(NAMES), namespace: rarely(pick(["canary"], NAMESPACES_ANY)), weight: fc.integer({ min: 0, max: 100 }) }).map(compact)),
         services: fc.uniqueArray(service, { selector: (x) => x.name, minLength: 1, maxLength: 3 }),
         ingress: maybe(fc.record({ name: maybe(NAMES), host: pick(["app.local", "other.local"], [undefined]), path: maybe(oneOf(["/", "/web"])) }).map(compact)),
+        gateway: rarely(fc.record({ className: maybe(pick(["nginx", "envoy"], ["s1"])), loadBalancerIP: maybe(ADDRESSES) }).map(compact)),
     })
     .map(compact);
 
@@ -50,6 +51,7 @@ export const config = fc
         releases: fc.dictionary(NAMES, release, { maxKeys: 3 }),
         metallb: fc.record({ addresses: pick([["172.17.255.1-172.17.255.255"], ["172.17.255.0/25", "172.17.255.128/25"]], [["172.17.255.0/24", "172.17.255.10-172.17.255.20"]]) }),
         ingressNginx: fc.record({ enabled: mostly(true), loadBalancerIP: maybe(ADDRESSES) }).map(compact),
+        nginxGateway: fc.record({ enabled: mostly(true), className: pick(["nginx"], ["s1", "web"]) }),
         coredns: fc.record({ enabled: mostly(false), address: ADDRESSES }),
         minio: fc
             .record({

@@ -246,6 +246,8 @@ describe("policy pack: the rules", () => {
         assert.deepEqual(report("route-weights-add-up", routeStack(off)), [
             "HTTPRoute default/web: rules[1] backend weights add up to 90, not 100, so the split is not the percentages it shows; make them add up to 100",
         ]);
+        // One backend takes everything, whatever the weight the API server gives it (1).
+        assert.deepEqual(report("route-weights-add-up", routeStack(route((spec) => (spec.rules[0].backendRefs[0].weight = 1)))), []);
         // 100 and 0 (a promoted canary that still has its Service) add up.
         assert.deepEqual(report("route-weights-add-up", routeStack(route((spec) => ((spec.rules[1].backendRefs[0].weight = 100), (spec.rules[1].backendRefs[1].weight = 0))))), []);
     });

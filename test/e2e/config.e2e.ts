@@ -12,7 +12,7 @@ import fc from "fast-check";
 import * as YAML from "yaml";
 import { parseConfig, readStackConfig } from "../../config";
 import { config, stackText } from "../configs";
-import { E2E_OVERRIDES, ensureInstalledNamespaces, run, shippedConfig, Stack, tail, timing } from "./lib";
+import { E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, run, shippedConfig, Stack, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-config-"));
@@ -77,9 +77,12 @@ describe("config refused on the engine, before anything is registered", () => {
 const BATCH = Number(process.env.BMP_DRY_RUN_BATCH ?? 4);
 const SEED = 20261123;
 
-/** The first BATCH generated configs with a release that the program accepts under the e2e stack's constraints. */
+/**
+ * BATCH generated configs with a release that the program accepts under the e2e stack's constraints:
+ * the first with each split among them, then the first others.
+ */
 function acceptedBatch(): Record<string, unknown>[] {
-    const batch: Record<string, unknown>[] = [];
+    const accepted: Record<string, unknown>[] = [];
     for (const doc of fc.sample(config, { seed: SEED, numRuns: 400 })) {
         // MinIO's secrets come from the dev stack file (encrypted); the charts are not installed here.
         const keys = Object.fromEntries(Object.entries(doc).filter(([k]) => !k.startsWith("minioRoot")));
@@ -91,9 +94,16 @@ function acceptedBatch(): Record<string, unknown>[] {
         } catch {
             continue;
         }
-        batch.push(candidate);
-        if (batch.length === BATCH) break;
+        accepted.push(candidate);
     }
+    // The first config of each split (replicas, ingress, gateway), then the first others.
+    const splits = (c: Record<string, unknown>) => Object.values(c.releases as Record<string, { split?: string }>).map((r) => r.split ?? "replicas");
+    const batch: Record<string, unknown>[] = [];
+    for (const split of ["replicas", "ingress", "gateway"]) {
+        const first = accepted.find((c) => !batch.includes(c) && splits(c).includes(split));
+        if (first !== undefined && batch.length < BATCH) batch.push(first);
+    }
+    for (const c of accepted) if (batch.length < BATCH && !batch.includes(c)) batch.push(c);
     return batch;
 }
 
@@ -115,8 +125,11 @@ describe("generated configs, rendered by the program, accepted by the API server
     const batch = acceptedBatch();
     it(`the batch is ${BATCH} accepted configs (seed ${SEED})`, () => assert.equal(batch.length, BATCH));
     batch.forEach((candidate, i) => {
-        it(`config ${i + 1} of ${BATCH}: releases ${Object.keys(candidate.releases as object).join(", ")}`, async () => {
+        it(`config ${i + 1} of ${BATCH}: releases ${Object.entries(candidate.releases as Record<string, { split?: string }>)
+            .map(([name, r]) => `${name} (${r.split ?? "replicas"})`)
+            .join(", ")}`, async () => {
             await ensureInstalledNamespaces();
+            await ensureGatewayApiCrds();
             const out = fs.mkdtempSync(path.join(base, "rendered-"));
             const stack = await Stack.create("dryrun", { from: "dev", base, overrides: { ...candidate, cluster: { renderYamlTo: out } } });
             const created: string[] = [];

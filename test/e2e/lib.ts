@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { GATEWAY_API_VERSION } from "../../components/network/nginxGatewayFabric";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 /** Passphrase of Pulumi.dev.yaml's secrets (the dev-only one the README gives). */
@@ -90,6 +91,25 @@ export async function ensureInstalledNamespaces(): Promise<void> {
     for (const ns of INSTALLED_NAMESPACES) {
         if ((await run("kubectl", ["get", "namespace", ns])).code !== 0) await kubectl("create", "namespace", ns);
     }
+}
+
+/**
+ * The Gateway API CRDs (standard channel) of the version NGINX Gateway Fabric supports — a cluster
+ * prerequisite (README) — applied from the `sigs.k8s.io/gateway-api` module on the Go module proxy,
+ * fetched at test time, never committed. Idempotent.
+ */
+export async function ensureGatewayApiCrds(): Promise<void> {
+    if ((await run("kubectl", ["get", "crd", "httproutes.gateway.networking.k8s.io"])).code === 0) return;
+    const t0 = Date.now();
+    const r = await run("go", ["mod", "download", "-json", `sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION}`], { cwd: os.tmpdir(), timeoutMs: 300_000 });
+    if (r.code !== 0) throw new Error(`go mod download sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION} failed: ${r.stderr.trim()}`);
+    const dir = path.join(JSON.parse(r.stdout).Dir, "config", "crd", "standard");
+    // The CRDs only: the folder's ValidatingAdmissionPolicy (safe upgrades) is an optional extra.
+    const crds = fs.readdirSync(dir).filter((f) => f.startsWith("gateway.networking.k8s.io_") && !f.includes("vap_"));
+    for (const f of crds) await kubectl("apply", "--server-side", "-f", path.join(dir, f));
+    const names = crds.map((f) => `crd/${f.slice("gateway.networking.k8s.io_".length, -".yaml".length)}.gateway.networking.k8s.io`);
+    await kubectl("wait", "--for=condition=Established", ...names, "--timeout=60s");
+    console.log(`# time Gateway API ${GATEWAY_API_VERSION} CRDs (${crds.length}) from the Go module proxy: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 /** One step of `pulumi preview --json`: the operation and the resource's type and name. */
@@ -238,10 +258,11 @@ export async function eventually<T>(what: string, ms: number, check: () => Promi
 
 /** The e2e stack's config: the dev stack with what cannot run here turned off (see the README). */
 export const E2E_OVERRIDES = (dev: (key: string) => any): Record<string, unknown> => ({
-    // No chart repository is reachable: MetalLB and ingress-nginx are "already installed" (their
+    // No chart repository is reachable: MetalLB, ingress-nginx and NGINX Gateway Fabric are "already installed" (their
     // stand-in is the control plane's watcher; the MetalLB CRDs are fixtures), the Dashboard is off.
     metallb: { ...(dev("metallb") ?? {}), install: false },
     ingressNginx: { ...(dev("ingressNginx") ?? {}), install: false },
+    nginxGateway: { ...(dev("nginxGateway") ?? {}), install: false },
     dashboard: { enabled: false },
 });
 

@@ -314,7 +314,7 @@ describe("the charts, rendered for real (defect 5)", () => {
     const repo = process.env.BMP_CHART_REPO;
     const withChart = (settings: object, version: string) => ({ ...settings, ...(repo ? { chart: { repo, version } } : {}) });
 
-    it("MetalLB, ingress-nginx and the Dashboard pass the policy pack, and a second preview changes nothing (the CSRF key is kept)", async () => {
+    it("MetalLB, ingress-nginx, NGINX Gateway Fabric and the Dashboard pass the policy pack, and a second preview changes nothing (the CSRF key is kept)", async () => {
         const out = fs.mkdtempSync(path.join(base, "charts-"));
         const stack = await Stack.create("charts", {
             from: "dev",
@@ -324,6 +324,7 @@ describe("the charts, rendered for real (defect 5)", () => {
                 metallb: withChart({ ...dev("metallb"), install: true }, "0.15.2"),
                 ingressNginx: withChart({ ...dev("ingressNginx"), install: true }, "4.15.1"),
                 dashboard: withChart({ enabled: true }, "7.14.0"),
+                nginxGateway: withChart({ enabled: true }, "2.6.7"),
             },
         });
         try {
@@ -331,12 +332,17 @@ describe("the charts, rendered for real (defect 5)", () => {
             timing("pulumi up with the charts (render mode) and the policy pack", r.ms);
             assert.equal(r.code, 0, tail(r.stdout + r.stderr, 60));
             const files = fs.readdirSync(out, { recursive: true }).map(String);
-            for (const name of ["metallb-controller", "ingress-nginx-controller", "kubernetes-dashboard-kong"]) {
+            for (const name of ["metallb-controller", "ingress-nginx-controller", "kubernetes-dashboard-kong", "ngf-nginx-gateway-fabric"]) {
                 assert.ok(
                     files.some((f) => f.includes(`deployment-`) && f.includes(name)),
                     `${name} rendered`,
                 );
             }
+            // NGINX Gateway Fabric's TLS Secrets: the chart's hook Job, declared as an ordinary resource.
+            assert.ok(
+                files.some((f) => f.includes("job-nginx-gateway-ngf-nginx-gateway-fabric-cert-generator")),
+                files.filter((f) => f.includes("nginx-gateway")).join(", "),
+            );
             const { steps } = await stack.preview("--policy-pack", path.join(ROOT, "policy"));
             assert.deepEqual(stepLines(steps), []);
         } finally {

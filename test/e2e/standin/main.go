@@ -1,7 +1,8 @@
 // Command standin plays, for the e2e suite's local control plane, the parts of a real cluster that
 // nothing runs there: MetalLB (LoadBalancer Service status from the stack's IPAddressPools), the
-// ingress controller (Ingress status) and a volume provisioner (a PersistentVolume for each claim
-// of its StorageClass). It is a documented test stand-in: it only writes the status a real
+// ingress controller (Ingress status), a Gateway API controller (a Gateway's data-plane
+// LoadBalancer Service and the Gateway's address, as NGINX Gateway Fabric provisions them) and a
+// volume provisioner (a PersistentVolume for each claim of its StorageClass). It is a documented test stand-in: it only writes the status a real
 // controller would write, so the program's own awaits still decide when a resource is ready.
 // Event-driven through informers; no polling.
 package main
@@ -22,13 +23,14 @@ import (
 	"syscall"
 	"time"
 
-
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/informers"
@@ -38,7 +40,13 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
-var poolGVR = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "ipaddresspools"}
+var (
+	poolGVR    = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "ipaddresspools"}
+	gatewayGVR = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}
+)
+
+// The label by which NGINX Gateway Fabric's data plane (pods and Service) names its Gateway.
+const gatewayNameLabel = "gateway.networking.k8s.io/gateway-name"
 
 const (
 	// Annotations through which a Service asks MetalLB for an address and for sharing it.
@@ -51,6 +59,7 @@ type standin struct {
 	dyn          dynamic.Interface
 	services     cache.Indexer
 	ingresses    cache.Indexer
+	gateways     cache.Indexer
 	queue        workqueue.TypedRateLimitingInterface[string]
 	storageClass string
 	volumeDir    string
@@ -71,8 +80,8 @@ func main() {
 	}
 	client := kubernetes.NewForConfigOrDie(cfg)
 	s := &standin{
-		client:       client,
-		dyn:          dynamic.NewForConfigOrDie(cfg),
+		client: client,
+		dyn:    dynamic.NewForConfigOrDie(cfg),
 		// Retries back off from 50 ms to 1 s: a status the suite waits for must not sit behind a long back-off.
 		queue:        workqueue.NewTypedRateLimitingQueue(workqueue.NewTypedItemExponentialFailureRateLimiter[string](50*time.Millisecond, time.Second)),
 		storageClass: *storageClass,
@@ -117,6 +126,14 @@ func main() {
 	}
 	mustHandle(poolInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: requeueLoadBalancers, UpdateFunc: func(_, o interface{}) { requeueLoadBalancers(o) }}))
 	mustHandle(pvcInformer.AddEventHandler(enqueue("pvc")))
+	// A data-plane Service getting its address is its Gateway's address.
+	mustHandle(svcInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(_, obj interface{}) {
+			if svc := obj.(*corev1.Service); svc.Labels[gatewayNameLabel] != "" {
+				s.queue.Add("gw|" + svc.Namespace + "/" + svc.Labels[gatewayNameLabel])
+			}
+		},
+	}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -127,6 +144,9 @@ func main() {
 			log.Fatalf("standin: cache of %v did not sync", t)
 		}
 	}
+	// The Gateway API CRDs are a prerequisite the suite applies after the cluster starts: the
+	// Gateway informer starts once the API server serves them.
+	go s.watchGateways(ctx, enqueue("gw"))
 	log.Printf("standin: watching Services, Ingresses and PersistentVolumeClaims")
 	go func() {
 		<-ctx.Done()
@@ -158,6 +178,8 @@ func (s *standin) next(ctx context.Context) bool {
 		err = s.syncIngress(ctx, ns, name)
 	case "pvc":
 		err = s.syncClaim(ctx, ns, name)
+	case "gw":
+		err = s.syncGateway(ctx, ns, name)
 	}
 	if err != nil {
 		log.Printf("standin: %s %s: %v (retrying)", kind, key, err)
@@ -375,6 +397,104 @@ func (s *standin) syncIngress(ctx context.Context, ns, name string) error {
 	return err
 }
 
+// --- Gateway API controller ---------------------------------------------------------------------
+
+// watchGateways waits (on discovery, once a second) until the API server serves Gateways, then
+// runs their informer.
+func (s *standin) watchGateways(ctx context.Context, handler cache.ResourceEventHandlerFuncs) {
+	for {
+		if _, err := s.client.Discovery().ServerResourcesForGroupVersion(gatewayGVR.GroupVersion().String()); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	informer := dynamicinformer.NewDynamicSharedInformerFactory(s.dyn, 0).ForResource(gatewayGVR).Informer()
+	s.mu.Lock()
+	s.gateways = informer.GetIndexer()
+	s.mu.Unlock()
+	mustHandle(informer.AddEventHandler(handler))
+	log.Printf("standin: watching Gateways")
+	informer.Run(ctx.Done())
+}
+
+// syncGateway does what NGINX Gateway Fabric's provisioner does for a Gateway, as far as the stack
+// sees it: a LoadBalancer Service `<gateway>-<class>` carrying spec.infrastructure's annotations
+// (MetalLB's address among them), owned by the Gateway; then the Service's address as the
+// Gateway's status address, with Accepted and Programmed true.
+func (s *standin) syncGateway(ctx context.Context, ns, name string) error {
+	s.mu.Lock()
+	gateways := s.gateways
+	s.mu.Unlock()
+	if gateways == nil {
+		return fmt.Errorf("the Gateway informer has not started")
+	}
+	obj, exists, err := gateways.GetByKey(ns + "/" + name)
+	if err != nil || !exists {
+		return err
+	}
+	gw := obj.(*unstructured.Unstructured)
+	class, _, _ := unstructured.NestedString(gw.Object, "spec", "gatewayClassName")
+	annotations, _, _ := unstructured.NestedStringMap(gw.Object, "spec", "infrastructure", "annotations")
+	svcName := name + "-" + class
+	svc, err := s.client.CoreV1().Services(ns).Get(ctx, svcName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		controller := true
+		svc = &corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{
+				Name:            svcName,
+				Namespace:       ns,
+				Labels:          map[string]string{gatewayNameLabel: name, "app.kubernetes.io/name": svcName},
+				Annotations:     annotations,
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "gateway.networking.k8s.io/v1", Kind: "Gateway", Name: name, UID: gw.GetUID(), Controller: &controller}},
+			},
+			Spec: corev1.ServiceSpec{
+				Type:                  corev1.ServiceTypeLoadBalancer,
+				ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal,
+				Selector:              map[string]string{gatewayNameLabel: name},
+				Ports:                 []corev1.ServicePort{{Name: "port-80", Port: 80, TargetPort: intstr.FromInt32(80), Protocol: corev1.ProtocolTCP}},
+			},
+		}
+		if _, err := s.client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		log.Printf("standin: Gateway %s/%s gets its data-plane Service %s", ns, name, svcName)
+		return nil // the Service's address comes back as an update event
+	}
+	if err != nil {
+		return err
+	}
+	if len(svc.Status.LoadBalancer.Ingress) == 0 {
+		return nil
+	}
+	addr := svc.Status.LoadBalancer.Ingress[0].IP
+	current, _, _ := unstructured.NestedSlice(gw.Object, "status", "addresses")
+	if len(current) == 1 {
+		if a, ok := current[0].(map[string]interface{}); ok && a["value"] == addr {
+			return nil
+		}
+	}
+	gw = gw.DeepCopy()
+	now := metav1.Now().UTC().Format(time.RFC3339)
+	condition := func(kind, reason string) interface{} {
+		return map[string]interface{}{"type": kind, "status": "True", "reason": reason, "message": "the e2e stand-in", "observedGeneration": gw.GetGeneration(), "lastTransitionTime": now}
+	}
+	if err := unstructured.SetNestedSlice(gw.Object, []interface{}{map[string]interface{}{"type": "IPAddress", "value": addr}}, "status", "addresses"); err != nil {
+		return err
+	}
+	if err := unstructured.SetNestedSlice(gw.Object, []interface{}{condition("Accepted", "Accepted"), condition("Programmed", "Programmed")}, "status", "conditions"); err != nil {
+		return err
+	}
+	if _, err := s.dyn.Resource(gatewayGVR).Namespace(ns).UpdateStatus(ctx, gw, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	log.Printf("standin: Gateway %s/%s served at %s", ns, name, addr)
+	return nil
+}
+
 // --- volumes ------------------------------------------------------------------------------------
 
 func (s *standin) syncClaim(ctx context.Context, ns, name string) error {
@@ -420,5 +540,3 @@ func (s *standin) syncClaim(ctx context.Context, ns, name string) error {
 	}
 	return err
 }
-
-
