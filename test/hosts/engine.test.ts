@@ -142,7 +142,7 @@ describe("hosts through the real Pulumi engine", { skip: missing ? `the Pulumi t
         assert.equal(new Set(hostKeys).size, 2, `host keys: ${hostKeys.join(" | ")}`);
     });
 
-    it("first up: every step changes both hosts, in order; the inventory keeps the configured group order; the artifact's output is exact", async () => {
+    it("first up: every step changes both hosts; the inventory keeps the configured group order; the artifact's output is exact", async () => {
         const { run } = await upOk();
         log(`first up ${(run.ms / 1000).toFixed(1)} s`);
         assert.deepEqual(await recap(), {

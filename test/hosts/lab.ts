@@ -16,7 +16,7 @@ const MIRROR = process.env.BMP_DEBIAN_MIRROR ?? "http://deb.debian.org/debian";
 export const MIRRORED = ["hello", "docker.io"];
 /** The container image the hosts load instead of pulling one (no registry here): Debian's static busybox. */
 export const LOCAL_IMAGE = "local/busybox:1.35.0";
-const IMAGE_VERSION = "v2";
+const IMAGE_VERSION = "v3";
 
 export interface TestHost {
     readonly name: string;
@@ -30,6 +30,11 @@ export interface TestHost {
     dockerd?: ChildProcess;
     /** The host's init: starts what a package asks to start (see {@link INIT_HOOK}). */
     init?: NodeJS.Timeout;
+    /**
+     * Services the host's init starts on request beside docker (`/run/bmp-init/<name>.request`, answered
+     * with `<name>.ready`): the k3s stand-in registers its server here.
+     */
+    services: Record<string, () => Promise<void>>;
 }
 
 /**
@@ -88,7 +93,7 @@ export function baseImage(log: (s: string) => void): string {
     const dir = fs.mkdtempSync(path.join(cacheDir(), "build-"));
     try {
         log(`building ${tar} (debootstrap ${SUITE}, once)`);
-        run("debootstrap", ["--variant=minbase", "--include=openssh-server,sudo", SUITE, dir, MIRROR]);
+        run("debootstrap", ["--variant=minbase", "--include=openssh-server,sudo,curl", SUITE, dir, MIRROR]);
         run("chroot", [dir, "apt-get", "-qq", "update"]);
         run("chroot", [dir, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-qq", "-y", "--download-only", "install", ...MIRRORED]);
         // The stand-in for a registry: a one-binary image from Debian's busybox-static, imported on each host.
@@ -148,6 +153,7 @@ export async function create(count: number, image: string): Promise<Lab> {
                 rootVeth: `${prefix}v${i}a`,
                 hostVeth: `${prefix}v${i}b`,
                 rootfs: path.join(dir, `vm${i}`),
+                services: {},
             };
             lab.hosts.push(host);
             fs.mkdirSync(host.rootfs);
@@ -187,6 +193,8 @@ export async function create(count: number, image: string): Promise<Lab> {
             run("ip", ["-n", host.netns, "addr", "add", `${host.address}/24`, "dev", host.hostVeth]);
             run("ip", ["-n", host.netns, "link", "set", host.hostVeth, "up"]);
             run("ip", ["-n", host.netns, "link", "set", "lo", "up"]);
+            // This machine is the hosts' gateway: each reaches the others' gateway addresses (a local server).
+            run("ip", ["-n", host.netns, "route", "add", "default", "via", `10.231.${i}.1`]);
             startSshd(host);
             startInit(host);
         }
@@ -205,6 +213,14 @@ export async function create(count: number, image: string): Promise<Lab> {
 function inHost(host: TestHost, command: string): ChildProcess {
     const sh = `hostname ${host.name} && ${command}`;
     return spawn("ip", ["netns", "exec", host.netns, "unshare", "--mount", "--uts", "--propagation", "private", "--", "sh", "-c", sh], { stdio: "ignore" });
+}
+
+/** Starts a process in the host's network namespace (a server of the host, outside its chroot), output to `log`. */
+export function inNetns(host: TestHost, args: string[], log: string): ChildProcess {
+    const out = fs.openSync(log, "a");
+    const child = spawn("ip", ["netns", "exec", host.netns, ...args], { stdio: ["ignore", out, out] });
+    fs.closeSync(out);
+    return child;
 }
 
 /** Starts the host's sshd: its own network namespace, a private mount namespace with /proc and /dev, chrooted. */
@@ -248,15 +264,21 @@ export async function startDocker(host: TestHost): Promise<void> {
 function startInit(host: TestHost): void {
     const dir = path.join(host.rootfs, "run", "bmp-init");
     let busy = false;
+    const docker = () => (host.dockerd && host.dockerd.exitCode === null ? Promise.resolve() : startDocker(host));
     host.init = setInterval(() => {
-        if (busy || !fs.existsSync(path.join(dir, "docker.request"))) return;
+        if (busy || !fs.existsSync(dir)) return;
+        const name = fs
+            .readdirSync(dir)
+            .find((f) => f.endsWith(".request"))
+            ?.replace(/\.request$/, "");
+        if (name === undefined) return;
         busy = true;
-        fs.rmSync(path.join(dir, "docker.request"));
-        const started = host.dockerd && host.dockerd.exitCode === null ? Promise.resolve() : startDocker(host);
-        started
+        fs.rmSync(path.join(dir, `${name}.request`));
+        const start = name === "docker" ? docker : host.services[name];
+        (start ? start() : Promise.reject(new Error(`no service ${name}`)))
             .then(
-                () => fs.writeFileSync(path.join(dir, "docker.ready"), ""),
-                (e) => process.stderr.write(`# ${host.name}: init could not start docker: ${String(e)}\n`),
+                () => fs.writeFileSync(path.join(dir, `${name}.ready`), ""),
+                (e) => process.stderr.write(`# ${host.name}: init could not start ${name}: ${String(e)}\n`),
             )
             .finally(() => (busy = false));
     }, 100);

@@ -31,6 +31,7 @@ function hostsConfig(hostKeys: string[]): Record<string, unknown> {
                 Orchestrators: [{ name: "vm1", address: "10.231.1.2", hostKey: hostKeys[0] }],
                 Endpoints: [{ name: "vm2", address: "10.231.2.2", hostKey: hostKeys[1] }],
             },
+            groupOrder: ["Orchestrators", "Endpoints"],
             reach: { attempts: 2, perDialTimeoutSeconds: 2 },
             packages: { install: ["hello"], mirror: { apt: "deb [trusted=yes] file:/srv/local-repo ./" } },
             docker: { enabled: true },
@@ -55,9 +56,9 @@ const plan = (host: (typeof inventory)[string][number], s: HostSteps = steps): S
 const onHost = (i: number, command: string) => ssh(hostsOf()[i - 1], sshSettings, command);
 
 /** Runs the host's reachability step, expecting it to fail with exactly `message`; returns the time it took. */
-function reachFails(host: (typeof inventory)[string][number], message: string): number {
+async function reachFails(host: (typeof inventory)[string][number], message: string): Promise<number> {
     const started = Date.now();
-    assert.throws(
+    await assert.rejects(
         () => runStep(host, plan(host)[0], sshSettings),
         (e: Error) => {
             assert.equal(e.message, message);
@@ -144,16 +145,16 @@ describe("hosts over ssh, for real", () => {
 
     it("sshd down: one message naming the host, connection refused", async () => {
         await stopSshd(lab.hosts[0]);
-        const elapsed = reachFails(
+        const elapsed = await reachFails(
             inventory.Orchestrators[0],
             'step reach on vm1 failed (1): host "vm1" (10.231.1.2:22) is not reachable after 2 attempts: connection refused: the host answers but nothing listens on port 22 (is sshd running?)',
         );
         log(`refused after ${elapsed} ms`);
     });
 
-    it("network down: one message naming the host, timed out, within the bound", () => {
+    it("network down: one message naming the host, timed out, within the bound", async () => {
         downLink(lab.hosts[1]);
-        const elapsed = reachFails(
+        const elapsed = await reachFails(
             inventory.Endpoints[0],
             'step reach on vm2 failed (1): host "vm2" (10.231.2.2:22) is not reachable after 2 attempts: timed out: no answer within 2s per attempt (is the host up, and the network to it?)',
         );

@@ -1,7 +1,7 @@
 // Runs a host's steps (components/hosts/scripts.ts) over OpenSSH, as the command provider would:
 // local scripts with bash, remote scripts on the host's bash, copies written over ssh. Reports the
 // `changed:` lines each step printed, so a test can tell a first run from a second.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import { HostEntry, Step, stepProgram } from "../../components/hosts";
@@ -22,8 +22,8 @@ export interface StepResult {
 }
 
 /** Runs a command on the host over ssh (key, pinned host keys, bounded connect). */
-export function ssh(host: HostEntry, s: SshSettings, remoteCommand: string, input: string | Buffer = ""): { status: number | null; stdout: string; stderr: string } {
-    const args = [
+function sshArgs(host: HostEntry, s: SshSettings, remoteCommand: string): string[] {
+    return [
         "-i",
         s.keyFile,
         "-p",
@@ -39,14 +39,33 @@ export function ssh(host: HostEntry, s: SshSettings, remoteCommand: string, inpu
         `${host.user}@${host.address}`,
         remoteCommand,
     ];
-    const r = spawnSync("ssh", args, { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+}
+
+export function ssh(host: HostEntry, s: SshSettings, remoteCommand: string, input: string | Buffer = ""): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync("ssh", sshArgs(host, s, remoteCommand), { input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * {@link ssh} without blocking this process: a step may wait on the host's init (lab.ts), which runs
+ * on this process's event loop.
+ */
+export function sshAsync(host: HostEntry, s: SshSettings, remoteCommand: string, input: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        const child = spawn("ssh", sshArgs(host, s, remoteCommand), { stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+        child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+        child.stdin.end(input);
+    });
 }
 
 const sha256 = (text: string | Buffer) => crypto.createHash("sha256").update(text).digest("hex");
 
 /** Runs one step; throws with the step's own error output when it fails. */
-export function runStep(host: HostEntry, step: Step, s: SshSettings): StepResult {
+export async function runStep(host: HostEntry, step: Step, s: SshSettings): Promise<StepResult> {
     const fail = (out: { status: number | null; stderr: string; stdout: string }) => {
         throw new Error(`step ${step.id} on ${host.name} failed (${out.status}): ${out.stderr.trim() || out.stdout.trim()}`);
     };
@@ -58,7 +77,7 @@ export function runStep(host: HostEntry, step: Step, s: SshSettings): StepResult
         }
         case "remote": {
             // As the component runs it: `bash -s` reading the bounded step program; stdout loses its last newline.
-            const r = ssh(host, s, "bash -s", stepProgram(host, step.id, step.script, s.commandTimeoutSeconds));
+            const r = await sshAsync(host, s, "bash -s", stepProgram(host, step.id, step.script, s.commandTimeoutSeconds));
             if (r.status !== 0) fail(r);
             return { id: step.id, changes: r.stdout.split("\n").filter((l) => l.startsWith("changed: ")), output: r.stdout.replace(/\n$/, "") };
         }
@@ -84,7 +103,7 @@ export function runStep(host: HostEntry, step: Step, s: SshSettings): StepResult
 export async function runSteps(host: HostEntry, steps: readonly Step[], s: SshSettings, after: Record<string, () => Promise<void>> = {}): Promise<StepResult[]> {
     const results: StepResult[] = [];
     for (const step of steps) {
-        results.push(runStep(host, step, s));
+        results.push(await runStep(host, step, s));
         await after[step.id]?.();
     }
     return results;
