@@ -223,7 +223,11 @@ describe("the real node", () => {
         assert.notEqual(r.code, 0, tail(out, 30));
         assert.ok(r.ms > 55_000 && r.ms < 60_000 + 30_000, `failed after ${r.ms} ms (timeout 60 s)`);
         assert.match(out, /clock-deployment/);
-        assert.match(out, /CrashLoopBackOff|exit code 1|exitCode: 1|Error/, tail(out, 30));
+        // Its error names the pod, its state and the container's exit, as the kubelet reported them.
+        const why = out.split("\n").filter((l) => /^\s*\* \[Pod clock-deployment-.*\[CrashLoopBackOff\]|container "nginx" terminated at .*\(Error: exit code 1\)/.test(l));
+        console.log(`# broken release, pulumi up says:\n${why.map((l) => `#   ${l.trim()}`).join("\n")}`);
+        assert.match(out, /^\s*\* \[Pod clock-deployment-[a-z0-9-]+\]: containers with unready status: \[nginx\]\[CrashLoopBackOff\] back-off/m, tail(out, 30));
+        assert.match(out, /container "nginx" terminated at \S+ \(Error: exit code 1\)/, tail(out, 30));
         // What the kubelet really reports: the container ran `false`, exited 1 and is backed off.
         const broken = (await clockPods()).filter((p) => p.spec.containers[0].command?.[0] === "false");
         assert.ok(broken.length >= 1, "a pod of the broken release exists");
