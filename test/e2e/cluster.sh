@@ -237,7 +237,8 @@ up() {
         --initial-cluster "e2e=http://127.0.0.1:$peer_port" --listen-metrics-urls "" --log-level warn
     wait_for etcd 30 curl -fsS "http://127.0.0.1:$etcd_port/health"
     # TaintNodesByCondition would taint every new node not-ready, and only the node lifecycle
-    # controller (off: kwok, not kubelets, keeps the nodes) would lift it.
+    # controller (off: kwok, not kubelets, keeps the nodes) would lift it. The kubelet flags let
+    # `kubectl logs/exec` reach the real node's kubelet (test/e2e/node.sh) by its address.
     start kube-apiserver "$bin/kube-apiserver" --etcd-servers "http://127.0.0.1:$etcd_port" \
         --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
         --tls-cert-file "$state/pki/apiserver.crt" --tls-private-key-file "$state/pki/apiserver.key" \
@@ -245,7 +246,9 @@ up() {
         --service-account-key-file "$state/pki/sa.pub" --service-account-signing-key-file "$state/pki/sa.key" \
         --service-account-issuer https://kubernetes.default.svc.cluster.local \
         --service-cluster-ip-range "$SERVICE_CIDR" --endpoint-reconciler-type none --allow-privileged=true \
-        --disable-admission-plugins TaintNodesByCondition
+        --disable-admission-plugins TaintNodesByCondition \
+        --kubelet-preferred-address-types InternalIP \
+        --kubelet-client-certificate "$state/pki/admin.crt" --kubelet-client-key "$state/pki/admin.key"
     wait_for kube-apiserver 90 "$bin/kubectl" --kubeconfig "$state/admin.kubeconfig" get --raw /readyz
     start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$state/controller-manager.kubeconfig" \
         --authentication-kubeconfig "$state/controller-manager.kubeconfig" --authorization-kubeconfig "$state/controller-manager.kubeconfig" \

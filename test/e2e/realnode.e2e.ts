@@ -203,6 +203,10 @@ describe("the real node", () => {
             }
             assert.ok(seen.size >= 2, `${url}: 12 requests balanced over ${[...seen].join(", ")}`);
         }
+        // nginx logged each of the 24 requests (the probes' /healthz is not logged), read through
+        // the API server from the kubelet.
+        const logs = await kubectl("logs", "-n", "default", "-l", "app=clock-nginx", "--tail", "-1", "--prefix");
+        assert.equal((logs.match(/"GET \/ HTTP\/1\.1" 200 /g) ?? []).length, 24, logs);
     });
 
     it("node-exporter runs on the real node and serves the host's metrics", async () => {
