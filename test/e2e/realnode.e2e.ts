@@ -205,8 +205,13 @@ describe("the real node", () => {
         }
         // nginx logged each of the 24 requests (the probes' /healthz is not logged), read through
         // the API server from the kubelet.
-        const logs = await kubectl("logs", "-n", "default", "-l", "app=clock-nginx", "--tail", "-1", "--prefix");
-        assert.equal((logs.match(/"GET \/ HTTP\/1\.1" 200 /g) ?? []).length, 24, logs);
+        // (The runtime writes container logs asynchronously: the last lines may take a moment.)
+        const logged = async () => (await kubectl("logs", "-n", "default", "-l", "app=clock-nginx", "--tail", "-1", "--prefix")).match(/"GET \/ HTTP\/1\.1" 200 /g)?.length ?? 0;
+        await eventually("24 requests in nginx's logs", 10_000, async () => {
+            const n = await logged();
+            if (n !== 24) throw new Error(`${n} logged`);
+            return true;
+        });
     });
 
     it("node-exporter runs on the real node and serves the host's metrics", async () => {
