@@ -132,7 +132,7 @@ describe("Hosts: the command graph", () => {
         const packages = inputsOf("hosts-fedora-packages");
         assert.equal(packages.create, "bash -s");
         assert.equal(packages.stdin, stepProgram(LAB.Orchestrators[0], "packages", packagesScript(STEPS.packages!), 600));
-        assert.match(packages.stdin, /sudo -n timeout -k 5 600 sudo -n -u "\$\(id -un\)" env HOME="\$HOME" bash -s\nelse\n  set -- timeout -k 5 600 bash -s\n/);
+        assert.match(packages.stdin, /^SUDO=""; .*\ntimeout -k 5 600 bash -s <<'BMP_STEP_END'\n/);
         assert.equal(packages.logging, "stdout", "error output only in the error: the human message printed once");
         const reach = inputsOf("hosts-fedora-reach");
         assert.equal(reach.create, "bash -s");
@@ -261,15 +261,16 @@ describe("step scripts, run for real", () => {
 
     it("a hung script is stopped at its limit with a message naming the host, the step and the limit", () => {
         const started = Date.now();
-        const r = spawnSync("bash", ["-s"], { input: stepProgram(HOST, "packages", "echo begun\nsleep 30\n", 1), encoding: "utf8" });
+        // In a session of its own, as over SSH: at the limit the program kills the rest of its session.
+        const r = spawnSync("setsid", ["bash", "-s"], { input: stepProgram(HOST, "packages", "echo begun\n(trap '' TERM; exec sleep 30) &\nsleep 30\n", 1, "", "echo cleaned up"), encoding: "utf8" });
         assert.equal(r.status, 124);
-        assert.equal(r.stdout, "begun\n");
+        assert.equal(r.stdout, "begun\ncleaned up\n");
         assert.equal(r.stderr, 'host "node1" (127.0.0.1:22) step packages: stopped after the limit of 1s (hosts.reach.commandTimeoutSeconds)\n');
         assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
     });
 
     it("a failed script ends with a line naming the host and the step", () => {
-        const r = spawnSync("bash", ["-s"], { input: stepProgram(HOST, "docker", "echo 'no docker here' >&2\nexit 3\n", 10), encoding: "utf8" });
+        const r = spawnSync("setsid", ["bash", "-s"], { input: stepProgram(HOST, "docker", "echo 'no docker here' >&2\nexit 3\n", 10), encoding: "utf8" });
         assert.equal(r.status, 3);
         assert.equal(r.stderr, 'no docker here\nhost "node1" (127.0.0.1:22) step docker failed (exit 3)\n');
     });

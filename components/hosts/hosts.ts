@@ -94,6 +94,7 @@ export class HostProvisioner extends pulumi.ComponentResource {
                     break;
                 case "remote": {
                     const c = remoteStep(id, host, connection, step.id, step.script, args.reach, o, {
+                        onTimeout: step.onTimeout,
                         triggers: [where, hashOf(step.script, ...(step.keys ?? [])), ...converge],
                         // The artifact's output is re-read over a new connection rather than replaced by CONNECTED's.
                         update: step.id === "artifact-run" ? undefined : CONNECTED,
@@ -137,13 +138,13 @@ function remoteStep(
     script: string,
     reach: ReachSettings,
     opts: pulumi.CustomResourceOptions,
-    extra: Partial<command.remote.CommandArgs> & { prefix?: pulumi.Input<string> } = {},
+    extra: Partial<command.remote.CommandArgs> & { prefix?: pulumi.Input<string>; onTimeout?: string } = {},
 ): command.remote.Command {
-    const { prefix, ...rest } = extra;
+    const { prefix, onTimeout, ...rest } = extra;
     const stdin =
         prefix === undefined
-            ? stepProgram(host, step, script, reach.commandTimeoutSeconds)
-            : pulumi.secret(pulumi.output(prefix).apply((p) => stepProgram(host, step, script, reach.commandTimeoutSeconds, p)));
+            ? stepProgram(host, step, script, reach.commandTimeoutSeconds, "", onTimeout)
+            : pulumi.secret(pulumi.output(prefix).apply((p) => stepProgram(host, step, script, reach.commandTimeoutSeconds, p, onTimeout)));
     return new command.remote.Command(id, { connection, create: "bash -s", stdin, logging: "stdout", triggers: [hashOf(script)], addPreviousOutputInEnv: false, ...rest }, opts);
 }
 

@@ -59,7 +59,7 @@ export interface HostSteps {
  */
 export type Step =
     | { readonly id: string; readonly kind: "local"; readonly script: string }
-    | { readonly id: string; readonly kind: "remote"; readonly script: string; readonly keys?: readonly string[] }
+    | { readonly id: string; readonly kind: "remote"; readonly script: string; readonly keys?: readonly string[]; readonly onTimeout?: string }
     | { readonly id: string; readonly kind: "copyFile"; readonly remotePath: string; readonly localPath: string };
 
 /** A value quoted for the POSIX shell. */
@@ -247,6 +247,11 @@ echo
 `;
 }
 
+/** What the artifact step leaves when its time limit stops it: the container, removed. */
+export function artifactCleanup(a: ArtifactSettings): string {
+    return `$SUDO docker rm -f ${shq(a.containerName)} >/dev/null 2>&1 || true`;
+}
+
 /**
  * Says whether the tarball on the host differs from the local one (`changed: …`) before it is
  * copied: the copy itself (SFTP) cannot tell, and converge mode copies on every run.
@@ -276,32 +281,40 @@ export function stepLimitMessage(host: HostEntry, step: string, limitSeconds: nu
 
 /**
  * What the command provider runs for a step: `bash -s` reading this program on stdin. It bounds the
- * step's own script with \`timeout\` on the host (the provider enforces no customTimeouts), so a hung
+ * step's own script with `timeout` on the host (the provider enforces no customTimeouts), so a hung
  * step fails in time with a message naming the host, the step and the limit, and a failed one ends
- * with a line naming both; the engine's error then quotes "bash -s", not the whole script. For a user
- * with sudo, \`timeout\` itself runs as root: the user's own could not signal what the script runs
- * with sudo (the hung command would outlive it and keep the session open). `prefix` goes before the
- * script, inside the bounded part (the k3s join token, from a secret).
+ * with a line naming both; the engine's error then quotes "bash -s", not the whole script. What
+ * the script ran with sudo outlives `timeout`'s signals (the user's `timeout` may not signal root's
+ * processes; sudo ignores signals from its own process group) and would keep the SSH session open: so
+ * every other process of the session but this program and its ancestors is then killed (as root
+ * when the user has sudo), and `onTimeout` runs (with `$SUDO`) to remove what the step leaves
+ * behind (the artifact's container). `prefix` goes before the script, inside the bounded part (the
+ * k3s join token, from a secret).
  */
-export function stepProgram(host: HostEntry, step: string, script: string, limitSeconds: number, prefix = ""): string {
+export function stepProgram(host: HostEntry, step: string, script: string, limitSeconds: number, prefix = "", onTimeout = ""): string {
     const body = `${prefix}${script.trimEnd()}`;
     if (/^BMP_STEP_END$/m.test(body)) throw new Error(`step ${step}: the script may not contain a line "BMP_STEP_END"`);
-    return `if [ "$(id -u)" -ne 0 ] && sudo -n true 2>/dev/null; then
-  set -- sudo -n timeout -k 5 ${limitSeconds} sudo -n -u "$(id -un)" env HOME="$HOME" bash -s
-else
-  set -- timeout -k 5 ${limitSeconds} bash -s
-fi
-"$@" <<'BMP_STEP_END'
+    return `SUDO=""; [ "$(id -u)" -eq 0 ] || { sudo -n true 2>/dev/null && SUDO="sudo -n"; }
+timeout -k 5 ${limitSeconds} bash -s <<'BMP_STEP_END'
 ${body}
 BMP_STEP_END
 rc=$?
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo ${shq(stepLimitMessage(host, step, limitSeconds))} >&2
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+  keep=" $$ "; p=$$; while [ "$p" -gt 1 ]; do p=$(sed 's/.*) //' /proc/$p/stat | cut -d' ' -f2); keep="$keep$p "; done
+  sid=$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f4)
+  $SUDO sh -c 'for d in /proc/[0-9]*; do p=\${d#/proc/}; case "$1 $$ $PPID " in *" $p "*) continue ;; esac; [ "$(sed "s/.*) //" "$d/stat" 2>/dev/null | cut -d" " -f4)" = "$2" ] && kill -KILL "$p" 2>/dev/null; done; true' sh "$keep" "$sid"
+${
+    onTimeout
+        ? `  ${onTimeout}
+`
+        : ""
+}  echo ${shq(stepLimitMessage(host, step, limitSeconds))} >&2
 elif [ "$rc" -ne 0 ]; then echo ${shq(`host "${host.name}" (${host.address}:${host.port}) step ${step} failed`)}" (exit $rc)" >&2; fi
 exit "$rc"
 `;
 }
 
-/** "changed" when a step's output reports a change (a \`changed: …\` line), "ok" otherwise: the recap's words. */
+/** "changed" when a step's output reports a change (a `changed: …` line), "ok" otherwise: the recap's words. */
 export function stepResult(stdout: string): "ok" | "changed" {
     return /^changed: /m.test(stdout) ? "changed" : "ok";
 }
@@ -320,7 +333,7 @@ export function hostSteps(host: HostEntry, s: HostSteps, inventory: string, reac
         steps.push({ id: "artifact-check", kind: "remote", script: artifactCheckScript(s.artifact.remotePath, content) });
         steps.push({ id: "artifact-copy", kind: "copyFile", remotePath: s.artifact.remotePath, localPath: s.artifact.source });
         // Keyed on the tarball's content too: a new tarball re-runs the command that reads it.
-        steps.push({ id: "artifact-run", kind: "remote", script: artifactScript(s.artifact), keys: [content] });
+        steps.push({ id: "artifact-run", kind: "remote", script: artifactScript(s.artifact), keys: [content], onTimeout: artifactCleanup(s.artifact) });
     }
     return steps;
 }
