@@ -26,6 +26,8 @@ describe("ClockApp", () => {
         assert.equal(c.image, "docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine");
         assert.equal(c.command, undefined);
         assert.deepEqual([c.readinessProbe.httpGet, c.livenessProbe.tcpSocket], [{ path: "/healthz", port: 8080 }, { port: 8080 }]);
+        // A terminating pod serves 5 s more, until the Service has dropped it (no failed request in a rollout).
+        assert.deepEqual(c.lifecycle, { preStop: { exec: { command: ["sleep", "5"] } } });
         assert.deepEqual(c.securityContext, {
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,
@@ -35,6 +37,12 @@ describe("ClockApp", () => {
         });
         assert.deepEqual(d.spec.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } });
         assert.deepEqual(securityProblems(), []);
+    });
+
+    it("drainSeconds 0 stops nginx at once", async () => {
+        new ClockApp("clock", { app: "clock", version: "1.0", drainSeconds: 0 });
+        await settle();
+        assert.equal(one(DEPLOYMENT, "clock").inputs.spec.template.spec.containers[0].lifecycle, undefined);
     });
 
     it("rolls the pods when the version changes: the page is a ConfigMap named by Pulumi, mounted by its name", async () => {

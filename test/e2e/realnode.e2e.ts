@@ -223,6 +223,24 @@ describe("the real node", () => {
         assert.match(a.body, new RegExp(`^node_uname_info\\{.*nodename="${os.hostname()}"`, "m"));
     });
 
+    it("zero failed requests during a version rollout: every answer 200, versions switch from 1.0 to 1.1 only", async () => {
+        const clusterIp = (await service("my-service")).spec.clusterIP;
+        editRelease((r) => (r.stable.version = "1.1"));
+        const { result: r, loop } = await requestLoop(`http://${clusterIp}/`, stack.pulumi("up", "--yes", "--skip-preview"));
+        timing("pulumi up of 1.0 → 1.1 on the real node, requests every 50 ms", r.ms);
+        assert.equal(r.code, 0, tail(r.stdout + r.stderr, 30));
+        assert.deepEqual(loop.failures, [], `${loop.failures.length} of ${loop.ok + loop.failures.length} requests failed`);
+        assert.ok(loop.ok >= 40, `${loop.ok} requests during the rollout`);
+        assert.deepEqual([...new Set(loop.versions)].sort(), ["1.0", "1.1"]);
+        assert.equal(loop.versions[0], "1.0");
+        const switched = loop.versions.indexOf("1.1");
+        console.log(`# rollout: ${loop.ok} requests, all 200; 1.1 first answered at request ${switched + 1}`);
+        await eventually("only 1.1 answers", 10_000, async () => {
+            for (let i = 0; i < 10; i++) if (page((await get(`http://${clusterIp}/`)).body).version !== "1.1") return undefined;
+            return true;
+        });
+    });
+
     it("the broken release really crash-loops: pulumi up fails within the rollout timeout naming the Deployment and the pod's state, and the stable pods keep answering", async () => {
         const clusterIp = (await service("my-service")).spec.clusterIP;
         editRelease((r) => (r.stable.broken = true));
@@ -247,7 +265,7 @@ describe("the real node", () => {
         assert.equal(status.state.waiting?.reason ?? status.state.terminated?.reason, status.state.waiting ? "CrashLoopBackOff" : "Error");
         // The stable pods answered every request while the broken one crash-looped.
         assert.deepEqual(loop.failures, [], `${loop.failures.length} of ${loop.ok + loop.failures.length} requests failed`);
-        assert.deepEqual([...new Set(loop.versions)], ["1.0"]);
+        assert.deepEqual([...new Set(loop.versions)], ["1.1"]);
         assert.ok(loop.ok >= 100, `${loop.ok} requests while it crash-looped`);
 
         // Rollback: the config as it was, and the old ReplicaSet serves alone again.
@@ -275,10 +293,9 @@ describe("the real node", () => {
         const creds = { user: Buffer.from(secret.data.username, "base64").toString(), password: Buffer.from(secret.data.password, "base64").toString() };
         const lb = await service("minio-svc-lb");
         const endpoint = `http://${lb.spec.clusterIP}:9000`;
-        // The stand-in provisioner makes the PersistentVolume; a real one (local-path) also makes its
-        // folder writable by the pod's user. The kubelet made it (root, 0755) when the pod started.
+        // The stand-in provisioner made the volume's folder writable by the pod's user, as local-path does.
         const pv = await kubectlJson("pv", (await kubectlJson("pvc", "data-minio-0", "-n", "default")).spec.volumeName);
-        fs.chmodSync(pv.spec.hostPath.path, 0o777);
+        assert.equal(fs.statSync(pv.spec.hostPath.path).mode & 0o777, 0o777);
 
         const pod0 = await kubectlJson("pod", "minio-0", "-n", "default");
         assert.equal(pod0.spec.nodeName, REAL_NODE);

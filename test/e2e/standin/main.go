@@ -517,6 +517,15 @@ func (s *standin) syncClaim(ctx context.Context, ns, name string) error {
 	if size.IsZero() {
 		size = resource.MustParse("1Gi")
 	}
+	// As local-path does: the folder exists before the pod and any user of the pod may write to it
+	// (a kubelet would make it root's, mode 0755, and MinIO runs as its own user).
+	dir := filepath.Join(s.volumeDir, pvName)
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		return err
+	}
 	hostPathType := corev1.HostPathDirectoryOrCreate
 	pv := &corev1.PersistentVolume{
 		ObjectMeta: metav1.ObjectMeta{Name: pvName, Labels: map[string]string{"bmp.local/standin": "true"}},
@@ -527,7 +536,7 @@ func (s *standin) syncClaim(ctx context.Context, ns, name string) error {
 			StorageClassName:              class,
 			ClaimRef:                      &corev1.ObjectReference{Kind: "PersistentVolumeClaim", Namespace: ns, Name: name, UID: pvc.UID},
 			PersistentVolumeSource: corev1.PersistentVolumeSource{
-				HostPath: &corev1.HostPathVolumeSource{Path: filepath.Join(s.volumeDir, pvName), Type: &hostPathType},
+				HostPath: &corev1.HostPathVolumeSource{Path: dir, Type: &hostPathType},
 			},
 		},
 	}
