@@ -254,6 +254,37 @@ describe("hosts through the real Pulumi engine", { skip: missing ? `the Pulumi t
         assert.equal((await stack.outputs()).artifactOutputs.vm1, "supertux-build/\nsupertux-build/VERSION\nsupertux-build/NEWS\n", "the artifact's output is read again, not lost");
     });
 
+    it("a rotated private key: reachability runs again on both hosts, the scripts only connect, with the new key alone", async () => {
+        const fresh = path.join(lab.dir, "id_rotated");
+        assert.equal(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rotated", "-f", fresh]).status, 0);
+        // The hosts accept only the new key from now on (the test's own ssh uses it too).
+        for (const h of lab.hosts) fs.copyFileSync(`${fresh}.pub`, path.join(h.rootfs, "home", "ansible", ".ssh", "authorized_keys"));
+        fs.copyFileSync(fresh, lab.keyFile);
+        fs.copyFileSync(`${fresh}.pub`, `${lab.keyFile}.pub`);
+        const set = await run("node", ["--import", "tsx", "scripts/set-secret.ts", "hosts", "hostsSshPrivateKey", fs.readFileSync(fresh, "utf8")], {
+            cwd: stack.dir,
+            env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE },
+        });
+        assert.equal(set.code, 0, set.stderr);
+        const { steps } = await stack.preview();
+        const per = (h: string) => [
+            `replace command:local:Command hosts-${h}-reach`,
+            `update command:remote:Command hosts-${h}-artifact-check`,
+            `update command:remote:Command hosts-${h}-artifact-run`,
+            `update command:remote:Command hosts-${h}-docker`,
+            `update command:remote:Command hosts-${h}-inventory`,
+            `update command:remote:Command hosts-${h}-packages`,
+            `update command:remote:Command hosts-${h}-service`,
+            `update command:remote:CopyToRemote hosts-${h}-artifact-copy`,
+        ];
+        assert.deepEqual(stepLines(steps).sort(), [...per("vm1"), ...per("vm2")].sort());
+        await upOk();
+        assert.deepEqual((await stack.outputs()).artifactOutputs, {
+            vm1: "supertux-build/\nsupertux-build/VERSION\nsupertux-build/NEWS\n",
+            vm2: "supertux-build/\nsupertux-build/VERSION\nsupertux-build/NEWS\n",
+        });
+    });
+
     it("a hung step fails at its limit, naming the host, the step and the limit", async () => {
         stack.setConfig({ hosts: hostsConfig({ converge: false, image: "docker.io/library/nginx:1.26.4", command: "sleep 600", limit: 10 }) });
         // Diff-only: only the changed step (and reach) runs under the 10 s limit, however loaded the machine.
