@@ -20,6 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
 bin=$cache/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION
 state=${BMP_CLUSTER_STATE:-${TMPDIR:-/tmp}/bmp-cluster}
+# shellcheck source=pki.sh
+. "$here/pki.sh"
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -141,25 +143,7 @@ start() {
 }
 
 kubeconfig_for() { # NAME CN [ORG]: a client certificate signed by the cluster CA and its kubeconfig
-    local name=$1 cn=$2 org=${3:-} subj
-    subj="/CN=$cn"
-    [ -n "$org" ] && subj="/O=$org/CN=$cn"
-    openssl req -new -newkey rsa:2048 -nodes -keyout "$state/pki/$name.key" -subj "$subj" -out "$state/pki/$name.csr" 2>/dev/null
-    openssl x509 -req -in "$state/pki/$name.csr" -CA "$state/pki/ca.crt" -CAkey "$state/pki/ca.key" -CAcreateserial -days 2 -out "$state/pki/$name.crt" 2>/dev/null
-    cat >"$state/$name.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: {server: "https://127.0.0.1:$api_port", certificate-authority: "$state/pki/ca.crt"}
-users:
-- name: $name
-  user: {client-certificate: "$state/pki/$name.crt", client-key: "$state/pki/$name.key"}
-contexts:
-- name: local
-  context: {cluster: local, user: $name}
-current-context: local
-KC
+    client_kubeconfig "$state" "$state/pki" "https://127.0.0.1:$api_port" "$@"
 }
 
 pki() {

@@ -29,6 +29,8 @@ bin=$cache/bin/node-k8s-$K8S_VERSION-containerd-$CONTAINERD_VERSION
 images=$cache/images
 cluster_state=${BMP_CLUSTER_STATE:-${TMPDIR:-/tmp}/bmp-cluster}
 state=${BMP_NODE_STATE:-$cluster_state/node}
+# shellcheck source=pki.sh
+. "$here/pki.sh"
 lock=/run/lock/bmp-real-node.lock
 
 NODE_NAME=real-node
@@ -127,25 +129,8 @@ build() {
 # --- up / down -----------------------------------------------------------------------------------
 
 # kubeconfig NAME CN ORG: a client certificate signed by the cluster's CA, and its kubeconfig.
-kubeconfig() {
-    local name=$1 cn=$2 org=$3
-    openssl req -new -newkey rsa:2048 -nodes -keyout "$state/pki/$name.key" -subj "/O=$org/CN=$cn" -out "$state/pki/$name.csr" 2>/dev/null
-    openssl x509 -req -in "$state/pki/$name.csr" -CA "$cluster_state/pki/ca.crt" -CAkey "$cluster_state/pki/ca.key" \
-        -CAcreateserial -CAserial "$state/pki/ca.srl" -days 2 -out "$state/pki/$name.crt" 2>/dev/null
-    cat >"$state/$name.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: {server: "$api_server", certificate-authority: "$cluster_state/pki/ca.crt"}
-users:
-- name: $name
-  user: {client-certificate: "$state/pki/$name.crt", client-key: "$state/pki/$name.key"}
-contexts:
-- name: local
-  context: {cluster: local, user: $name}
-current-context: local
-KC
+kubeconfig() { # NAME CN ORG: a client certificate signed by the cluster CA and its kubeconfig
+    client_kubeconfig "$state" "$cluster_state/pki" "$api_server" "$@"
 }
 
 start() { # NAME BINARY ARGS…: own session, output to $state/logs/NAME.log, PID saved
