@@ -9,7 +9,7 @@ import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, gatewayOf, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, pinnedAddresses } from "./config";
+import { BUILT_IN_NAMESPACES, gatewayOf, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, pinnedAddresses, routersOf } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 const cfg = loadConfig();
@@ -63,6 +63,7 @@ const afterRouter = (split: string, ...ns: string[]) => {
 };
 
 // 9. The clock app's releases: stable and canary tracks, split by replicas, at the ingress or at a Gateway.
+const routers = routersOf(cfg);
 const releases = Object.entries(cfg.releases).map(
     ([name, r]) =>
         [
@@ -71,7 +72,7 @@ const releases = Object.entries(cfg.releases).map(
                 name,
                 {
                     ...r,
-                    gateway: gatewayOf(cfg, r),
+                    gateway: gatewayOf(routers, r),
                     ingressClassName: cfg.ingressNginx.className,
                     readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
                     rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,

@@ -121,14 +121,19 @@ export interface Routers {
     readonly gatewayClass?: string;
 }
 
+/** The platform's routers as the config turns them on. */
+export function routersOf(cfg: { readonly ingressNginx: { readonly enabled: boolean }; readonly nginxGateway: { readonly enabled: boolean; readonly className: string } }): Routers {
+    return { ingressNginxEnabled: cfg.ingressNginx.enabled, gatewayClass: cfg.nginxGateway.enabled ? cfg.nginxGateway.className : undefined };
+}
+
 /** The GatewayClass of a release's Gateway: its own, or the platform's controller's. */
 export function gatewayClassOf(r: ReleaseConfig, routers: Routers): string | undefined {
     return r.gateway?.className ?? routers.gatewayClass;
 }
 
 /** The Gateway arguments of a release with split "gateway" (parseConfig made sure it has a class). */
-export function gatewayOf(cfg: { readonly nginxGateway: { readonly enabled: boolean; readonly className: string } }, r: ReleaseConfig): { className: string; loadBalancerIP?: string } | undefined {
-    const className = gatewayClassOf(r, { ingressNginxEnabled: true, gatewayClass: cfg.nginxGateway.enabled ? cfg.nginxGateway.className : undefined });
+export function gatewayOf(routers: Routers, r: ReleaseConfig): { className: string; loadBalancerIP?: string } | undefined {
+    const className = gatewayClassOf(r, routers);
     return r.split === "gateway" && className !== undefined ? { className, loadBalancerIP: r.gateway?.loadBalancerIP } : undefined;
 }
 

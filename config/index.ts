@@ -15,19 +15,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { accessChecks, accessSchema } from "./access";
-import { gatewayClassOf, releaseChecks, releasesSchema, rolloutTimeoutSeconds } from "./apps";
+import { gatewayClassOf, releaseChecks, releasesSchema, rolloutTimeoutSeconds, routersOf } from "./apps";
 import { clusterSchema } from "./cluster";
 import { hostChecks, hostsSchema } from "./hosts";
 import { corednsSchema, dashboardSchema, ingressNginxSchema, metallbSchema, networkChecks, nginxGatewaySchema } from "./network";
 import { objectChecks } from "./objects";
 import { nodeExporterSchema } from "./observability";
-import { ConfigPath, Report, strict, unknownKeyLines, withDefaults } from "./primitives";
+import { formatPath, Report, strict, unknownKeyLines, withDefaults } from "./primitives";
 import { securityChecks, securitySchema } from "./security";
 import { minioChecks, minioSchema } from "./storage";
 
 export type { AccessConfig } from "./access";
 export type { ReleaseConfig, ResourcesConfig, ServiceConfig, StrategyConfig } from "./apps";
-export { gatewayOf } from "./apps";
+export { gatewayOf, routersOf } from "./apps";
 export { hostsPlan, hostStepsOf, inventoryOf } from "./hosts";
 export { pinnedAddresses } from "./network";
 export { renderValue } from "./primitives";
@@ -86,15 +86,15 @@ function crossChecks(cfg: RawConfig, add: Report): void {
         reported.add(formatPath(path));
         add(path, message);
     };
-    const routers = { ingressNginxEnabled: cfg.ingressNginx.enabled, gatewayClass: cfg.nginxGateway.enabled ? cfg.nginxGateway.className : undefined };
+    const routers = routersOf(cfg);
     releaseChecks(cfg.releases, routers, first);
     networkChecks(cfg, first);
     minioChecks(cfg.minio, { user: cfg.minioRootUser, password: cfg.minioRootPassword }, first);
     hostChecks(cfg, first);
     accessChecks(cfg.access, first);
     securityChecks(cfg, first);
-    // The general rule last: a setting the rules above have already refused draws no second line.
-    objectChecks({ ...cfg, gatewayClassOf: (r) => gatewayClassOf(r, routers) }, (path, message) => reported.has(formatPath(path)) || add(path, message));
+    // The general rule last, one line per setting: a setting already refused draws no second line.
+    objectChecks({ ...cfg, gatewayClassOf: (r) => gatewayClassOf(r, routers) }, (path, message) => reported.has(formatPath(path)) || first(path, message));
 }
 
 /** Validated config; secrets are wrapped as secret Outputs and never exposed as plain strings. */
@@ -114,13 +114,9 @@ export class ConfigError extends Error {
     }
 }
 
-export function formatPath(path: ConfigPath | readonly PropertyKey[]): string {
-    return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
-}
-
 /** One line per problem; an unknown key gets its own line, naming its full path. */
 function issueLines(issue: z.core.$ZodIssue): string[] {
-    return unknownKeyLines(issue, formatPath) ?? [`${formatPath(issue.path)}: ${issue.message}`];
+    return unknownKeyLines(issue) ?? [`${formatPath(issue.path)}: ${issue.message}`];
 }
 
 /**

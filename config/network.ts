@@ -4,7 +4,7 @@ import { z } from "zod";
 import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT, NGINX_GATEWAY_CHART_DEFAULT } from "../components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "../components/network/ipv4";
 import type { ReleaseConfig } from "./apps";
-import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
+import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, formatPath, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
 
 export const metallbSchema = strict({
     enabled: bool.default(true),
@@ -88,10 +88,6 @@ function pinsOf(cfg: NetworkView): Pin[] {
     return pins;
 }
 
-function keyText(path: ConfigPath): string {
-    return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), "");
-}
-
 /**
  * MetalLB's rules, checked before anything is sent: pool entries that overlap (its webhook refuses
  * them), pinned addresses outside the pool, and one address pinned by two Services that do not share
@@ -115,7 +111,7 @@ export function networkChecks(cfg: NetworkView, add: Report): void {
     pins.forEach((pin, i) => {
         const other = pins.slice(0, i).find((p) => p.address === pin.address && (p.sharingKey === undefined || p.sharingKey !== pin.sharingKey));
         if (other !== undefined) {
-            add(pin.path, `${renderValue(pin.address)} is already pinned by ${keyText(other.path)} (expected one address per LoadBalancer Service, unless both share it with one sharing key)`);
+            add(pin.path, `${renderValue(pin.address)} is already pinned by ${formatPath(other.path)} (expected one address per LoadBalancer Service, unless both share it with one sharing key)`);
         }
     });
     if (cfg.dashboard.enabled && !cfg.ingressNginx.enabled) {

@@ -8,7 +8,7 @@
 import { tracksOf, type ReleaseConfig } from "./apps";
 import type { AccessConfig } from "./access";
 import type { MinioConfig } from "./storage";
-import { ConfigPath, renderValue, Report } from "./primitives";
+import { ConfigPath, formatPath, renderValue, Report } from "./primitives";
 
 /** The parts of the parsed config that name objects. */
 export interface ObjectsView {
@@ -32,10 +32,6 @@ interface Made {
 }
 
 const MAX_LABEL = 63;
-
-function keyText(path: ConfigPath): string {
-    return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), "");
-}
 
 /** The Kubernetes objects and the Pulumi resource names the config makes. */
 export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] } {
@@ -166,13 +162,7 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
 
 /** Every object and resource name made once; derived names within the DNS label limit; selectors apart. */
 export function objectChecks(cfg: ObjectsView, add: Report): void {
-    // One line per setting: the first rule a setting breaks is the one reported.
-    const reported = new Set<string>();
-    const report: Report = (path, message) => {
-        if (reported.has(keyText(path))) return;
-        reported.add(keyText(path));
-        add(path, message);
-    };
+    // `add` keeps one line per setting (crossChecks): the first rule a setting breaks is the one reported.
     // Selectors: the Services of a release select its `app` label (both tracks), MinIO's select
     // `app: <minio.name>`; one label value in one namespace would join their pods.
     const selectors = new Map<string, ConfigPath>();
@@ -181,10 +171,10 @@ export function objectChecks(cfg: ObjectsView, add: Report): void {
         const before = selectors.get(id);
         if (before === undefined) {
             selectors.set(id, path);
-        } else if (keyText(before) !== keyText(path)) {
-            report(
+        } else if (formatPath(before) !== formatPath(path)) {
+            add(
                 path,
-                `${renderValue(app)} is the app label of ${keyText(before)} too in namespace "${ns}" (expected one app label per workload: their Services and Deployments would select each other's pods)`,
+                `${renderValue(app)} is the app label of ${formatPath(before)} too in namespace "${ns}" (expected one app label per workload: their Services and Deployments would select each other's pods)`,
             );
         }
     };
@@ -205,8 +195,8 @@ export function objectChecks(cfg: ObjectsView, add: Report): void {
                 first.set(m.id, m);
                 continue;
             }
-            const where = keyText(before.path) === keyText(m.path) ? "and again from the same setting" : `as ${keyText(before.path)} does`;
-            report(m.path, `${renderValue(m.value)} makes ${what(m)}, ${where} (${expectation})`);
+            const where = formatPath(before.path) === formatPath(m.path) ? "and again from the same setting" : `as ${formatPath(before.path)} does`;
+            add(m.path, `${renderValue(m.value)} makes ${what(m)}, ${where} (${expectation})`);
         }
     };
     once(objects, (m) => m.id, "expected each Kubernetes object declared once: rename one of them");
@@ -214,7 +204,7 @@ export function objectChecks(cfg: ObjectsView, add: Report): void {
 
     for (const m of objects) {
         if (m.derived !== undefined && m.derived.length > MAX_LABEL) {
-            report(m.path, `${renderValue(m.value)} makes the name ${renderValue(m.derived)}, ${m.derived.length} characters (expected at most ${MAX_LABEL}: shorten it)`);
+            add(m.path, `${renderValue(m.value)} makes the name ${renderValue(m.derived)}, ${m.derived.length} characters (expected at most ${MAX_LABEL}: shorten it)`);
         }
     }
 }

@@ -9,6 +9,11 @@ export type ConfigPath = readonly (string | number)[];
 /** Adds one problem at a config path (the cross checks' only way to report). */
 export type Report = (path: ConfigPath, message: string) => void;
 
+/** A config path as the user writes it: `releases.web.services[0].name`. */
+export function formatPath(path: ConfigPath | readonly PropertyKey[]): string {
+    return path.reduce<string>((acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), "");
+}
+
 /** Renders a config value for an error message (JSON, shortened). */
 export function renderValue(value: unknown): string {
     const text = JSON.stringify(value) ?? String(value);
@@ -90,7 +95,7 @@ export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
 }
 
 /** One line per unknown key of a strict object's issue (`metallb.adresses: unknown key (did you mean …)`); undefined for other issues. */
-export function unknownKeyLines(issue: z.core.$ZodIssue, formatPath: (path: ConfigPath) => string): string[] | undefined {
+export function unknownKeyLines(issue: z.core.$ZodIssue): string[] | undefined {
     if (issue.code !== "unrecognized_keys" || !issue.message.startsWith(KNOWN_KEYS)) {
         return undefined;
     }
