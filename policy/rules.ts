@@ -414,6 +414,14 @@ function namesOf(resources: readonly PolicyResource[], kind: string): Set<string
     return new Set(resources.filter((r) => kindOf(r) === kind).map((r) => `${namespaceOf(r)}/${r.props?.metadata?.name}`));
 }
 
+/** The refs of an HTTPRoute to objects of `kind` (the refs' default kind) that the stack does not declare, as `namespace/name`. */
+function danglingRefs(r: PolicyResource, refs: readonly any[], kind: string, declared: ReadonlySet<string>): string[] {
+    return refs
+        .filter((ref) => (ref.kind ?? kind) === kind)
+        .map((ref) => `${ref.namespace ?? namespaceOf(r)}/${ref.name}`)
+        .filter((id) => !declared.has(id));
+}
+
 /** 10. Every backendRef of an HTTPRoute names a Service of the stack (else: 500s, ResolvedRefs false). */
 const routeBackendsExist: Rule = {
     name: "route-backends-exist",
@@ -422,12 +430,10 @@ const routeBackendsExist: Rule = {
         const services = namesOf(resources, "Service");
         return httpRoutes(resources).flatMap((r) =>
             routeRules(r).flatMap((rule) =>
-                rule.backendRefs
-                    .filter((b) => (b.kind ?? "Service") === "Service" && !services.has(`${b.namespace ?? namespaceOf(r)}/${b.name}`))
-                    .map((b) => ({
-                        resource: r,
-                        message: `${describe(r)}: rules[${rule.index}] sends to Service ${b.namespace ?? namespaceOf(r)}/${b.name}, which the stack does not declare, so those requests fail; name one of the stack's Services`,
-                    })),
+                danglingRefs(r, rule.backendRefs, "Service", services).map((id) => ({
+                    resource: r,
+                    message: `${describe(r)}: rules[${rule.index}] sends to Service ${id}, which the stack does not declare, so those requests fail; name one of the stack's Services`,
+                })),
             ),
         );
     },
@@ -463,12 +469,10 @@ const routeHasGateway: Rule = {
     stack: (resources) => {
         const gateways = namesOf(resources, "Gateway");
         return httpRoutes(resources).flatMap((r) =>
-            ((r.props?.spec?.parentRefs ?? []) as any[])
-                .filter((p) => (p.kind ?? "Gateway") === "Gateway" && !gateways.has(`${p.namespace ?? namespaceOf(r)}/${p.name}`))
-                .map((p) => ({
-                    resource: r,
-                    message: `${describe(r)}: parentRefs names Gateway ${p.namespace ?? namespaceOf(r)}/${p.name}, which the stack does not declare, so no Gateway serves the route; name the release's Gateway`,
-                })),
+            danglingRefs(r, r.props?.spec?.parentRefs ?? [], "Gateway", gateways).map((id) => ({
+                resource: r,
+                message: `${describe(r)}: parentRefs names Gateway ${id}, which the stack does not declare, so no Gateway serves the route; name the release's Gateway`,
+            })),
         );
     },
 };
