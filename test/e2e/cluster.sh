@@ -20,8 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
 bin=$cache/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION
 state=${BMP_CLUSTER_STATE:-${TMPDIR:-/tmp}/bmp-cluster}
-# shellcheck source=pki.sh
-. "$here/pki.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -134,14 +134,6 @@ FAKE_NODES=${BMP_FAKE_NODES:-3}
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-# start NAME BINARY ARGS…: runs in its own session, output to $state/logs/NAME.log, PID saved.
-start() {
-    local name=$1
-    shift
-    setsid "$@" >"$state/logs/$name.log" 2>&1 </dev/null &
-    echo $! >"$state/pids/$name"
-}
-
 kubeconfig_for() { # NAME CN [ORG]: a client certificate signed by the cluster CA and its kubeconfig
     client_kubeconfig "$state" "$state/pki" "https://127.0.0.1:$api_port" "$@"
 }
@@ -181,15 +173,6 @@ stages() {
     } >"$state/kwok.yaml"
 }
 
-wait_for() { # WHAT SECONDS COMMAND…
-    local what=$1 secs=$2 i
-    shift 2
-    for ((i = 0; i < secs * 5; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.2
-    done
-    die "$what did not come up in ${secs}s; logs in $state/logs"
-}
 
 routes_up() {
     local cidr

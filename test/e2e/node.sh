@@ -29,8 +29,8 @@ bin=$cache/bin/node-k8s-$K8S_VERSION-containerd-$CONTAINERD_VERSION
 images=$cache/images
 cluster_state=${BMP_CLUSTER_STATE:-${TMPDIR:-/tmp}/bmp-cluster}
 state=${BMP_NODE_STATE:-$cluster_state/node}
-# shellcheck source=pki.sh
-. "$here/pki.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 lock=/run/lock/bmp-real-node.lock
 
 NODE_NAME=real-node
@@ -128,26 +128,8 @@ build() {
 
 # --- up / down -----------------------------------------------------------------------------------
 
-# kubeconfig NAME CN ORG: a client certificate signed by the cluster's CA, and its kubeconfig.
 kubeconfig() { # NAME CN ORG: a client certificate signed by the cluster CA and its kubeconfig
     client_kubeconfig "$state" "$cluster_state/pki" "$api_server" "$@"
-}
-
-start() { # NAME BINARY ARGS…: own session, output to $state/logs/NAME.log, PID saved
-    local name=$1
-    shift
-    setsid "$@" >"$state/logs/$name.log" 2>&1 </dev/null 9>&- &
-    echo $! >"$state/pids/$name"
-}
-
-wait_for() { # WHAT SECONDS COMMAND…
-    local what=$1 secs=$2 i
-    shift 2
-    for ((i = 0; i < secs * 5; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.2
-    done
-    die "$what did not come up in ${secs}s; logs in $state/logs"
 }
 
 # What the kubelet changes on the host that `down` must put back: its kernel tunables.

@@ -1,4 +1,25 @@
-# Sourced by cluster.sh and node.sh: client certificates for the local control plane.
+# Sourced by cluster.sh and node.sh: what both do to run their daemons. Each script defines `state`
+# (its state folder, with logs/ and pids/) and `die` before calling these.
+
+# start NAME BINARY ARGS…: in its own session, output to $state/logs/NAME.log, PID saved. fd 9 (the
+# real node's lock) is not inherited, so a daemon never holds the lock.
+start() {
+    local name=$1
+    shift
+    setsid "$@" >"$state/logs/$name.log" 2>&1 </dev/null 9>&- &
+    echo $! >"$state/pids/$name"
+}
+
+# wait_for WHAT SECONDS COMMAND…: until COMMAND succeeds, polled every 0.2 s, or die.
+wait_for() {
+    local what=$1 secs=$2 i
+    shift 2
+    for ((i = 0; i < secs * 5; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    die "$what did not come up in ${secs}s; logs in $state/logs"
+}
 
 # client_kubeconfig OUT CA SERVER NAME CN [ORG]: a key and a certificate for user CN (in group ORG)
 # signed by the CA in folder CA (ca.crt, ca.key), in OUT/pki, and OUT/NAME.kubeconfig using them
