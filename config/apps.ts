@@ -104,11 +104,15 @@ export type StrategyConfig = ReleaseConfig["strategy"];
 export type ServiceConfig = ReleaseConfig["services"][number];
 export type ResourcesConfig = ReleaseConfig["resources"];
 
-/** The Deployment, namespace and `app` label of each track of a release, with the defaults applied. */
+/**
+ * The Deployment, namespace and `app` label of each track of a release, and the name of its Ingress
+ * (or, split "gateway", of its Gateway and HTTPRoute), with the defaults applied.
+ */
 export function tracksOf(name: string, r: ReleaseConfig) {
     const app = r.app ?? name;
     return {
         app,
+        entry: r.ingress && (r.ingress.name ?? name),
         stable: { deployment: r.stable.name ?? name, namespace: r.stable.namespace ?? r.namespace },
         canary: r.canary && { deployment: r.canary.name ?? `${name}-canary`, namespace: r.canary.namespace ?? r.namespace },
     };

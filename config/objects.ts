@@ -43,7 +43,7 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
 
     for (const [name, r] of Object.entries(cfg.releases)) {
         const at: ConfigPath = ["releases", name];
-        const { stable, canary } = tracksOf(name, r);
+        const { stable, canary, entry } = tracksOf(name, r);
         const track = (kind: "stable" | "canary", t: { deployment: string; namespace: string }, own: string | undefined) => {
             const path: ConfigPath = own !== undefined ? [...at, kind, "name"] : at;
             object("Deployment", t.namespace, t.deployment, path, own ?? name, own === undefined && kind === "canary");
@@ -58,8 +58,8 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
             resource("CanaryRelease/Service", `${name}-${s.name}`, [...at, "services", i, "name"], s.name);
         });
         const ing = r.ingress;
-        if (ing !== undefined) {
-            const ingressName = ing.name ?? name;
+        if (ing !== undefined && entry !== undefined) {
+            const ingressName = entry;
             const namePath: ConfigPath = ing.name !== undefined ? [...at, "ingress", "name"] : at;
             if (r.split === "gateway") {
                 object("Gateway", r.namespace, ingressName, namePath, ingressName);
@@ -109,12 +109,11 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
             policy(ns, `allow-${name}`, path, value);
         };
         for (const [name, r] of Object.entries(cfg.releases)) {
-            const { stable, canary } = tracksOf(name, r);
+            const { stable, canary, entry } = tracksOf(name, r);
             open(stable.namespace, name, ["releases", name], name);
             if (canary !== undefined && canary.namespace !== stable.namespace) open(canary.namespace, name, ["releases", name], name);
-            if (r.split === "gateway" && r.ingress !== undefined) {
-                const gateway = r.ingress.name ?? name;
-                open(r.namespace, `${gateway}-gateway`, r.ingress.name !== undefined ? ["releases", name, "ingress", "name"] : ["releases", name], gateway);
+            if (r.split === "gateway" && entry !== undefined) {
+                open(r.namespace, `${entry}-gateway`, r.ingress?.name !== undefined ? ["releases", name, "ingress", "name"] : ["releases", name], entry);
             }
         }
         if (cfg.minio.enabled) open(cfg.minio.namespace, cfg.minio.name, ["minio", "name"], cfg.minio.name);

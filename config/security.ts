@@ -132,7 +132,7 @@ export function networkPolicyPlan(cfg: SecurityView): Record<string, WorkloadOpe
         const tracks = tracksOf(name, r);
         const opening = { name, podSelector: { app: tracks.app }, ports: [r.port], from };
         open(tracks.stable.namespace, opening);
-        const gateway = r.split === "gateway" && r.ingress !== undefined ? (r.ingress.name ?? name) : undefined;
+        const gateway = r.split === "gateway" ? tracks.entry : undefined;
         // A Gateway's data plane runs in the release's namespace: a canary elsewhere lets it in.
         if (tracks.canary !== undefined) open(tracks.canary.namespace, gateway && tracks.canary.namespace !== r.namespace ? { ...opening, fromNamespaces: [r.namespace] } : opening);
         if (gateway !== undefined) {
