@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, eventually, kubectl, kubectlJson, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import { E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, eventually, kubectl, kubectlJson, ROOT, run, shippedConfig, sortedStepLines, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-gateway-"));
@@ -23,17 +23,6 @@ const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const POOL = "kubernetes:metallb.io/v1beta1:IPAddressPool";
 const ADDRESS = "172.17.255.4";
-
-/** Sorted as changedSteps sorts them, so that a list reads in any order and compares exactly. */
-const sorted = (lines: string[]) =>
-    lines.sort((a, b) =>
-        a
-            .split(" ")
-            .slice(1)
-            .concat(a.split(" ")[0])
-            .join(" ")
-            .localeCompare(b.split(" ").slice(1).concat(b.split(" ")[0]).join(" ")),
-    );
 
 function editRelease(edit: (r: any) => void): void {
     const releases = stack.config("releases");
@@ -86,7 +75,7 @@ describe("the Gateway API: split ingress → gateway → ingress, one config edi
         const { steps } = await stack.preview();
         assert.deepEqual(
             stepLines(steps),
-            sorted([
+            sortedStepLines([
                 `create ${GATEWAY} web-gateway`,
                 `create ${ROUTE} web-route`,
                 `create ${GRANT} web-canary-grant`,
@@ -155,7 +144,7 @@ describe("the Gateway API: split ingress → gateway → ingress, one config edi
         const { steps } = await stack.preview();
         assert.deepEqual(
             stepLines(steps),
-            sorted([
+            sortedStepLines([
                 `delete ${GATEWAY} web-gateway`,
                 `delete ${ROUTE} web-route`,
                 `delete ${GRANT} web-canary-grant`,

@@ -228,7 +228,24 @@ export function changedSteps(json: any): Step[] {
             const type = parts[2].split("$").pop() ?? parts[2];
             return { op: s.op, type, name: parts[3] };
         })
-        .sort((a, b) => `${a.type} ${a.name} ${a.op}`.localeCompare(`${b.type} ${b.name} ${b.op}`));
+        .sort(byStep);
+}
+
+/** The order of {@link changedSteps}: by type, then name, then operation. */
+function byStep(a: Step, b: Step): number {
+    return `${a.type} ${a.name} ${a.op}`.localeCompare(`${b.type} ${b.name} ${b.op}`);
+}
+
+/** Expected "op type name" lines in the order of {@link changedSteps}, so that a list may be written in any order. */
+export function sortedStepLines(lines: readonly string[]): string[] {
+    return stepLines(
+        lines
+            .map((l) => {
+                const [op, type, name] = l.split(" ");
+                return { op, type, name };
+            })
+            .sort(byStep),
+    );
 }
 
 /** Renders steps as "op type name" lines (for assertion messages and exact comparisons). */
