@@ -248,7 +248,8 @@ describe("the real node", () => {
         timing("pulumi up of the broken release on the real node (fails)", r.ms);
         const out = r.stdout + r.stderr;
         assert.notEqual(r.code, 0, tail(out, 30));
-        assert.ok(r.ms > 55_000 && r.ms < 60_000 + 30_000, `failed after ${r.ms} ms (timeout 60 s)`);
+        // The upper bound proves the 60 s timeout ended it, not the provider's default of 10 min.
+        assert.ok(r.ms > 55_000 && r.ms < 60_000 + 180_000, `failed after ${r.ms} ms (timeout 60 s)`);
         assert.match(out, /clock-deployment/);
         // Its error names the pod, its state and the container's exit, as the kubelet reported them.
         const why = out.split("\n").filter((l) => /^\s*\* \[Pod clock-deployment-.*\[CrashLoopBackOff\]|container "nginx" terminated at .*\(Error: exit code 1\)/.test(l));
@@ -414,7 +415,7 @@ new ClockApp("probe", { app: "probe", version: "1.0", replicas: 1, port: 8080, r
             timing("pulumi up with a readiness probe on the wrong port (fails)", r.ms);
             const out = r.stdout + r.stderr;
             assert.notEqual(r.code, 0, tail(out, 30));
-            assert.ok(r.ms > 25_000 && r.ms < 30_000 + 30_000, `failed after ${r.ms} ms (timeout 30 s)`);
+            assert.ok(r.ms > 25_000 && r.ms < 30_000 + 180_000, `failed after ${r.ms} ms (timeout 30 s)`);
             assert.match(out, /probe/);
             assert.match(out, /containers with unready status: \[nginx\]|Minimum number of Pods to consider the application live was not attained/, tail(out, 30));
             // The kubelet really probed: the container runs (liveness on 8080 passes, no restart)

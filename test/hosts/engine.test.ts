@@ -294,7 +294,8 @@ describe("hosts through the real Pulumi engine", { skip: missing ? `the Pulumi t
         for (const h of ["vm1 (10.231.1.2:22)", "vm2 (10.231.2.2:22)"]) {
             assert.ok(text.includes(`host "${h.split(" ")[0]}" ${h.split(" ")[1]} step artifact-run: stopped after the limit of 10s (hosts.reach.commandTimeoutSeconds)`), text);
         }
-        assert.ok(run.ms < 90_000, `took ${run.ms} ms`);
+        // Stopped at its 10 s limit, not left to sleep its 600 s: the bound is half the hang, wide for a loaded machine.
+        assert.ok(run.ms < 300_000, `took ${run.ms} ms`);
         assert.equal(onHost(1, "sudo docker ps -q | wc -l").stdout.trim(), "0", "the hung container is gone");
         stack.setConfig({ hosts: hostsConfig({ converge: false, image: "docker.io/library/nginx:1.26.4" }) });
     });
@@ -348,7 +349,8 @@ describe("hosts through the real Pulumi engine", { skip: missing ? `the Pulumi t
         assert.ok(text.includes('host "vm1" (10.231.1.2:22) is not reachable after 2 attempts: connection refused: the host answers but nothing listens on port 22 (is sshd running?)'), text);
         const took = failedAfter(events, "hosts-vm1-reach");
         log(`refused after ${took} s (event log)`);
-        assert.ok(took <= 2, `took ${took} s`);
+        // Waiting for the dials instead would take at least 5 s (2 dials of 2 s, 1 s between): the widest bound that still tells.
+        assert.ok(took < 5, `took ${took} s`);
         assert.equal(onHost(2, "test -f inventory.ini && echo back").stdout, "back\n", "vm2's steps ran");
         assert.doesNotMatch(text, /running "[^"]{200,}"/, "no whole script in the error");
         const refused = 'host "vm1" (10.231.1.2:22) is not reachable';
@@ -365,8 +367,8 @@ describe("hosts through the real Pulumi engine", { skip: missing ? `the Pulumi t
         assert.ok(text.includes('host "vm2" (10.231.2.2:22) is not reachable after 2 attempts: timed out: no answer within 2s per attempt (is the host up, and the network to it?)'), text);
         const took = failedAfter(events, "hosts-vm2-reach");
         log(`timed out after ${took} s (event log)`);
-        // 2 dials of 2 s and 1 s between them.
-        assert.ok(took >= 4 && took <= 7, `took ${took} s`);
+        // 2 dials of 2 s and 1 s between them; the upper bound only proves it is not TCP's default of minutes.
+        assert.ok(took >= 4 && took <= 60, `took ${took} s`);
         assert.equal(onHost(1, "test -f inventory.ini && echo back").stdout, "back\n", "vm1's steps ran");
     });
 
