@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `npm run deploy`: the dev stack on a running cluster, local state (no account needed), a preview
-# first. Interactive: `pulumi up` shows the preview and asks before it changes anything. With no
-# terminal (CI, scripts) it previews and stops unless `--yes` is given: nothing is ever applied unseen.
+# `npm run deploy`: the dev stack on a running cluster, local state (Pulumi.yaml's backend.url: no
+# account needed), a preview first. Interactive: `pulumi up` shows the preview and asks before it
+# changes anything. With no terminal (CI, scripts) it previews and stops unless `--yes` is given:
+# nothing is ever applied unseen. Afterwards plain `pulumi` in this folder reaches the same stack
+# (with PULUMI_CONFIG_PASSPHRASE exported; see docs/stacks-and-state.md).
 #
 #   npm run deploy                  preview, then ask
 #   npm run deploy -- --yes         preview, then apply without asking
@@ -21,20 +23,11 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-for tool in pulumi pulumi-language-nodejs kubectl; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "deploy: $tool is not on PATH; the README's prerequisites say how to install the Pulumi toolchain and kubectl" >&2
-        exit 1
-    fi
-done
+me=deploy
+. scripts/common.sh
+require_tools pulumi pulumi-language-nodejs kubectl
 [ -d node_modules ] || npm ci --no-audit --no-fund
-
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
-export PULUMI_SKIP_UPDATE_CHECK=true
-# dev-only passphrase of Pulumi.dev.yaml; other stacks bring their own.
-if [ "$stack" = dev ]; then export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-bare-metal-lab}"; fi
-[ -f "Pulumi.$stack.yaml" ] || { echo "deploy: there is no Pulumi.$stack.yaml (stacks here: $(ls Pulumi.*.yaml | sed 's/Pulumi\.\(.*\)\.yaml/\1/' | tr '\n' ' '))" >&2; exit 1; }
-mkdir -p .pulumi-state
+use_stack "$stack"
 pulumi stack select "$stack" 2>/dev/null || pulumi stack init "$stack"
 
 # Say where this goes before anything else, and stop if nothing answers there.
@@ -70,3 +63,5 @@ if [ "$rc" -ne 0 ]; then
     fi
     exit "$rc"
 fi
+[ "$stack" = dev ] && hint=' (export PULUMI_CONFIG_PASSPHRASE=bare-metal-lab first)' || hint=''
+echo "deploy: done; pulumi stack output --stack $stack shows the addresses and the curl lines$hint"
