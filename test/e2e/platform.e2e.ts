@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT, NGINX_GATEWAY_CHART_DEFAULT } from "../../components/network";
 import {
     E2E_OVERRIDES,
     ensureInstalledNamespaces,
@@ -310,43 +311,69 @@ describe("charts from an OCI registry (defect 6)", () => {
 });
 
 describe("the charts, rendered for real (defect 5)", () => {
-    // The pinned charts from their repositories, or from BMP_CHART_MIRROR where those cannot be reached.
+    // The suite's own chart repository (test/e2e/charts.sh): MetalLB's chart from the Go module proxy
+    // on every machine; the charts no registry here carries only where a hand-made mirror added them.
     const repo = process.env.BMP_CHART_REPO;
+    const served = new Set((process.env.BMP_CHARTS ?? "").split(" ").filter(Boolean));
     const withChart = (settings: object, version: string) => ({ ...settings, ...(repo ? { chart: { repo, version } } : {}) });
+    const mirrored = [
+        ["ingress-nginx", INGRESS_NGINX_CHART_DEFAULT.version],
+        ["kubernetes-dashboard", DASHBOARD_CHART_DEFAULT.version],
+        ["nginx-gateway-fabric", NGINX_GATEWAY_CHART_DEFAULT.version],
+    ].filter(([name, version]) => !served.has(`${name}-${version}`));
 
-    it("MetalLB, ingress-nginx, NGINX Gateway Fabric and the Dashboard pass the policy pack, and a second preview changes nothing (the CSRF key is kept)", async () => {
+    /** Renders the dev stack with `charts` installed through the policy pack, then previews it again. */
+    async function renderCharts(overrides: Record<string, unknown>): Promise<string[]> {
         const out = fs.mkdtempSync(path.join(base, "charts-"));
-        const stack = await Stack.create("charts", {
-            from: "dev",
-            base,
-            overrides: {
-                cluster: { renderYamlTo: out },
-                metallb: withChart({ ...dev("metallb"), install: true }, "0.15.2"),
-                ingressNginx: withChart({ ...dev("ingressNginx"), install: true }, "4.15.1"),
-                dashboard: withChart({ enabled: true }, "7.14.0"),
-                nginxGateway: withChart({ enabled: true }, "2.6.7"),
-            },
-        });
+        const stack = await Stack.create("charts", { from: "dev", base, overrides: { cluster: { renderYamlTo: out }, ...overrides } });
         try {
             const r = await stack.pulumi("up", "--yes", "--skip-preview", "--policy-pack", path.join(ROOT, "policy"));
             timing("pulumi up with the charts (render mode) and the policy pack", r.ms);
             assert.equal(r.code, 0, tail(r.stdout + r.stderr, 60));
-            const files = fs.readdirSync(out, { recursive: true }).map(String);
-            for (const name of ["metallb-controller", "ingress-nginx-controller", "kubernetes-dashboard-kong", "ngf-nginx-gateway-fabric"]) {
-                assert.ok(
-                    files.some((f) => f.includes(`deployment-`) && f.includes(name)),
-                    `${name} rendered`,
-                );
-            }
-            // NGINX Gateway Fabric's TLS Secrets: the chart's hook Job, declared as an ordinary resource.
-            assert.ok(
-                files.some((f) => f.includes("job-nginx-gateway-ngf-nginx-gateway-fabric-cert-generator")),
-                files.filter((f) => f.includes("nginx-gateway")).join(", "),
-            );
             const { steps } = await stack.preview("--policy-pack", path.join(ROOT, "policy"));
             assert.deepEqual(stepLines(steps), []);
+            return fs.readdirSync(out, { recursive: true }).map(String);
         } finally {
             stack.remove();
         }
+    }
+
+    it("MetalLB's chart, from the Go module proxy, passes the policy pack and a second preview changes nothing", async () => {
+        assert.ok(served.has(`metallb-${METALLB_CHART_DEFAULT.version}`), `the suite's repository serves metallb ${METALLB_CHART_DEFAULT.version} (${[...served].join(" ")})`);
+        const files = await renderCharts({
+            metallb: withChart({ ...dev("metallb"), install: true }, METALLB_CHART_DEFAULT.version),
+            ingressNginx: { ...dev("ingressNginx"), install: false },
+            dashboard: { enabled: false },
+        });
+        for (const name of ["deployment-metallb-controller", "daemonset-metallb-speaker"]) {
+            assert.ok(
+                files.some((f) => f.includes(name)),
+                `${name} rendered`,
+            );
+        }
+    });
+
+    const notServed =
+        mirrored.length > 0
+            ? `not run: ${mirrored.map(([n, v]) => `${n} ${v}`).join(", ")} not in the suite's chart repository (no registry here carries them; set BMP_CHART_MIRROR to a folder with their .tgz files)`
+            : false;
+    it("ingress-nginx, NGINX Gateway Fabric and the Dashboard pass the policy pack, and a second preview changes nothing (the CSRF key is kept)", { skip: notServed }, async () => {
+        const files = await renderCharts({
+            metallb: withChart({ ...dev("metallb"), install: true }, METALLB_CHART_DEFAULT.version),
+            ingressNginx: withChart({ ...dev("ingressNginx"), install: true }, INGRESS_NGINX_CHART_DEFAULT.version),
+            dashboard: withChart({ enabled: true }, DASHBOARD_CHART_DEFAULT.version),
+            nginxGateway: withChart({ enabled: true }, NGINX_GATEWAY_CHART_DEFAULT.version),
+        });
+        for (const name of ["metallb-controller", "ingress-nginx-controller", "kubernetes-dashboard-kong", "ngf-nginx-gateway-fabric"]) {
+            assert.ok(
+                files.some((f) => f.includes(`deployment-`) && f.includes(name)),
+                `${name} rendered`,
+            );
+        }
+        // NGINX Gateway Fabric's TLS Secrets: the chart's hook Job, declared as an ordinary resource.
+        assert.ok(
+            files.some((f) => f.includes("job-nginx-gateway-ngf-nginx-gateway-fabric-cert-generator")),
+            files.filter((f) => f.includes("nginx-gateway")).join(", "),
+        );
     });
 });

@@ -1,5 +1,5 @@
 // Serves one folder read-only over HTTP on loopback and prints its URL: the chart repository the
-// e2e suite uses where the charts' own repositories cannot be reached (BMP_CHART_MIRROR).
+// e2e suite uses (test/e2e/charts.sh makes it).
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `with-cluster.sh COMMAND…`: runs COMMAND with a local control plane up (test/e2e/cluster.sh), its
-# real node (test/e2e/node.sh), the fixtures a real cluster would have applied and the chart mirror
-# (if any) served; stops all of it on every exit. KUBECONFIG, PATH (the built kubectl first),
-# BMP_CHART_REPO and BMP_E2E_STATE are exported to COMMAND. `npm run test:e2e` and `npm run bench`
-# run through it.
+# real node (test/e2e/node.sh), the fixtures a real cluster would have applied and the suite's chart
+# repository (test/e2e/charts.sh) served; stops all of it on every exit. KUBECONFIG, PATH (the built
+# kubectl first), BMP_CHART_REPO, BMP_CHARTS (its charts, "name-version" a word) and BMP_E2E_STATE
+# are exported to COMMAND. `npm run test:e2e` and `npm run bench` run through it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=test/e2e
@@ -38,16 +38,16 @@ kubectl apply -f "$here/fixtures/" >/dev/null
 kubectl wait --for=condition=Established crd/ipaddresspools.metallb.io crd/l2advertisements.metallb.io --timeout=30s >/dev/null
 echo "# time control plane up: $((SECONDS - t0)) s"
 
-# Chart repositories: the charts' own unless BMP_CHART_MIRROR (a folder with index.yaml and the
-# pinned charts' .tgz files) exists; then it is served on loopback for the suite.
-mirror=${BMP_CHART_MIRROR:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform/chart-mirror}
-if [ -f "$mirror/index.yaml" ]; then
-    node --import tsx "$here/serve-dir.ts" "$mirror" >"$state/chart-repo" &
-    echo $! >"$state/chart-repo.pid"
-    for _ in $(seq 50); do [ -s "$state/chart-repo" ] && break; sleep 0.1; done
-    export BMP_CHART_REPO=$(cat "$state/chart-repo")
-    echo "# charts from the mirror $mirror at $BMP_CHART_REPO"
-fi
+# The suite's own chart repository (test/e2e/charts.sh: MetalLB's chart from the Go module proxy,
+# the others from BMP_CHART_MIRROR where it exists), served on loopback for the suite.
+BMP_CHARTS=$(bash "$here/charts.sh" "$state/charts" | paste -sd ' ' -)
+export BMP_CHARTS
+node --import tsx "$here/serve-dir.ts" "$state/charts" >"$state/chart-repo" &
+echo $! >"$state/chart-repo.pid"
+for _ in $(seq 50); do [ -s "$state/chart-repo" ] && break; sleep 0.1; done
+BMP_CHART_REPO=$(cat "$state/chart-repo")
+export BMP_CHART_REPO
+echo "# charts served at $BMP_CHART_REPO: $BMP_CHARTS"
 
 export BMP_E2E_STATE=$state
 "$@"
