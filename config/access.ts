@@ -4,39 +4,48 @@ import { dnsLabel, dnsName, expected, matching, renderValue, Report, strict } fr
 
 const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"] as const;
 const ruleSchema = strict({
-    apiGroups: z.array(z.string(expected('an API group ("" is the core group)')), expected("a list of API groups")).default([""]),
-    resources: z.array(matching(/^(\*|[a-z]+(\/[a-z]+)?)$/, 'a resource name such as "pods"'), expected("a list of resources")).min(1, expected("a non-empty list of resources")),
-    verbs: z.array(z.enum(VERBS, expected(`a verb (${VERBS.join(", ")})`)), expected("a list of verbs")).min(1, expected("a non-empty list of verbs")),
+    apiGroups: z
+        .array(z.string(expected('an API group ("" is the core group)')), expected("a list of API groups"))
+        .default([""])
+        .describe('API groups of the rule ("" is the core group).'),
+    resources: z
+        .array(matching(/^(\*|[a-z]+(\/[a-z]+)?)$/, 'a resource name such as "pods"'), expected("a list of resources"))
+        .min(1, expected("a non-empty list of resources"))
+        .describe("Resources of the rule, such as `pods` or `pods/log`."),
+    verbs: z
+        .array(z.enum(VERBS, expected(`a verb (${VERBS.join(", ")})`)), expected("a list of verbs"))
+        .min(1, expected("a non-empty list of verbs"))
+        .describe("Verbs of the rule."),
 });
 
 export const accessSchema = strict({
     accounts: z
         .array(
             strict({
-                name: dnsLabel,
-                namespace: dnsLabel.default("default"),
-                /** What the account may do; absent: nothing (the lab's dave). */
+                name: dnsLabel.describe("ServiceAccount name."),
+                namespace: dnsLabel.default("default").describe("Namespace of the ServiceAccount."),
                 grant: strict({
-                    clusterRole: dnsName,
-                    /** Absent: cluster-wide (ClusterRoleBinding); present: only in this namespace (RoleBinding). */
-                    namespace: dnsLabel.optional(),
-                }).optional(),
+                    clusterRole: dnsName.describe("The ClusterRole bound, such as `admin`, `edit` or `view`."),
+                    namespace: dnsLabel.optional().describe("Only in this namespace (a RoleBinding). Not set: cluster-wide (a ClusterRoleBinding)."),
+                })
+                    .optional()
+                    .describe("What the account may do. Not set: nothing (the lab's dave)."),
             }),
             expected("a list of accounts"),
         )
-        .default([]),
+        .default([])
+        .describe("ServiceAccounts and the ClusterRole each is bound to."),
     groups: z
         .array(
             strict({
-                /** Every ServiceAccount of this namespace (Group system:serviceaccounts:<namespace>). */
-                namespace: dnsLabel,
-                /** Name of the ClusterRole (and its binding) created for the group. */
-                clusterRole: dnsName,
-                rules: z.array(ruleSchema, expected("a list of RBAC rules")).min(1, expected("a non-empty list of RBAC rules")),
+                namespace: dnsLabel.describe("The group: every ServiceAccount of this namespace (Group `system:serviceaccounts:<namespace>`)."),
+                clusterRole: dnsName.describe("Name of the ClusterRole (and its binding) made for the group; not a built-in one (`admin`, `edit`, `view`, `cluster-admin`, `system:*`)."),
+                rules: z.array(ruleSchema, expected("a list of RBAC rules")).min(1, expected("a non-empty list of RBAC rules")).describe("The ClusterRole's rules."),
             }),
             expected("a list of group grants"),
         )
-        .default([]),
+        .default([])
+        .describe("Group grants: a ClusterRole of the given rules bound to every ServiceAccount of a namespace."),
 });
 
 export type AccessConfig = z.output<typeof accessSchema>;

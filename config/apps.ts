@@ -4,7 +4,7 @@ import { rollingProblem } from "../components/apps/strategy";
 import { bool, dnsLabel, dnsName, expected, intIn, intOrPercent, ipv4Address, matching, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
 
 /** How long `pulumi up` waits for each rollout before it fails. */
-export const rolloutTimeoutSeconds = intIn(10, 3600);
+export const rolloutTimeoutSeconds = intIn(10, 3600).describe("How long `pulumi up` waits for each Deployment or StatefulSet rollout before it fails.");
 
 const version = matching(/^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$/, 'an app version such as "1.0"');
 
@@ -12,9 +12,9 @@ const strategySchema = z.discriminatedUnion(
     "type",
     [
         strict({
-            type: z.literal("rolling"),
-            maxSurge: intOrPercent.default("25%"),
-            maxUnavailable: intOrPercent.default("25%"),
+            type: z.literal("rolling").describe("`rolling` (with maxSurge and maxUnavailable), `recreate`, `blueGreen` (maxSurge = replicas, maxUnavailable 0) or `reverse` (1/1)."),
+            maxSurge: intOrPercent.default("25%").describe("rolling: pods above the replica count during a rollout (a number or a percentage)."),
+            maxUnavailable: intOrPercent.default("25%").describe("rolling: pods below the replica count during a rollout; both 0 is refused, as the API server does."),
         }),
         strict({ type: z.literal("recreate") }),
         strict({ type: z.literal("blueGreen") }),
@@ -24,23 +24,21 @@ const strategySchema = z.discriminatedUnion(
 );
 
 const trackShape = {
-    /** Deployment name; defaults to the release name (stable) or `<release>-canary`. */
-    name: dnsLabel.optional(),
-    /** Namespace of this track; defaults to the release's namespace. */
-    namespace: dnsLabel.optional(),
-    version: version.default("1.0"),
-    replicas: intIn(0, 1000).default(1),
-    /** The lab's broken release: the container command is `false`, so it never starts. */
-    broken: bool.default(false),
+    name: dnsLabel.optional().describe("Deployment name. Not set: the release name (stable) or `<release>-canary`."),
+    namespace: dnsLabel.optional().describe("Namespace of this track. Not set: the release's namespace."),
+    version: version.default("1.0").describe("The app version the page shows; a new version is a new page ConfigMap and a rollout."),
+    replicas: intIn(0, 1000).default(1).describe("Pods of this track."),
+    broken: bool.default(false).describe("The lab's broken release: the container command is `false`, so it never starts and `pulumi up` fails after rolloutTimeoutSeconds."),
 };
 
 const serviceSchema = strict({
-    /** A DNS-1035 label, as the API server requires of Service names. */
-    name: serviceName,
-    type: z.enum(["ClusterIP", "Headless", "NodePort", "LoadBalancer"], expected('one of "ClusterIP", "Headless", "NodePort", "LoadBalancer"')).default("ClusterIP"),
-    port: intIn(1, 65535).default(80),
-    /** LoadBalancer only: a fixed address from the MetalLB pool. */
-    loadBalancerIP: ipv4Address.optional(),
+    name: serviceName.describe("Service name: a DNS-1035 label (a letter first), as the API server requires."),
+    type: z
+        .enum(["ClusterIP", "Headless", "NodePort", "LoadBalancer"], expected('one of "ClusterIP", "Headless", "NodePort", "LoadBalancer"'))
+        .default("ClusterIP")
+        .describe("Service type; `Headless` is a ClusterIP Service without an address."),
+    port: intIn(1, 65535).default(80).describe("Port the Service listens on (it forwards to the release's `port`)."),
+    loadBalancerIP: ipv4Address.optional().describe("LoadBalancer only: a fixed address from the MetalLB pool. Not set: MetalLB picks one."),
 });
 
 /** An Ingress path the API server takes for pathType Prefix: absolute, no `//`, `/./` or `/../`. */
@@ -51,42 +49,47 @@ const REWRITE = 'a rewrite target such as "/" or "/$2" (an absolute path; letter
 const rewriteTarget = matching(/^\/([A-Za-z0-9._~\-/]|\$[1-9])*$/, REWRITE);
 
 export const releaseSchema = strict({
-    namespace: dnsLabel.default("default"),
-    /** Value of the `app` label on every object of the release. Defaults to the release name. */
-    app: dnsLabel.optional(),
-    /** Port nginx listens on inside the container (unprivileged, so ≥ 1024). */
-    port: intIn(1024, 65535).default(8080),
-    /** How the page reaches nginx: mounted from the ConfigMap, or copied by an init container into an emptyDir. */
-    pageDelivery: z.enum(["configMap", "initContainer"], expected('"configMap" or "initContainer"')).default("configMap"),
-    split: z.enum(["replicas", "ingress", "gateway"], expected('"replicas" (one Service over both tracks), "ingress" (canary Ingress) or "gateway" (Gateway API HTTPRoute)')).default("replicas"),
-    strategy: strategySchema.default({ type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }),
-    stable: strict(trackShape),
+    namespace: dnsLabel.default("default").describe("Namespace of the release."),
+    app: dnsLabel.optional().describe("Value of the `app` label on every object of the release. Not set: the release name."),
+    port: intIn(1024, 65535).default(8080).describe("Port nginx listens on inside the container (at least 1024: the image is unprivileged; Services still listen on their own `port`)."),
+    pageDelivery: z
+        .enum(["configMap", "initContainer"], expected('"configMap" or "initContainer"'))
+        .default("configMap")
+        .describe("How the page reaches nginx: mounted from the ConfigMap, or copied by an init container into an emptyDir at /app (the lab's web app)."),
+    split: z
+        .enum(["replicas", "ingress", "gateway"], expected('"replicas" (one Service over both tracks), "ingress" (canary Ingress) or "gateway" (Gateway API HTTPRoute)'))
+        .default("replicas")
+        .describe(
+            "How traffic reaches the canary: `replicas` (one Service over both tracks), `ingress` (a Service per track and a canary Ingress) or `gateway` (the same Services behind a Gateway and one HTTPRoute).",
+        ),
+    strategy: strategySchema.default({ type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }).describe("The Deployments' update strategy preset."),
+    stable: strict(trackShape).describe("The stable track."),
     canary: strict({
         ...trackShape,
-        /** split "ingress" or "gateway": share of requests (0 to 100) sent to the canary. */
-        weight: intIn(0, 100).default(0),
-        /** split "ingress" or "gateway": requests with this header set to "always" reach the canary. */
-        header: matching(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name").default("canary"),
-    }).optional(),
-    services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")),
+        weight: intIn(0, 100).default(0).describe("split `ingress` or `gateway`: the share of requests (0 to 100) sent to the canary."),
+        header: matching(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name")
+            .default("canary")
+            .describe("split `ingress` or `gateway`: requests with this header set to `always` reach the canary."),
+    })
+        .optional()
+        .describe("The canary track, as `stable` plus its weight and header. Not set: no canary."),
+    services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")).describe("The release's Services (at least one)."),
     ingress: strict({
-        /** Name of the main Ingress; the canary one is `<name>-canary`. */
-        name: dnsLabel.optional(),
-        host: dnsName.optional(),
-        path: ingressPath.default("/"),
-        /** Service (from `services`) the main Ingress routes to; defaults to the first. */
-        service: dnsLabel.optional(),
-        /** ingress-nginx's rewrite-target, or the HTTPRoute's ReplacePrefixMatch; defaults to "/" when the path is not "/". */
-        rewriteTarget: rewriteTarget.optional(),
-    }).optional(),
-    /** split "gateway": the Gateway of the release (named as the Ingress would be). */
+        name: dnsLabel.optional().describe("Name of the main Ingress (or, split `gateway`, of the Gateway and HTTPRoute); the canary Ingress is `<name>-canary`. Not set: the release name."),
+        host: dnsName.optional().describe("Host of the rule (required for split `ingress`). Not set: any host."),
+        path: ingressPath.default("/").describe("Path prefix of the rule."),
+        service: dnsLabel.optional().describe("Service (from `services`) the main Ingress routes to. Not set: the first."),
+        rewriteTarget: rewriteTarget.optional().describe('ingress-nginx\'s rewrite-target, or the HTTPRoute\'s ReplacePrefixMatch. Not set: "/" when the path is not "/".'),
+    })
+        .optional()
+        .describe("The release's Ingress (required for split `ingress` and `gateway`). Not set: none."),
     gateway: strict({
-        /** An existing GatewayClass; defaults to nginxGateway.className when NGINX Gateway Fabric is enabled. */
-        className: dnsName.optional(),
-        /** A fixed address from the MetalLB pool for the Gateway's data-plane Service. */
-        loadBalancerIP: ipv4Address.optional(),
-    }).optional(),
-    resources: withDefaults(resources),
+        className: dnsName.optional().describe("An existing GatewayClass. Not set: nginxGateway.className (NGINX Gateway Fabric enabled)."),
+        loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool for the Gateway's data-plane Service. Not set: MetalLB picks one."),
+    })
+        .optional()
+        .describe("split `gateway`: the release's Gateway (named as the Ingress would be)."),
+    resources: withDefaults(resources).describe("Requests and limits of each container."),
 });
 
 /** Release name → release, as in the `releases` key. */
@@ -97,7 +100,8 @@ export const releasesSchema = z
                 ? `${renderValue(issue.input)} is not a release name (expected a DNS label: lowercase letters, digits and '-', at most 63)`
                 : expected("a map of release name to release").error(issue),
     })
-    .default({});
+    .default({})
+    .describe("The clock app's releases by name (the name is a DNS label).");
 
 export type ReleaseConfig = z.output<typeof releaseSchema>;
 export type StrategyConfig = ReleaseConfig["strategy"];

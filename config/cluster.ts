@@ -2,10 +2,7 @@
 import { nonEmpty, strict } from "./primitives";
 
 export const clusterSchema = strict({
-    /** kubeconfig context to target; defaults to the kubeconfig's current context. */
-    context: nonEmpty("a kubeconfig context name").optional(),
-    /** Path to a kubeconfig file (or its contents); defaults to $KUBECONFIG or ~/.kube/config. */
-    kubeconfig: nonEmpty("a kubeconfig path or contents").optional(),
-    /** Render manifests into this folder instead of applying them. */
-    renderYamlTo: nonEmpty("a folder path").optional(),
+    context: nonEmpty("a kubeconfig context name").optional().describe("kubeconfig context to target. Not set: the kubeconfig's current context."),
+    kubeconfig: nonEmpty("a kubeconfig path or contents").optional().describe("Path to a kubeconfig file, or its contents. Not set: $KUBECONFIG or ~/.kube/config."),
+    renderYamlTo: nonEmpty("a folder path").optional().describe("Render the manifests into this folder instead of applying them (no cluster is changed)."),
 });

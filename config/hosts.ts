@@ -21,17 +21,15 @@ const absPath = matching(/^\/[^\0]*$/, ABS_PATH);
 const PORT_MAP = 'a port mapping "host:container" such as "80:80"';
 
 const hostSchema = strict({
-    name: dnsLabel,
-    address: hostAddress,
-    /** Defaults to hosts.port. */
-    port: intIn(1, 65535).optional(),
-    /** Defaults to hosts.user. */
-    user: linuxUser.optional(),
-    /** Pinned host key; absent: not checked. */
+    name: dnsLabel.describe("Host name, as in the inventory."),
+    address: hostAddress.describe("IPv4 address or DNS name the host is reached at."),
+    port: intIn(1, 65535).optional().describe("SSH port. Not set: hosts.port."),
+    user: linuxUser.optional().describe("SSH user. Not set: hosts.user."),
     hostKey: z
         .string(expected(HOST_KEY))
         .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*$/, expected(HOST_KEY))
-        .optional(),
+        .optional()
+        .describe("Pinned SSH host key (`ssh-keyscan -t ed25519 <address>`). Not set: not checked."),
 });
 
 const FEDORA_41 = "http://mirrors.fedoraproject.org/mirrorlist?repo=fedora-41&arch=x86_64";
@@ -39,17 +37,14 @@ const FEDORA_41_UPDATES = "http://mirrors.fedoraproject.org/mirrorlist?repo=upda
 const LAB_UNIT = { enabled: true, name: "nginx-container", image: "docker.io/library/nginx:1.26.3", ports: ["80:80"] };
 
 export const hostsSchema = strict({
-    enabled: bool.default(false),
-    /**
-     * Converge mode: every step re-runs its idempotent script on every `pulumi up` (drift on a host is
-     * put back) and reports ok or changed in the stack output hostsRecap. Off: a step runs only when
-     * its own input changes. Defaults to false (on in the dev and prod stacks).
-     */
-    converge: bool.default(false),
-    /** SSH user of every host unless a host says otherwise (the lab's `ansible`). */
-    user: linuxUser.default("ansible"),
-    port: intIn(1, 65535).default(22),
-    /** Group → hosts, as the lab's inventory.ini (Orchestrators, Endpoints). */
+    enabled: bool.default(false).describe("Provision the hosts over SSH in the same `pulumi up` (needs the secret hostsSshPrivateKey)."),
+    converge: bool
+        .default(false)
+        .describe(
+            "Converge mode: every step re-runs its idempotent script on every `pulumi up` (drift on a host is put back) and reports ok or changed in the stack output hostsRecap. false: a step runs only when its own input changes (on in the dev and prod stacks).",
+        ),
+    user: linuxUser.default("ansible").describe("SSH user of every host unless a host says otherwise; needs sudo without a password."),
+    port: intIn(1, 65535).default(22).describe("SSH port of every host unless a host says otherwise."),
     groups: z
         .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/), z.array(hostSchema, expected("a list of hosts")).min(1, expected("a non-empty list of hosts")), {
             error: (issue) =>
@@ -57,75 +52,95 @@ export const hostsSchema = strict({
                     ? `${renderValue(issue.input)} is not a group name (expected letters, digits and '_', such as "Endpoints")`
                     : expected("a map of group name to hosts").error(issue),
         })
-        .default({}),
-    /**
-     * The groups' order in inventory.ini: Pulumi hands a config map to the program with its keys
-     * sorted, so the order written in the stack file is lost. Defaults to the groups sorted by name.
-     */
-    groupOrder: z.array(z.string(expected("a group name")), expected("a list of group names")).optional(),
+        .default({})
+        .describe("Group → hosts, as the lab's inventory.ini (Orchestrators, Endpoints)."),
+    groupOrder: z
+        .array(z.string(expected("a group name")), expected("a list of group names"))
+        .optional()
+        .describe("The groups' order in inventory.ini (Pulumi hands a config map over with its keys sorted). Not set: the groups sorted by name."),
     reach: withDefaults(
         strict({
-            attempts: intIn(1, 20).default(3),
-            perDialTimeoutSeconds: intIn(1, 300).default(10),
-            commandTimeoutSeconds: intIn(10, 7200).default(1200),
+            attempts: intIn(1, 20).default(3).describe("TCP dials to the SSH port before a host counts as unreachable; also the SSH connection's dials."),
+            perDialTimeoutSeconds: intIn(1, 300).default(10).describe("Seconds each dial may take."),
+            commandTimeoutSeconds: intIn(10, 7200).default(1200).describe("How long one step's script may run on the host (enforced there by `timeout`; package upgrades are slow)."),
         }),
-    ),
-    /** Where the inventory copy goes, relative to the user's home. */
-    inventoryPath: nonEmpty("a file path").default("inventory.ini"),
+    ).describe("Bounded waiting for a host: dials, and the time limit of each step."),
+    inventoryPath: nonEmpty("a file path").default("inventory.ini").describe("Where the inventory copy goes on every host, relative to the user's home."),
     packages: withDefaults(
         strict({
-            enabled: bool.default(true),
-            update: bool.default(true),
-            install: z.array(packageName, expected("a list of package names")).default([]),
-            restart: z.array(dnsName, expected("a list of service names")).default(["sshd", "rngd"]),
-            /** A local mirror: an apt sources line and/or a dnf baseurl (for hosts without the internet). */
+            enabled: bool.default(true).describe("Run the packages step."),
+            update: bool.default(true).describe("Upgrade every installed package (the lab's `dnf name='*' state=latest`)."),
+            install: z.array(packageName, expected("a list of package names")).default([]).describe("Packages to install when missing."),
+            restart: z.array(dnsName, expected("a list of service names")).default(["sshd", "rngd"]).describe("Services restarted after packages changed, where they exist."),
             mirror: strict({
-                apt: matching(/^deb (\[[^\]]*\] )?\S+ \S+/, 'an apt sources line such as "deb http://mirror/debian bookworm main"').optional(),
-                dnf: httpUrl.optional(),
-            }).optional(),
+                apt: matching(/^deb (\[[^\]]*\] )?\S+ \S+/, 'an apt sources line such as "deb http://mirror/debian bookworm main"')
+                    .optional()
+                    .describe("An apt sources line used instead of the distribution's."),
+                dnf: httpUrl.optional().describe("A dnf baseurl used instead of the distribution's."),
+            })
+                .optional()
+                .describe("A local mirror, for hosts without the internet. Not set: the distribution's."),
         }),
-    ),
-    docker: withDefaults(strict({ enabled: bool.default(true) })),
-    /** The lab's container as a systemd unit (image, ports, restart always). */
+    ).describe("The packages step (dnf or apt-get, detected on the host)."),
+    docker: withDefaults(strict({ enabled: bool.default(true).describe("Install Docker from the distribution, enable and start it.") })).describe("The docker step."),
     service: strict({
-        enabled: bool.default(true),
-        name: dnsLabel.default(LAB_UNIT.name),
-        image: pinnedImage.default(LAB_UNIT.image),
-        ports: z.array(matching(/^\d{1,5}:\d{1,5}$/, PORT_MAP), expected(`a list of port mappings`)).default(LAB_UNIT.ports),
-    }).default(LAB_UNIT),
-    /** The artifact flow: copy a tarball, run a command in a container with it mounted, keep its output. */
+        enabled: bool.default(true).describe("Run the service step."),
+        name: dnsLabel.default(LAB_UNIT.name).describe("Unit name, without `.service`."),
+        image: pinnedImage.default(LAB_UNIT.image).describe("The container's image, pinned by tag."),
+        ports: z
+            .array(matching(/^\d{1,5}:\d{1,5}$/, PORT_MAP), expected(`a list of port mappings`))
+            .default(LAB_UNIT.ports)
+            .describe("Published ports, as `host:container`."),
+    })
+        .default(LAB_UNIT)
+        .describe("The lab's container as a systemd unit (Restart=always), enabled and started."),
     artifact: strict({
-        source: nonEmpty("a local file path"),
-        remotePath: absPath.default("/tmp/artifact.tar.gz"),
-        image: pinnedImage,
-        mountPath: absPath.default("/artifact.tar.gz"),
-        command: nonEmpty("a shell command"),
-        containerName: dnsLabel.default("artifact"),
-    }).optional(),
+        source: nonEmpty("a local file path").describe("Local path of the tarball."),
+        remotePath: absPath.default("/tmp/artifact.tar.gz").describe("Where the tarball goes on the host."),
+        image: pinnedImage.describe("Image of the throw-away container, pinned by tag."),
+        mountPath: absPath.default("/artifact.tar.gz").describe("Where the tarball is mounted in the container (read-only)."),
+        command: nonEmpty("a shell command").describe("Command run by `sh -c` in the container; its output is the stack output artifactOutputs.<host>."),
+        containerName: dnsLabel.default("artifact").describe("Name of the container."),
+    })
+        .optional()
+        .describe("The artifact flow: copy a tarball, run a command in a container with it mounted, keep its output. Not set: no artifact steps."),
     k3s: withDefaults(
         strict({
-            enabled: bool.default(false),
-            version: matching(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'a k3s release such as "v1.34.1+k3s1"').default("v1.34.1+k3s1"),
-            /** The install script (a local copy for hosts without the internet). */
-            installScriptUrl: httpUrl.default("https://get.k3s.io"),
-            serverGroup: z.string().default("Orchestrators"),
-            agentGroup: z.string().default("Endpoints"),
+            enabled: bool.default(false).describe("Install k3s (`--disable servicelb --disable traefik`) and hand its kubeconfig to the platform's provider in the same `pulumi up`."),
+            version: matching(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'a k3s release such as "v1.34.1+k3s1"')
+                .default("v1.34.1+k3s1")
+                .describe("The k3s release, pinned."),
+            installScriptUrl: httpUrl.default("https://get.k3s.io").describe("The install script (a local copy for hosts without the internet)."),
+            serverGroup: z.string().default("Orchestrators").describe("Group whose first host is the k3s server."),
+            agentGroup: z.string().default("Endpoints").describe("Group whose hosts join as agents."),
         }),
-    ),
+    ).describe("k3s on the hosts."),
     kickstart: strict({
-        enabled: bool.default(false),
-        /** Where the file is written (point inst.ks= at a URL serving it). */
-        path: nonEmpty("a file path").default("rendered/kickstart/ks.cfg"),
-        hostname: dnsLabel,
-        timezone: matching(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'a timezone such as "Europe/Warsaw"').default("Europe/Warsaw"),
-        lang: matching(/^[a-z]{2,3}_[A-Z]{2}(\.UTF-8)?$/, 'a locale such as "pl_PL.UTF-8"').default("pl_PL.UTF-8"),
-        keyboard: matching(/^[a-z]{2}(-[a-z0-9]+)?$/, 'a keymap such as "us"').default("us"),
-        mirrorlist: httpUrl.default(FEDORA_41),
-        repos: z.array(strict({ name: dnsLabel, mirrorlist: httpUrl }), expected("a list of repositories")).default([{ name: "update", mirrorlist: FEDORA_41_UPDATES }]),
-        user: linuxUser.default("ansible"),
-        disk: matching(/^[a-z]+[0-9a-z]*$/, 'a disk name such as "sda"').default("sda"),
-        packages: z.array(packageName, expected("a list of package names")).default(["@^custom-environment", "docker", "git", "tar", "wget"]),
-    }).optional(),
+        enabled: bool.default(false).describe("Write the Kickstart file (needs the secret kickstartPassword)."),
+        path: nonEmpty("a file path").default("rendered/kickstart/ks.cfg").describe("Where the file is written (point the installer's inst.ks= at a URL serving it)."),
+        hostname: dnsLabel.describe("Host name of the installed system."),
+        timezone: matching(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'a timezone such as "Europe/Warsaw"')
+            .default("Europe/Warsaw")
+            .describe("Time zone."),
+        lang: matching(/^[a-z]{2,3}_[A-Z]{2}(\.UTF-8)?$/, 'a locale such as "pl_PL.UTF-8"')
+            .default("pl_PL.UTF-8")
+            .describe("Locale."),
+        keyboard: matching(/^[a-z]{2}(-[a-z0-9]+)?$/, 'a keymap such as "us"')
+            .default("us")
+            .describe("Keymap."),
+        mirrorlist: httpUrl.default(FEDORA_41).describe("Mirror list of the installation source."),
+        repos: z
+            .array(strict({ name: dnsLabel.describe("Repository name."), mirrorlist: httpUrl.describe("Its mirror list.") }), expected("a list of repositories"))
+            .default([{ name: "update", mirrorlist: FEDORA_41_UPDATES }])
+            .describe("More repositories."),
+        user: linuxUser.default("ansible").describe("The admin user, member of `wheel` (its password: the secret kickstartPassword)."),
+        disk: matching(/^[a-z]+[0-9a-z]*$/, 'a disk name such as "sda"')
+            .default("sda")
+            .describe("Disk wiped and partitioned automatically."),
+        packages: z.array(packageName, expected("a list of package names")).default(["@^custom-environment", "docker", "git", "tar", "wget"]).describe("Packages installed."),
+    })
+        .optional()
+        .describe("The lab's Kickstart file for an unattended Fedora 41 install. Not set: none."),
 });
 
 /** What the hosts rules read: the hosts keys, their two secrets (present or not) and the cluster keys. */

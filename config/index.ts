@@ -45,30 +45,33 @@ function secretString(what: string, min: number, why = "") {
 
 /** The raw shape of every config key this program reads, keyed as in `pulumi config`. */
 export const configSchema = strict({
-    cluster: withDefaults(clusterSchema),
+    cluster: withDefaults(clusterSchema).describe("The target cluster. Not set: the kubeconfig's current context."),
     rolloutTimeoutSeconds: rolloutTimeoutSeconds.default(600),
     releases: releasesSchema,
-    metallb: withDefaults(metallbSchema),
-    ingressNginx: withDefaults(ingressNginxSchema),
-    nginxGateway: withDefaults(nginxGatewaySchema),
-    coredns: withDefaults(corednsSchema),
-    dashboard: withDefaults(dashboardSchema),
-    access: withDefaults(accessSchema),
-    minio: withDefaults(minioSchema),
-    nodeExporter: withDefaults(nodeExporterSchema),
-    security: withDefaults(securitySchema),
-    hosts: withDefaults(hostsSchema),
-    /** Private key of the hosts' SSH user (secret). */
+    metallb: withDefaults(metallbSchema).describe("MetalLB: the chart and the layer 2 address pool of the LoadBalancer Services."),
+    ingressNginx: withDefaults(ingressNginxSchema).describe("ingress-nginx: the chart, its IngressClass and its LoadBalancer Service."),
+    nginxGateway: withDefaults(nginxGatewaySchema).describe("NGINX Gateway Fabric, the Gateway API controller for releases with split `gateway`."),
+    coredns: withDefaults(corednsSchema).describe("The cluster's CoreDNS published outside the cluster on one shared address."),
+    dashboard: withDefaults(dashboardSchema).describe("The Kubernetes Dashboard behind the ingress."),
+    access: withDefaults(accessSchema).describe("RBAC: ServiceAccounts with their grants, and group ClusterRoles."),
+    minio: withDefaults(minioSchema).describe("MinIO: a StatefulSet with its volume, Services and credentials Secret."),
+    nodeExporter: withDefaults(nodeExporterSchema).describe("node-exporter as a DaemonSet on every node."),
+    security: withDefaults(securitySchema).describe("The secure defaults, and how far to relax them (docs/security.md)."),
+    hosts: withDefaults(hostsSchema).describe("The VMs over SSH: inventory, packages, Docker, the lab's unit, the artifact, k3s and the Kickstart (docs/hosts.md)."),
     hostsSshPrivateKey: z
         .string({ error: () => "is not a string (expected an OpenSSH private key, set with --secret)" })
         .refine((k) => /^-----BEGIN (OPENSSH|RSA|EC) PRIVATE KEY-----/.test(k.trim()), {
             error: () => "(a secret) is not a PEM private key (expected -----BEGIN OPENSSH PRIVATE KEY-----, as ssh-keygen writes it)",
         })
-        .optional(),
-    /** Password of the Kickstart's user (secret; only its SHA-512-crypt hash reaches the file). */
-    kickstartPassword: secretString("a secret of at least 8 characters", 8).optional(),
-    minioRootUser: secretString("a user name of at least 3 characters", 3).optional(),
-    minioRootPassword: secretString("a secret of at least 8 characters", 8, ", as MinIO requires").optional(),
+        .optional()
+        .describe("Secret: private key of the hosts' SSH user; required when hosts.enabled (`pulumi config set --secret hostsSshPrivateKey < ~/.ssh/id_ed25519`)."),
+    kickstartPassword: secretString("a secret of at least 8 characters", 8)
+        .optional()
+        .describe("Secret: password of the Kickstart's user, at least 8 characters; required when hosts.kickstart.enabled (only its SHA-512-crypt hash reaches the file)."),
+    minioRootUser: secretString("a user name of at least 3 characters", 3).optional().describe("Secret: MinIO's root user, at least 3 characters; required when minio.enabled."),
+    minioRootPassword: secretString("a secret of at least 8 characters", 8, ", as MinIO requires")
+        .optional()
+        .describe("Secret: MinIO's root password, at least 8 characters; required when minio.enabled."),
 });
 
 /** Config keys that must be set with `pulumi config set --secret`. */

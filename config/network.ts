@@ -7,51 +7,52 @@ import type { ReleaseConfig } from "./apps";
 import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, formatPath, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
 
 export const metallbSchema = strict({
-    enabled: bool.default(true),
-    /** false: use a MetalLB that is already installed (only the pool is declared). */
-    install: bool.default(true),
-    namespace: dnsLabel.default("metallb-system"),
-    chart: chartSource(METALLB_CHART_DEFAULT),
-    poolName: dnsLabel.default("default"),
-    addresses: z.array(ipv4Pool, expected("a list of IPv4 ranges or CIDRs")).min(1, expected("a non-empty list of IPv4 ranges or CIDRs")).default(["172.17.255.1-172.17.255.255"]),
+    enabled: bool.default(true).describe("Declare MetalLB and its address pool."),
+    install: bool.default(true).describe("Install MetalLB's chart. false: MetalLB is already installed; only the pool and its advertisement are declared."),
+    namespace: dnsLabel.default("metallb-system").describe("Namespace of MetalLB."),
+    chart: chartSource(METALLB_CHART_DEFAULT).describe("MetalLB's Helm chart: repository URL and exact version."),
+    poolName: dnsLabel.default("default").describe("Name of the IPAddressPool; addresses that Services pin go into a second pool `<poolName>-reserved` with autoAssign off."),
+    addresses: z
+        .array(ipv4Pool, expected("a list of IPv4 ranges or CIDRs"))
+        .min(1, expected("a non-empty list of IPv4 ranges or CIDRs"))
+        .default(["172.17.255.1-172.17.255.255"])
+        .describe("The pool: IPv4 ranges (`A.B.C.D-E.F.G.H`) or CIDRs, on the nodes' own network (docs/getting-started.md#a-pool-that-fits-your-cluster)."),
 });
 
 export const ingressNginxSchema = strict({
-    enabled: bool.default(true),
-    install: bool.default(true),
-    namespace: dnsLabel.default("ingress-nginx"),
-    chart: chartSource(INGRESS_NGINX_CHART_DEFAULT),
-    className: dnsLabel.default("nginx"),
-    /** A fixed address from the MetalLB pool for the controller's LoadBalancer Service. */
-    loadBalancerIP: ipv4Address.optional(),
-    replicas: intIn(1, 10).default(1),
+    enabled: bool.default(true).describe("Declare ingress-nginx, the controller of the releases' Ingresses."),
+    install: bool.default(true).describe("Install its chart. false: a controller is already installed."),
+    namespace: dnsLabel.default("ingress-nginx").describe("Namespace of the controller."),
+    chart: chartSource(INGRESS_NGINX_CHART_DEFAULT).describe("ingress-nginx's Helm chart: repository URL and exact version."),
+    className: dnsLabel.default("nginx").describe("The IngressClass the releases' Ingresses name."),
+    loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool for the controller's LoadBalancer Service. Not set: MetalLB picks one."),
+    replicas: intIn(1, 10).default(1).describe("Controller replicas."),
 });
 
 /** NGINX Gateway Fabric: the Gateway API controller for releases with split "gateway". */
 export const nginxGatewaySchema = strict({
-    enabled: bool.default(false),
-    /** false: use a controller that is already installed (its GatewayClass must exist). */
-    install: bool.default(true),
-    namespace: dnsLabel.default("nginx-gateway"),
-    chart: chartSource(NGINX_GATEWAY_CHART_DEFAULT),
-    /** The GatewayClass the chart creates, and the releases' Gateways use. */
-    className: dnsLabel.default("nginx"),
+    enabled: bool.default(false).describe("Declare NGINX Gateway Fabric, for releases with split `gateway` (the Gateway API CRDs are a prerequisite: docs/gateway-api.md)."),
+    install: bool.default(true).describe("Install its chart. false: a controller is already installed (its GatewayClass must exist)."),
+    namespace: dnsLabel.default("nginx-gateway").describe("Namespace of the controller."),
+    chart: chartSource(NGINX_GATEWAY_CHART_DEFAULT).describe("NGINX Gateway Fabric's Helm chart: repository URL (oci://) and exact version."),
+    className: dnsLabel.default("nginx").describe("The GatewayClass the chart creates and the releases' Gateways use."),
 });
 
 export const corednsSchema = strict({
-    enabled: bool.default(false),
-    /** The one address both Services share. */
-    address: ipv4Address.default("172.17.255.2"),
-    sharingKey: dnsLabel.default("coredns"),
+    enabled: bool.default(false).describe("Publish the cluster's CoreDNS outside the cluster on TCP and UDP 53 (two LoadBalancer Services in kube-system)."),
+    address: ipv4Address.default("172.17.255.2").describe("The one address both Services share; must be in the MetalLB pool."),
+    sharingKey: dnsLabel.default("coredns").describe("MetalLB's allow-shared-ip key that lets the two Services share the address."),
 });
 
 export const dashboardSchema = strict({
-    enabled: bool.default(false),
-    install: bool.default(true),
-    namespace: dnsLabel.default("kubernetes-dashboard"),
-    chart: chartSource(DASHBOARD_CHART_DEFAULT),
-    path: matching(/^\/[a-z0-9-]+$/, 'a path such as "/dashboard"').default("/dashboard"),
-    host: dnsName.optional(),
+    enabled: bool.default(false).describe("Declare the Kubernetes Dashboard behind the ingress (needs ingressNginx.enabled)."),
+    install: bool.default(true).describe("Install its chart. false: the Dashboard is already installed; only its Ingress is declared."),
+    namespace: dnsLabel.default("kubernetes-dashboard").describe("Namespace of the Dashboard."),
+    chart: chartSource(DASHBOARD_CHART_DEFAULT).describe("The Dashboard's Helm chart: repository URL and exact version."),
+    path: matching(/^\/[a-z0-9-]+$/, 'a path such as "/dashboard"')
+        .default("/dashboard")
+        .describe("Path of the Dashboard on the ingress."),
+    host: dnsName.optional().describe("Host of the Dashboard's Ingress rule. Not set: any host."),
 });
 
 /** What the network rules read: the network parts, the releases' Services and MinIO's. */

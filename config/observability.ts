@@ -3,7 +3,7 @@ import { NODE_EXPORTER_IMAGE_DEFAULT } from "../components/observability";
 import { bool, dnsLabel, pinnedImage, strict } from "./primitives";
 
 export const nodeExporterSchema = strict({
-    enabled: bool.default(false),
-    namespace: dnsLabel.default("monitoring"),
-    image: pinnedImage.default(NODE_EXPORTER_IMAGE_DEFAULT),
+    enabled: bool.default(false).describe("Declare node-exporter as a DaemonSet on every node."),
+    namespace: dnsLabel.default("monitoring").describe("Namespace of node-exporter."),
+    image: pinnedImage.default(NODE_EXPORTER_IMAGE_DEFAULT).describe("node-exporter's image, pinned by tag."),
 });

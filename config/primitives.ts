@@ -120,8 +120,12 @@ export function intIn(min: number, max: number) {
 /** A chart source: repository URL and an exact version (no ranges). */
 export function chartSource(defaults: { repo: string; version: string }) {
     return strict({
-        repo: matching(/^(https?|oci):\/\/\S+$/, "an http(s) or oci:// chart repository URL").default(defaults.repo),
-        version: matching(/^\d+\.\d+\.\d+$/, 'an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)').default(defaults.version),
+        repo: matching(/^(https?|oci):\/\/\S+$/, "an http(s) or oci:// chart repository URL")
+            .default(defaults.repo)
+            .describe("Chart repository: an http(s) URL or an oci:// registry path."),
+        version: matching(/^\d+\.\d+\.\d+$/, 'an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)')
+            .default(defaults.version)
+            .describe("Exact chart version (no ranges)."),
     }).default(defaults);
 }
 
@@ -156,8 +160,10 @@ export function bytes(q: string): number {
 
 /** Container requests and limits; a request above its limit is refused (the API server would). */
 export const resources = strict({
-    requests: withDefaults(strict({ cpu: cpu.default("10m"), memory: memory.default("16Mi") })),
-    limits: withDefaults(strict({ cpu: cpu.default("100m"), memory: memory.default("64Mi") })),
+    requests: withDefaults(strict({ cpu: cpu.default("10m").describe("CPU request."), memory: memory.default("16Mi").describe("Memory request.") })).describe("What the scheduler reserves."),
+    limits: withDefaults(strict({ cpu: cpu.default("100m").describe("CPU limit."), memory: memory.default("64Mi").describe("Memory limit.") })).describe(
+        "What the container may use at most; each at least its request.",
+    ),
 }).superRefine((r, ctx) => {
     if (millicores(r.requests.cpu) > millicores(r.limits.cpu)) {
         ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `${renderValue(r.requests.cpu)} is above limits.cpu ${renderValue(r.limits.cpu)} (expected a request at most its limit)` });

@@ -10,14 +10,13 @@ import { bool, ConfigPath, dnsLabel, expected, renderValue, Report, strict } fro
 export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 export const securitySchema = strict({
-    /** Pod Security Standards level for the app namespaces ("restricted" unless relaxed). */
-    appNamespaceLevel: z.enum(["restricted", "baseline", "privileged"], expected('"restricted", "baseline" or "privileged"')).default("restricted"),
-    /** Mount the app containers' root filesystem read-only. */
-    readOnlyRootFilesystem: bool.default(true),
-    /** Default-deny NetworkPolicies in the app namespaces, opened only for DNS, the ingress controller and published ports. */
-    networkPolicies: bool.default(true),
-    /** More namespaces whose pods may reach the apps and MinIO (e.g. a monitoring namespace). */
-    extraSourceNamespaces: z.array(dnsLabel, expected("a list of namespace names")).default([]),
+    appNamespaceLevel: z
+        .enum(["restricted", "baseline", "privileged"], expected('"restricted", "baseline" or "privileged"'))
+        .default("restricted")
+        .describe("Pod Security Standards level enforced on the app namespaces."),
+    readOnlyRootFilesystem: bool.default(true).describe("Mount the app containers' root filesystem read-only (a writable /tmp stays)."),
+    networkPolicies: bool.default(true).describe("Default-deny NetworkPolicies in the app namespaces, opened only for DNS, the ingress controller and published ports."),
+    extraSourceNamespaces: z.array(dnsLabel, expected("a list of namespace names")).default([]).describe("More namespaces whose pods may reach the apps and MinIO (e.g. a monitoring namespace)."),
 });
 
 type Level = "restricted" | "baseline" | "privileged";

@@ -6,14 +6,26 @@ import { bool, dnsLabel, dnsName, ipv4Address, matching, quantity, renderValue, 
 const MINIO_PIN = 'a MinIO image pinned by release tag, such as "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"';
 
 export const minioSchema = strict({
-    enabled: bool.default(true),
-    namespace: dnsLabel.default("default"),
-    /** Name of the StatefulSet and its headless Service (at most 52 characters: see minioChecks). */
-    name: dnsLabel.default("minio"),
-    image: matching(/^[a-z0-9][a-z0-9._\-/]*:RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/, MINIO_PIN).default(MINIO_IMAGE_DEFAULT),
-    storage: withDefaults(strict({ size: quantity.default("10Gi"), storageClass: dnsName.optional() })),
-    loadBalancer: withDefaults(strict({ enabled: bool.default(true), name: dnsLabel.default("minio-svc-lb"), loadBalancerIP: ipv4Address.optional() })),
-    resources: resources.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }),
+    enabled: bool.default(true).describe("Declare MinIO (needs the secrets minioRootUser and minioRootPassword)."),
+    namespace: dnsLabel.default("default").describe("Namespace of MinIO."),
+    name: dnsLabel.default("minio").describe("Name of the StatefulSet and its headless Service (at most 52 characters); its claim is `data-<name>-0`."),
+    image: matching(/^[a-z0-9][a-z0-9._\-/]*:RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/, MINIO_PIN)
+        .default(MINIO_IMAGE_DEFAULT)
+        .describe("MinIO's image, pinned by release tag."),
+    storage: withDefaults(
+        strict({
+            size: quantity.default("10Gi").describe("Size of the data volume's claim."),
+            storageClass: dnsName.optional().describe("StorageClass of the claim. Not set: the cluster's default class."),
+        }),
+    ).describe("MinIO's data volume."),
+    loadBalancer: withDefaults(
+        strict({
+            enabled: bool.default(true).describe("Publish the S3 API on a LoadBalancer Service."),
+            name: dnsLabel.default("minio-svc-lb").describe("Name of that Service."),
+            loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool. Not set: MetalLB picks one."),
+        }),
+    ).describe("MinIO's LoadBalancer Service."),
+    resources: resources.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }).describe("Requests and limits of MinIO's container."),
 });
 
 export type MinioConfig = z.output<typeof minioSchema>;
