@@ -41,7 +41,7 @@ const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...n
 const ingress = cfg.ingressNginx.enabled ? new IngressNginx("ingress-nginx", cfg.ingressNginx, afterLoadBalancer(cfg.ingressNginx.namespace)) : undefined;
 
 // 6b. The Gateway API path forward (optional): NGINX Gateway Fabric, for releases with split "gateway".
-//     The Gateway API CRDs are a prerequisite (README); each Gateway gets its own MetalLB address.
+//     The Gateway API CRDs are a prerequisite (docs/gateway-api.md); each Gateway gets its own MetalLB address.
 const gatewayController = cfg.nginxGateway.enabled ? new NginxGatewayFabric("nginx-gateway", cfg.nginxGateway, afterLoadBalancer(cfg.nginxGateway.namespace)) : undefined;
 
 // 7. CoreDNS reachable from outside the cluster (optional).

@@ -1,4 +1,4 @@
-// The policy pack: run it with `pulumi preview --policy-pack policy` (see the README, "Policy pack").
+// The policy pack: run it with `pulumi preview --policy-pack policy` (docs/security.md, "Policy pack").
 import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, POLICIES } from "./pack";
 

@@ -27,7 +27,7 @@ export interface Exemption {
     /** Namespace of the object; absent matches any namespace. */
     readonly namespace?: string;
     readonly name: string;
-    /** Why the object needs it: shown in the README's table and kept beside the entry. */
+    /** Why the object needs it: shown in docs/security.md's table and kept beside the entry. */
     readonly reason: string;
 }
 
@@ -42,7 +42,7 @@ export interface PolicySettings {
 const COREDNS_REASON = "selects the cluster's own CoreDNS pods (k8s-app=kube-dns), which the cluster runs and no stack declares";
 
 /**
- * The documented allow-list (README, "Policy pack"):
+ * The documented allow-list (docs/security.md, "Policy pack"):
  * - MetalLB's speaker answers ARP for the pool's addresses: it runs on the host network and needs the
  *   NET_RAW capability, which the chart adds to its container;
  * - the CoreDNS LoadBalancer Services publish the cluster's built-in DNS pods, not a workload of the stack.

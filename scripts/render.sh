@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # `npm run render [-- DIR]`: the dev stack's manifests as YAML files in DIR (default ./rendered),
-# without a cluster: the kubernetes provider's render mode. Needs the Pulumi toolchain (render mode
+# applied nowhere: the kubernetes provider's render mode. Needs the Pulumi toolchain (render mode
 # runs the program on the engine) and, for MetalLB / ingress-nginx / the Dashboard, their chart
-# repositories. A throw-away stack in a scratch folder holds the state, so nothing is left behind.
+# repositories; Helm renders the charts for the version of the cluster on the kube context, and with
+# none in reach ingress-nginx's and the Dashboard's refuse to render (docs/getting-started.md).
+# A throw-away stack in a scratch folder holds the state, so nothing is left behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-rendered}")
 [ $# -gt 0 ] && shift
 for tool in pulumi pulumi-language-nodejs; do
-    command -v "$tool" >/dev/null 2>&1 || { echo "render: $tool is not on PATH; the README's prerequisites say how to install the Pulumi toolchain" >&2; exit 1; }
+    command -v "$tool" >/dev/null 2>&1 || { echo "render: $tool is not on PATH; docs/getting-started.md#prerequisites says how to install the Pulumi toolchain" >&2; exit 1; }
 done
 [ -d node_modules ] || npm ci --no-audit --no-fund
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/bmp-render-XXXXXX")

@@ -132,7 +132,7 @@ export function containers(): { owner: Recorded; container: any; init: boolean }
 }
 
 const ROOT = path.join(__dirname, "..");
-/** The dev stack's passphrase (dev only; documented in the README). */
+/** The dev stack's passphrase (dev only; documented in docs/stacks-and-state.md). */
 export const DEV_PASSPHRASE = "bare-metal-lab";
 
 /**

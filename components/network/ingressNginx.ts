@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartArgs, ChartSource } from "./chartSource";
 
-/** The final ingress-nginx chart: the project was retired in March 2026 (see the README for the Gateway API path). */
+/** The final ingress-nginx chart: the project was retired in March 2026 (docs/gateway-api.md is the way forward). */
 export const INGRESS_NGINX_CHART_DEFAULT = { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" };
 
 /** Arguments of {@link IngressNginx}. */

@@ -27,7 +27,7 @@ const FULLNAME = `${RELEASE}-nginx-gateway-fabric`;
 /**
  * NGINX Gateway Fabric: a Gateway API implementation whose control plane provisions one NGINX data
  * plane (a Deployment and a `LoadBalancer` Service, `<gateway>-<class>`) per Gateway, in the
- * Gateway's namespace. The Gateway API CRDs are a prerequisite (see the README), not installed here.
+ * Gateway's namespace. The Gateway API CRDs are a prerequisite (docs/gateway-api.md), not installed here.
  *
  * The chart makes the control plane's TLS Secrets (`server-tls`, `agent-tls`) with a Helm hook Job,
  * which `helm.v4.Chart` skips; the same Job is declared here as an ordinary resource, and the chart's
