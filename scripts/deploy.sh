@@ -38,6 +38,8 @@ if ! kubectl ${context:+--context "$context"} cluster-info --request-timeout=5s 
     exit 1
 fi
 echo "deploy: stack $stack → kube context '$context'"
+# A pool on no node's network gets addresses nobody can reach: say so before the preview (a warning only).
+kubectl ${context:+--context "$context"} get nodes -o json --request-timeout=10s 2>/dev/null | node --import tsx scripts/pool-check.ts "$stack" || true
 
 # --continue-on-error: one host that fails (unreachable, a step that fails or runs out of time) stops
 # only its own later steps; the other hosts' steps and the rest of the stack go on, as the lab's
