@@ -46,7 +46,7 @@ function project(): string {
 function run(p: string, script: string, args: string[], env: Record<string, string> = {}) {
     const log = path.join(p, "calls.log");
     fs.writeFileSync(log, "");
-    const base = { ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB_LOG: log, STUB_STATE: path.join(p, ".stub-state"), STUB_CLUSTER: "up" };
+    const base: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB_LOG: log, STUB_STATE: path.join(p, ".stub-state"), STUB_CLUSTER: "up" };
     delete base.PULUMI_BACKEND_URL;
     delete base.PULUMI_CONFIG_PASSPHRASE;
     const r = spawnSync("bash", [path.join(p, "scripts", script), ...args], { cwd: p, env: { ...base, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
