@@ -1,4 +1,4 @@
-// The whole program on the prod stack (VMs): the canary split at the ingress, more replicas.
+// The whole program on the prod stack (VMs): the canary split at a Gateway of NGINX Gateway Fabric, more replicas.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,7 +20,7 @@ describe("prod stack", () => {
             [["cluster", "prod"]],
         );
     });
-    it("splits the canary at the ingress with disjoint Services", () => {
+    it("splits the canary at a Gateway (NGINX Gateway Fabric on its pinned address) with disjoint Services, and leaves ingress-nginx out", () => {
         assert.deepEqual(
             ofType("kubernetes:apps/v1:Deployment").map((d) => [d.inputs.metadata.name, d.inputs.spec.replicas, d.inputs.spec.strategy.rollingUpdate]),
             [
@@ -29,13 +29,33 @@ describe("prod stack", () => {
             ],
         );
         assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "web-svc-canary").inputs.spec.selector, { app: "web", track: "canary" });
-        assert.equal(k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "web-canary").inputs.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"], "10");
+        const gateway = k8sObject("kubernetes:gateway.networking.k8s.io/v1:Gateway", "web").inputs;
+        assert.equal(gateway.spec.gatewayClassName, "nginx");
+        assert.deepEqual(gateway.spec.infrastructure, { annotations: { "metallb.io/loadBalancerIPs": "192.168.56.200" } });
+        const rules = k8sObject("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "web").inputs.spec.rules;
+        assert.deepEqual(
+            rules.map((r: any) => r.backendRefs.map((b: any) => [b.name, b.weight])),
+            [
+                [["web-svc-canary", undefined]],
+                [
+                    ["web-svc", 90],
+                    ["web-svc-canary", 10],
+                ],
+            ],
+        );
+        assert.deepEqual(ofType("kubernetes:networking.k8s.io/v1:Ingress"), []);
+        assert.deepEqual(
+            ofType("kubernetes:helm.sh/v4:Chart")
+                .map((c) => c.inputs.chart)
+                .sort(),
+            ["metallb", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric"],
+        );
     });
     it("gives MinIO a 100Gi volume and a fixed address from the prod pool", () => {
         const sts = k8sObject("kubernetes:apps/v1:StatefulSet", "minio").inputs.spec;
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "100Gi");
         assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "minio-svc-lb").inputs.metadata.annotations, { "metallb.io/loadBalancerIPs": "192.168.56.201" });
-        // The addresses pinned by ingress-nginx (.200) and MinIO (.201) are kept out of automatic assignment.
+        // The addresses pinned by the Gateway (.200) and MinIO (.201) are kept out of automatic assignment.
         assert.deepEqual(
             ofType("kubernetes:metallb.io/v1beta1:IPAddressPool").map((p) => [p.inputs.metadata.name, p.inputs.spec]),
             [

@@ -59,6 +59,8 @@ export interface ReleaseGatewayArgs {
     readonly className: string;
     /** A fixed address from the MetalLB pool for the Gateway's data-plane Service. Defaults to the pool's choice. */
     readonly loadBalancerIP?: string;
+    /** Port of the HTTP listener: one of the controller's entry points where it has fixed ones (Traefik on k3s: 8000). Defaults to 80. */
+    readonly port?: number;
 }
 
 /** Arguments of {@link CanaryRelease}. */
@@ -217,7 +219,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         },
                         spec: {
                             gatewayClassName: args.gateway.className,
-                            listeners: [{ name: "http", protocol: "HTTP", port: 80, hostname: ing.host, allowedRoutes: { namespaces: { from: "Same" } } }],
+                            listeners: [{ name: "http", protocol: "HTTP", port: args.gateway.port ?? 80, hostname: ing.host, allowedRoutes: { namespaces: { from: "Same" } } }],
                             // Copied by the controller onto the data-plane Service, where MetalLB reads it.
                             infrastructure: args.gateway.loadBalancerIP ? { annotations: { "metallb.io/loadBalancerIPs": args.gateway.loadBalancerIP } } : undefined,
                         },

@@ -27,6 +27,12 @@ export interface MetalLBArgs {
      * Service that asked for no address — which would leave the pinning Service pending. Defaults to none.
      */
     readonly reserved?: readonly string[];
+    /**
+     * Network interfaces of the nodes on which the speakers announce the pool (answer ARP), e.g. a
+     * NIC dedicated to the lab's network: the L2Advertisement's `interfaces`. Defaults to every
+     * interface MetalLB does not exclude itself.
+     */
+    readonly interfaces?: readonly string[];
 }
 
 /**
@@ -97,7 +103,10 @@ export class MetalLB extends pulumi.ComponentResource {
                 apiVersion: "metallb.io/v1beta1",
                 kind: "L2Advertisement",
                 metadata: { name: poolName, namespace },
-                spec: { ipAddressPools: [poolName, ...(this.reservedPool ? [`${poolName}-reserved`] : [])] },
+                spec: {
+                    ipAddressPools: [poolName, ...(this.reservedPool ? [`${poolName}-reserved`] : [])],
+                    ...(args.interfaces?.length ? { interfaces: [...args.interfaces] } : {}),
+                },
             },
             { ...afterChart, dependsOn: pools },
         );

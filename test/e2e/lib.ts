@@ -112,6 +112,41 @@ export async function ensureGatewayApiCrds(): Promise<void> {
     console.log(`# time Gateway API ${GATEWAY_API_VERSION} CRDs (${crds.length}) from the Go module proxy: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+// --- the real node's placement ------------------------------------------------------------------
+
+/** The real node (test/e2e/node.sh) and the taints that keep pods off it, or (onlyRealNode) on it. */
+export const REAL_NODE = "real-node";
+const REAL_TAINT = "bmp.local/real-node=true:NoSchedule";
+const FAKE_TAINT = "bmp.local/fake-node=true:NoSchedule";
+
+async function taint(selector: string[], spec: string): Promise<void> {
+    const r = await run("kubectl", ["taint", "nodes", ...selector, spec, "--overwrite"]);
+    if (r.code !== 0 && !/not found/.test(r.stderr)) throw new Error(`kubectl taint ${spec}: ${r.stderr}`);
+}
+
+/**
+ * on: the fake nodes tainted and the real node untainted, so every pod of a stack lands on the
+ * real node (what tolerates everything, on every node); off: back as node.sh registered them.
+ */
+export async function onlyRealNode(on: boolean): Promise<void> {
+    if (on) {
+        await taint(["-l", "type=kwok"], FAKE_TAINT);
+        await taint([REAL_NODE], `${REAL_TAINT.split("=")[0]}-`);
+    } else {
+        await taint([REAL_NODE], REAL_TAINT);
+        await taint(["-l", "type=kwok"], `${FAKE_TAINT.split("=")[0]}-`);
+    }
+}
+
+/** The dev stack's own namespaces: a previous stack's may still be terminating. */
+const STACK_NAMESPACES = ["canary", "dev", "prometheus", "monitoring"];
+
+export async function namespacesGone(): Promise<void> {
+    for (const ns of STACK_NAMESPACES) {
+        await eventually(`namespace ${ns} gone`, 120_000, async () => ((await run("kubectl", ["get", "namespace", ns])).code !== 0 ? true : undefined));
+    }
+}
+
 /** One step of `pulumi preview --json`: the operation and the resource's type and name. */
 export interface Step {
     readonly op: string;

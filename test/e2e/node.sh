@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # One real node beside kwok's fake ones: containerd (github.com/containerd/containerd/v2 from the Go
 # module proxy) with Debian's runc and CNI plugins, kubelet and kube-proxy from the control plane's
-# k8s.io/kubernetes tag, and stand-in images imported into containerd under the names the program
-# pins. Pod networking stays on this machine: one bridge, one network namespace per pod.
+# k8s.io/kubernetes tag, and images imported into containerd under the names the program pins
+# (node/images.sh: stand-ins for the apps, the real network controllers built from source). Pod
+# networking stays on this machine: one bridge, one network namespace per pod.
+#
+# The lab's LAN, also on this machine: the node's second link `bmp-lan0` leads to one client host,
+# the network namespace `bmp-client`, whose only routes go to the load-balancer pools (on-link, so
+# the client asks for them by ARP, as a laptop on the lab's network does) and to the node's address
+# (NodePorts). MetalLB's speaker is told to announce on that link only (metallb.interfaces).
+# Nothing the node forwards may leave through the machine's own interfaces (an iptables guard).
+#
+# What a cluster installer provides and kwok does not: the API server reachable from pods (the
+# `kubernetes` Service's endpoint is a forwarder on the node's address to the loopback API server)
+# and the kubelet's cluster DNS at $CLUSTER_DNS (CoreDNS itself is a fixture: fixtures/coredns.yaml).
 #
 #   node.sh build   build (or reuse) the binaries and the images, into the cache outside the repo
 #   node.sh up      join the node `real-node` to the cluster of $BMP_CLUSTER_STATE (cluster.sh up)
@@ -21,7 +32,7 @@ CONTAINERD_VERSION=v2.2.9
 NODE_EXPORTER_VERSION=v1.9.1
 VERSITYGW_VERSION=v1.8.0
 # The Debian packages the node needs on the host (installed by `build` when missing, as root).
-DEBIAN_PACKAGES="runc containernetworking-plugins iptables conntrack"
+DEBIAN_PACKAGES="runc containernetworking-plugins iptables conntrack socat tcpdump"
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
@@ -40,6 +51,16 @@ NODE_IP=10.245.0.1
 SERVICE_CIDR=10.96.0.0/16
 ROUTE_TABLE=4245
 TAINT=bmp.local/real-node=true:NoSchedule
+CLUSTER_DNS=10.96.0.10
+API_PROXY_PORT=6443
+LAN_LINK=bmp-lan0
+LAN_NODE_IP=10.246.0.1
+LAN_PREFIX=24
+CLIENT_NETNS=bmp-client
+CLIENT_IP=10.246.0.2
+# The load-balancer pools the client reaches (cluster.sh keeps them `unreachable` on the machine).
+LB_RANGES=${BMP_LB_RANGES:-172.17.255.0/24 192.168.56.0/24}
+GUARD_CHAIN=BMP-GUARD
 
 log() { printf 'node: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -132,8 +153,8 @@ kubeconfig() { # NAME CN ORG: a client certificate signed by the cluster CA and 
     client_kubeconfig "$state" "$cluster_state/pki" "$api_server" "$@"
 }
 
-# What the kubelet changes on the host that `down` must put back: its kernel tunables.
-SYSCTLS="vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops kernel/keys/root_maxkeys kernel/keys/root_maxbytes"
+# What the kubelet and the LAN change on the host that `down` must put back: kernel tunables.
+SYSCTLS="net/ipv4/ip_forward vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/panic_on_oops kernel/keys/root_maxkeys kernel/keys/root_maxbytes"
 
 snapshot_host() {
     local f
@@ -216,6 +237,7 @@ podLogsDir: $state/pod-logs
 failSwapOn: false
 resolvConf: ""
 clusterDomain: cluster.local
+clusterDNS: [$CLUSTER_DNS]
 serializeImagePulls: false
 imageGCHighThresholdPercent: 100
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
@@ -263,6 +285,7 @@ up() {
     ip rule del to "$SERVICE_CIDR" lookup $ROUTE_TABLE pref $ROUTE_TABLE 2>/dev/null || true
     ip rule add to "$SERVICE_CIDR" lookup $ROUTE_TABLE pref $ROUTE_TABLE
     echo "$SERVICE_CIDR" >"$state/rule"
+    lan_up
     # node-exporter mounts the host's / with HostToContainer propagation, which needs / shared.
     [ "$(cat "$state/root-propagation")" = shared ] || mount --make-shared /
 
@@ -289,21 +312,71 @@ up() {
         --healthz-bind-address 127.0.0.1:10256 --metrics-bind-address 127.0.0.1:10249 \
         --conntrack-max-per-core 0 --conntrack-tcp-timeout-established 0 --conntrack-tcp-timeout-close-wait 0
     local k=("$cluster_bin/kubectl" --kubeconfig "$cluster_state/admin.kubeconfig")
+    api_for_pods "${k[@]}"
     wait_for "the node $NODE_NAME" 90 sh -c "${k[*]} get node $NODE_NAME --no-headers | grep -q ' Ready'"
     trap - EXIT INT TERM
     log "up in $((SECONDS - t0))s: node $NODE_NAME ($NODE_IP, pods in $POD_SUBNET, taint $TAINT)"
 }
 
-# kill_pidfile NAME: TERM, then KILL after 10 s, the PID saved by `start` while it runs our binary.
+# The lab's LAN: the link to the client host, the client's routes, forwarding between the node's
+# links, and the guard that drops whatever the node would forward out of the machine's interfaces.
+lan_up() {
+    ip netns add "$CLIENT_NETNS"
+    echo "$CLIENT_NETNS" >"$state/client-netns"
+    ip link add "$LAN_LINK" type veth peer name eth0 netns "$CLIENT_NETNS"
+    echo "$LAN_LINK" >"$state/lan-link"
+    ip addr add "$LAN_NODE_IP/$LAN_PREFIX" dev "$LAN_LINK"
+    ip link set "$LAN_LINK" up
+    local c=(ip -n "$CLIENT_NETNS") cidr
+    "${c[@]}" link set lo up
+    "${c[@]}" addr add "$CLIENT_IP/$LAN_PREFIX" dev eth0
+    "${c[@]}" link set eth0 up
+    for cidr in $LB_RANGES; do "${c[@]}" route add "$cidr" dev eth0; done
+    "${c[@]}" route add "$NODE_IP/32" via "$LAN_NODE_IP"
+    local out
+    out=$(ip route show default | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1)}' | sort -u)
+    iptables -N "$GUARD_CHAIN"
+    iptables -I FORWARD 1 -j "$GUARD_CHAIN"
+    local o
+    for o in $out; do
+        iptables -A "$GUARD_CHAIN" -i "$BRIDGE" -o "$o" -j DROP
+        iptables -A "$GUARD_CHAIN" -i "$LAN_LINK" -o "$o" -j DROP
+    done
+    echo 1 >/proc/sys/net/ipv4/ip_forward
+}
+
+# Pods reach the API server as on any cluster, through the `kubernetes` Service: its endpoint is a
+# forwarder on the node's address to the loopback-only API server (whose certificate names the
+# Service's address), since the API server's own endpoint reconciler is off.
+api_for_pods() {
+    local port
+    port=$(sed -n 's#.*server: "https://127.0.0.1:\([0-9]*\)".*#\1#p' "$cluster_state/admin.kubeconfig")
+    start api-forwarder socat "TCP-LISTEN:$API_PROXY_PORT,bind=$NODE_IP,reuseaddr,fork" "TCP:127.0.0.1:$port"
+    wait_for "the API forwarder" 10 sh -c "echo | socat - TCP:$NODE_IP:$API_PROXY_PORT"
+    "$@" apply -f - >/dev/null <<SLICE
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes-real-node
+  namespace: default
+  labels: {kubernetes.io/service-name: kubernetes, endpointslice.kubernetes.io/managed-by: bmp.local-real-node}
+addressType: IPv4
+endpoints: [{addresses: ["$NODE_IP"], conditions: {ready: true}}]
+ports: [{name: https, port: $API_PROXY_PORT, protocol: TCP}]
+SLICE
+}
+
+# kill_pidfile NAME: TERM, then KILL after 10 s, the PID saved by `start` while it runs our binary
+# (socat for the API forwarder: its whole process group, the connections it forked with it).
 kill_pidfile() {
     local f=$state/pids/$1 pid exe
     [ -f "$f" ] || return 0
     pid=$(cat "$f")
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
-    case "$exe" in "$bin"/*) ;; *) rm -f "$f"; return 0 ;; esac
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    case "$exe" in "$bin"/*) ;; */socat) pid=-$pid ;; *) rm -f "$f"; return 0 ;; esac
+    kill -TERM -- "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 -- "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "$pid" 2>/dev/null || true
     rm -f "$f"
 }
 
@@ -322,6 +395,8 @@ down_quiet() {
         done
         "${k[@]}" delete node "$NODE_NAME" --wait=false >/dev/null 2>&1 || true
     fi
+    "${k[@]}" delete endpointslice -n default kubernetes-real-node --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    kill_pidfile api-forwarder
     kill_pidfile kubelet
     kill_pidfile kube-proxy
     [ -x "$bin/kube-proxy" ] && "$bin/kube-proxy" --cleanup >/dev/null 2>&1 || true
@@ -359,8 +434,14 @@ down_quiet() {
         done
         rmdir /var/run/netns 2>/dev/null || true
     fi
-    # 5. Network: the bridge, the Service route and its rule, iptables chains that were not there
+    # 5. Network: the LAN (the client's namespace takes its end of the link with it) and its guard,
+    #    the bridge, the Service route and its rule, iptables chains that were not there
     #    before `up` (kube-proxy's --cleanup already took its own; the kubelet's canaries remain).
+    [ -f "$state/client-netns" ] && ip netns del "$CLIENT_NETNS" 2>/dev/null || true
+    rmdir /var/run/netns 2>/dev/null || true
+    [ -f "$state/lan-link" ] && ip link del "$LAN_LINK" 2>/dev/null || true
+    while iptables -D FORWARD -j "$GUARD_CHAIN" 2>/dev/null; do :; done
+    iptables -F "$GUARD_CHAIN" 2>/dev/null && iptables -X "$GUARD_CHAIN" 2>/dev/null || true
     [ -f "$state/bridge" ] && ip link del "$(cat "$state/bridge")" 2>/dev/null || true
     if [ -f "$state/rule" ]; then
         ip rule del to "$SERVICE_CIDR" lookup $ROUTE_TABLE pref $ROUTE_TABLE 2>/dev/null || true
@@ -412,6 +493,10 @@ leftovers() {
     done
     awk -v s="$state/" 'index($5, s) == 1 {print "mount " $5}' /proc/self/mountinfo
     ip link show "$BRIDGE" >/dev/null 2>&1 && echo "bridge $BRIDGE"
+    ip link show "$LAN_LINK" >/dev/null 2>&1 && echo "link $LAN_LINK"
+    ip netns list 2>/dev/null | grep -qw "^$CLIENT_NETNS" && echo "netns $CLIENT_NETNS"
+    iptables -S "$GUARD_CHAIN" >/dev/null 2>&1 && echo "iptables chain $GUARD_CHAIN"
+    pgrep -f "TCP-LISTEN:$API_PROXY_PORT,bind=$NODE_IP" >/dev/null && echo "process socat (the API forwarder)"
     ip -o link show type veth 2>/dev/null | grep -q "master $BRIDGE" && echo "veth on $BRIDGE"
     ip rule | grep -q "lookup $ROUTE_TABLE" && echo "rule to $SERVICE_CIDR"
     [ -n "$(ip route show table $ROUTE_TABLE 2>/dev/null)" ] && echo "routes in table $ROUTE_TABLE"
@@ -436,7 +521,7 @@ down() {
         log "down: left behind: $(echo "$left" | paste -sd ';' -)"
         return 1
     fi
-    log "down: checked: no process, mount, netns, veth, bridge, rule, route, iptables chain, cgroup or sysctl of the node left; $state deleted"
+    log "down: checked: no process, mount, netns, veth, bridge, LAN link, client netns, guard, rule, route, iptables chain, cgroup or sysctl of the node left; $state deleted"
 }
 
 case "${1:-}" in

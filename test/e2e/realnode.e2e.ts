@@ -3,20 +3,32 @@
 // file the fake nodes are tainted and the real node untainted, so every pod of its stack lands on
 // the real node (node-exporter, which tolerates everything, on every node); `after` puts it back.
 import assert from "node:assert/strict";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
-import { DEV_PASSPHRASE, E2E_OVERRIDES, ensureInstalledNamespaces, eventually, kubectl, kubectlJson, ROOT, run, shippedConfig, Stack, tail, timing } from "./lib";
+import { get, page, s3 } from "./http";
+import {
+    DEV_PASSPHRASE,
+    E2E_OVERRIDES,
+    ensureInstalledNamespaces,
+    eventually,
+    kubectl,
+    kubectlJson,
+    namespacesGone,
+    onlyRealNode,
+    REAL_NODE,
+    ROOT,
+    run,
+    shippedConfig,
+    Stack,
+    tail,
+    timing,
+} from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-real-"));
-const REAL_NODE = "real-node";
-const REAL_TAINT = "bmp.local/real-node=true:NoSchedule";
-const FAKE_TAINT = "bmp.local/fake-node=true:NoSchedule";
 let stack: Stack;
 let nodeIp: string;
 
@@ -34,31 +46,6 @@ const overrides = {
         },
     },
 };
-
-interface Answer {
-    readonly status: number;
-    readonly body: string;
-}
-
-/** One GET on a new connection (no keep-alive: every request is balanced by kube-proxy afresh). */
-function get(url: string, opts: { timeoutMs?: number; headers?: Record<string, string>; method?: string; body?: Buffer } = {}): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-        const req = http.request(url, { agent: false, method: opts.method ?? "GET", headers: opts.headers, timeout: opts.timeoutMs ?? 5000 }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-            res.on("error", reject);
-        });
-        req.on("timeout", () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 5000} ms`)));
-        req.on("error", reject);
-        req.end(opts.body);
-    });
-}
-
-/** The version and pod name the clock page shows. */
-function page(body: string): { version?: string; pod?: string } {
-    return { version: /<p id="version">Version: ([^<]+)<\/p>/.exec(body)?.[1], pod: /<p id="pod">Pod: ([^<]+)<\/p>/.exec(body)?.[1] };
-}
 
 async function service(name: string): Promise<any> {
     return kubectlJson("service", name, "-n", "default");
@@ -106,57 +93,13 @@ function editRelease(edit: (r: any) => void): void {
     stack.setConfig({ releases });
 }
 
-// --- S3 (AWS Signature Version 4), enough for a bucket and an object --------------------------
-
-function hmac(key: Buffer | string, data: string): Buffer {
-    return crypto.createHmac("sha256", key).update(data).digest();
-}
-
-/** A signed S3 request against `endpoint` (http://host:port) with path-style addressing. */
-async function s3(endpoint: string, creds: { user: string; password: string }, method: string, key: string, body: Buffer = Buffer.alloc(0)): Promise<Answer> {
-    const url = new URL(key, endpoint);
-    const now = new Date()
-        .toISOString()
-        .replace(/[-:]/g, "")
-        .replace(/\.\d{3}/, "");
-    const day = now.slice(0, 8);
-    const region = "us-east-1";
-    const payloadHash = crypto.createHash("sha256").update(body).digest("hex");
-    const headers: Record<string, string> = { host: url.host, "x-amz-content-sha256": payloadHash, "x-amz-date": now };
-    const signed = Object.keys(headers).sort();
-    const canonicalHeaders = signed.map((h) => `${h}:${headers[h]}\n`).join("");
-    const canonical = [method, url.pathname, "", canonicalHeaders, signed.join(";"), payloadHash].join("\n");
-    const scope = `${day}/${region}/s3/aws4_request`;
-    const toSign = ["AWS4-HMAC-SHA256", now, scope, crypto.createHash("sha256").update(canonical).digest("hex")].join("\n");
-    const signingKey = hmac(hmac(hmac(hmac(`AWS4${creds.password}`, day), region), "s3"), "aws4_request");
-    const signature = crypto.createHmac("sha256", signingKey).update(toSign).digest("hex");
-    headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.user}/${scope}, SignedHeaders=${signed.join(";")}, Signature=${signature}`;
-    if (body.length) headers["content-length"] = String(body.length);
-    return get(url.toString(), { method, headers, body, timeoutMs: 10_000 });
-}
-
 // --- the real node's placement ------------------------------------------------------------------
-
-async function taint(selector: string[], spec: string): Promise<void> {
-    const r = await run("kubectl", ["taint", "nodes", ...selector, spec, "--overwrite"]);
-    if (r.code !== 0 && !/not found/.test(r.stderr)) throw new Error(`kubectl taint ${spec}: ${r.stderr}`);
-}
-
-/** The dev stack's own namespaces: a previous stack's may still be terminating. */
-const STACK_NAMESPACES = ["canary", "dev", "prometheus", "monitoring"];
-
-async function namespacesGone(): Promise<void> {
-    for (const ns of STACK_NAMESPACES) {
-        await eventually(`namespace ${ns} gone`, 120_000, async () => ((await run("kubectl", ["get", "namespace", ns])).code !== 0 ? true : undefined));
-    }
-}
 
 before(async () => {
     await namespacesGone();
     const node = await kubectlJson("node", REAL_NODE);
     nodeIp = node.status.addresses.find((a: any) => a.type === "InternalIP").address;
-    await taint(["-l", "type=kwok"], FAKE_TAINT);
-    await taint([REAL_NODE], `${REAL_TAINT.split("=")[0]}-`);
+    await onlyRealNode(true);
     await ensureInstalledNamespaces();
     // The dev stack's file (MinIO's credentials encrypted in it) with this file's overrides.
     stack = await Stack.create("real", { from: "dev", base, overrides });
@@ -171,8 +114,7 @@ after(async () => {
         await namespacesGone();
     } finally {
         stack?.remove();
-        await taint([REAL_NODE], REAL_TAINT);
-        await taint(["-l", "type=kwok"], `${FAKE_TAINT.split("=")[0]}-`);
+        await onlyRealNode(false);
         fs.rmSync(base, { recursive: true, force: true });
     }
 });

@@ -9,6 +9,14 @@
 #   quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z     versitygw (POSIX backend) behind node/minio
 #   registry.k8s.io/pause:3.10.1                         the pod sandbox: busybox's sleep
 #
+# and the cluster's real network controllers, built from their upstream source at the tag the image
+# name carries (the module's own go.mod and go.sum, so its pinned dependencies and replace lines apply):
+#
+#   quay.io/metallb/controller:v0.15.2                   go.universe.tf/metallb v0.15.2, controller/
+#   quay.io/metallb/speaker:v0.15.2                      go.universe.tf/metallb v0.15.2, speaker/
+#   registry.k8s.io/coredns/coredns:v1.15.0              github.com/coredns/coredns v1.15.0
+#   docker.io/rancher/mirrored-library-traefik:3.6.13    github.com/traefik/traefik/v3 v3.6.13 (k3s's image name)
+#
 # Debian packages are fetched with `apt-get download` and unpacked, never installed; Go programs
 # come from the Go module proxy. An archive is rebuilt only when its inputs' key changes.
 set -euo pipefail
@@ -18,6 +26,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
 NODE_EXPORTER_VERSION=v1.9.1
 VERSITYGW_VERSION=v1.8.0
+METALLB_VERSION=v0.15.2
+COREDNS_VERSION=v1.15.0
+TRAEFIK_VERSION=v3.6.13
 work=$(mktemp -d "${TMPDIR:-/tmp}/bmp-images-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
@@ -85,6 +96,61 @@ go_binary() { # NAME MODULE@VERSION PACKAGE [TAGS] [LDFLAGS]
     local out=$cache/bin/images/$1-${2##*@}-$(echo "${5:-}" | sha256sum | cut -c1-8)
     OUT=$out bash "$here/../node.sh" go-build "$@" >&2
     echo "$out"
+}
+
+# module_binary NAME MODULE@VERSION PACKAGE_DIR [LDFLAGS]: PACKAGE_DIR of the module built from a
+# copy of the module itself, so that its go.mod (versions, replace lines) and go.sum decide the
+# dependencies — the upstream build, not a re-resolved one. Cached by name, version and flags.
+module_binary() {
+    local name=$1 module=${2%@*} version=${2##*@} dir=$3 ldflags=${4:-}
+    local out=$cache/bin/images/$name-$version-$(echo "$ldflags" | sha256sum | cut -c1-8)
+    if [ ! -x "$out" ]; then
+        local src=$cache/src/module-$name-$version from
+        from=$(cd "$work" && go mod download -json "$module@$version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+        [ -n "$from" ] || { log "go mod download $module@$version failed"; return 1; }
+        rm -rf "$src" && cp -r "$from" "$src" && chmod -R u+w "$src"
+        log "building $name $version from $module (minutes on a cold cache)"
+        (cd "$src" && GOFLAGS=-mod=mod CGO_ENABLED=0 nice go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "./$dir" >&2)
+        mv "$out.tmp" "$out"
+        rm -rf "$src"
+    fi
+    echo "$out"
+}
+
+# busybox_rootfs (a shell and a passwd, as a debug image has) with BINARY at PATH.
+static_rootfs() { # ROOT BINARY PATH
+    local root=$1
+    busybox_rootfs "$root"
+    mkdir -p "$root$(dirname "$3")"
+    cp "$2" "$root$3"
+}
+
+image_metallb_controller() {
+    local b
+    b=$(module_binary metallb-controller "go.universe.tf/metallb@$METALLB_VERSION" controller)
+    static_rootfs "$work/metallb-controller" "$b" /controller
+    oci_image "$1" "$work/metallb-controller" '{"Entrypoint":["/controller"],"User":"65534"}'
+}
+
+image_metallb_speaker() {
+    local b
+    b=$(module_binary metallb-speaker "go.universe.tf/metallb@$METALLB_VERSION" speaker)
+    static_rootfs "$work/metallb-speaker" "$b" /speaker
+    oci_image "$1" "$work/metallb-speaker" '{"Entrypoint":["/speaker"]}'
+}
+
+image_coredns() {
+    local b
+    b=$(module_binary coredns "github.com/coredns/coredns@$COREDNS_VERSION" . "-X github.com/coredns/coredns/coremain.GitCommit=${COREDNS_VERSION}")
+    static_rootfs "$work/coredns" "$b" /coredns
+    oci_image "$1" "$work/coredns" '{"Entrypoint":["/coredns"],"User":"65532","ExposedPorts":{"53/tcp":{},"53/udp":{}}}'
+}
+
+image_traefik() {
+    local b
+    b=$(module_binary traefik "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" cmd/traefik "-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v}")
+    static_rootfs "$work/traefik" "$b" /usr/local/bin/traefik
+    oci_image "$1" "$work/traefik" '{"Entrypoint":["/usr/local/bin/traefik"],"User":"65532","ExposedPorts":{"80/tcp":{}}}'
 }
 
 image_busybox() {
@@ -175,6 +241,10 @@ build_one image_busybox docker.io/library/busybox:1.37.0
 build_one image_nginx docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine
 build_one image_node_exporter "quay.io/prometheus/node-exporter:$NODE_EXPORTER_VERSION"
 build_one image_minio quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z
+build_one image_metallb_controller "quay.io/metallb/controller:$METALLB_VERSION"
+build_one image_metallb_speaker "quay.io/metallb/speaker:$METALLB_VERSION"
+build_one image_coredns "registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
+build_one image_traefik "docker.io/rancher/mirrored-library-traefik:${TRAEFIK_VERSION#v}"
 # Only this key's archives are listed for import; older keys' are removed.
 ls "$out"/*-"$key".tar >"$out/current"
 find "$out" -maxdepth 1 -name '*.tar' ! -name "*-$key.tar" -delete

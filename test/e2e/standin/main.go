@@ -4,6 +4,9 @@
 // LoadBalancer Service and the Gateway's address, as NGINX Gateway Fabric provisions them) and a
 // volume provisioner (a PersistentVolume for each claim of its StorageClass). It is a documented test stand-in: it only writes the status a real
 // controller would write, so the program's own awaits still decide when a resource is ready.
+// It steps aside for the real controllers: no LoadBalancer status while MetalLB's own chart is
+// installed (its webhook configuration exists), and only Gateways of NGINX Gateway Fabric's class
+// (Traefik, the real Gateway controller of the traffic cases, serves its own).
 // Event-driven through informers; no polling.
 package main
 
@@ -43,6 +46,15 @@ import (
 var (
 	poolGVR    = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "ipaddresspools"}
 	gatewayGVR = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}
+	classGVR   = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gatewayclasses"}
+)
+
+const (
+	// The validating webhook configuration MetalLB's chart installs: while it exists, the real
+	// MetalLB controller assigns the addresses.
+	metallbWebhooks = "metallb-webhook-configuration"
+	// The controller name of NGINX Gateway Fabric's GatewayClass, the only Gateways played here.
+	ngfController = "gateway.nginx.org/nginx-gateway-controller"
 )
 
 // The label by which NGINX Gateway Fabric's data plane (pods and Service) names its Gateway.
@@ -58,6 +70,7 @@ type standin struct {
 	client       kubernetes.Interface
 	dyn          dynamic.Interface
 	services     cache.Indexer
+	webhooks     cache.Indexer
 	ingresses    cache.Indexer
 	gateways     cache.Indexer
 	queue        workqueue.TypedRateLimitingInterface[string]
@@ -94,6 +107,8 @@ func main() {
 	ingInformer := factory.Networking().V1().Ingresses().Informer()
 	pvcInformer := factory.Core().V1().PersistentVolumeClaims().Informer()
 	s.services = svcInformer.GetIndexer()
+	webhookInformer := factory.Admissionregistration().V1().ValidatingWebhookConfigurations().Informer()
+	s.webhooks = webhookInformer.GetIndexer()
 	s.ingresses = ingInformer.GetIndexer()
 	enqueue := func(kind string) cache.ResourceEventHandlerFuncs {
 		add := func(obj interface{}) {
@@ -125,6 +140,8 @@ func main() {
 		}
 	}
 	mustHandle(poolInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: requeueLoadBalancers, UpdateFunc: func(_, o interface{}) { requeueLoadBalancers(o) }}))
+	// MetalLB's chart going away hands the Services back to the stand-in.
+	mustHandle(webhookInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: requeueLoadBalancers}))
 	mustHandle(pvcInformer.AddEventHandler(enqueue("pvc")))
 	// A data-plane Service getting its address is its Gateway's address.
 	mustHandle(svcInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -200,6 +217,9 @@ func (s *standin) syncService(ctx context.Context, ns, name string) error {
 	svc := obj.(*corev1.Service)
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || len(svc.Status.LoadBalancer.Ingress) > 0 {
 		return nil
+	}
+	if _, real, _ := s.webhooks.GetByKey(metallbWebhooks); real {
+		return nil // the real MetalLB is installed and assigns the address
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -438,6 +458,13 @@ func (s *standin) syncGateway(ctx context.Context, ns, name string) error {
 	}
 	gw := obj.(*unstructured.Unstructured)
 	class, _, _ := unstructured.NestedString(gw.Object, "spec", "gatewayClassName")
+	gc, err := s.dyn.Resource(classGVR).Get(ctx, class, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if controller, _, _ := unstructured.NestedString(gc.Object, "spec", "controllerName"); controller != ngfController {
+		return nil // another controller (Traefik) serves this class
+	}
 	annotations, _, _ := unstructured.NestedStringMap(gw.Object, "spec", "infrastructure", "annotations")
 	svcName := name + "-" + class
 	svc, err := s.client.CoreV1().Services(ns).Get(ctx, svcName, metav1.GetOptions{})

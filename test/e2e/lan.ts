@@ -1,0 +1,113 @@
+// The lab's LAN of the e2e suite (test/e2e/node.sh): the client host `bmp-client`, a network
+// namespace whose only routes lead to the load-balancer pools and to the node, and the node's link
+// to it. Requests go from there through test/e2e/client.ts; captures prove where packets went.
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import type { Reply } from "./client";
+import type { DnsAnswer } from "./http";
+import { ROOT, run } from "./lib";
+
+export type { Reply };
+/** The client host's network namespace and the node's link to it (node.sh's CLIENT_NETNS and LAN_LINK). */
+export const CLIENT_NETNS = "bmp-client";
+export const LAN_LINK = "bmp-lan0";
+
+const CLIENT = ["ip", "netns", "exec", CLIENT_NETNS, process.execPath, "--import", "tsx", path.join(ROOT, "test", "e2e", "client.ts")];
+
+/** Starts the client with `job`; `stop` (when given) is written later as its second line. */
+function startClient(job: object): { stop: () => void; result: Promise<unknown> } {
+    const child = spawn(CLIENT[0], CLIENT.slice(1), { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.stdin.write(JSON.stringify(job) + "\n");
+    const result = new Promise<unknown>((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`the client in ${CLIENT_NETNS} failed (${code}): ${err.trim()}`))));
+    });
+    return { stop: () => child.stdin.end("stop\n"), result };
+}
+
+/** `count` GETs of `url` from the client host, `concurrency` at a time. */
+export async function clientGet(url: string, opts: { headers?: Record<string, string>; count?: number; concurrency?: number } = {}): Promise<Reply[]> {
+    const c = startClient({ get: { url, headers: opts.headers, count: opts.count ?? 1, concurrency: opts.concurrency ?? 1 } });
+    c.stop();
+    return (await c.result) as Reply[];
+}
+
+/** GETs of `url` from the client host every `intervalMs`, one at a time, until `until` settles. */
+export async function clientLoop<T>(url: string, intervalMs: number, until: Promise<T>, headers?: Record<string, string>): Promise<{ result: T; replies: Reply[] }> {
+    const c = startClient({ loop: { url, headers, intervalMs } });
+    try {
+        const result = await until;
+        c.stop();
+        return { result, replies: (await c.result) as Reply[] };
+    } catch (e) {
+        c.stop();
+        await c.result.catch(() => undefined);
+        throw e;
+    }
+}
+
+/** An A query from the client host. */
+export async function clientDns(server: string, name: string, protocol: "udp" | "tcp"): Promise<DnsAnswer> {
+    const c = startClient({ dns: { server, name, protocol } });
+    c.stop();
+    return (await c.result) as DnsAnswer;
+}
+
+/** A signed S3 call from the client host. */
+export async function clientS3(endpoint: string, creds: { user: string; password: string }, method: string, key: string, body?: string): Promise<{ status: number; body: string }> {
+    const c = startClient({ s3: { endpoint, user: creds.user, password: creds.password, method, key, body } });
+    c.stop();
+    return (await c.result) as { status: number; body: string };
+}
+
+/** The interfaces of this machine's default routes: where a packet would leave it. */
+export async function defaultRouteInterfaces(): Promise<string[]> {
+    const r = await run("ip", ["-j", "route", "show", "default"]);
+    return [...new Set((JSON.parse(r.stdout || "[]") as { dev: string }[]).map((route) => route.dev))];
+}
+
+/** A packet capture (tcpdump) on one interface with a filter, one line per packet. */
+export class Capture {
+    private readonly child;
+    private out = "";
+    private err = "";
+    private readonly closed: Promise<void>;
+
+    private constructor(
+        readonly iface: string,
+        readonly filter: string,
+    ) {
+        // -n: no name lookups (which would themselves send packets); -l: line-buffered.
+        this.child = spawn("tcpdump", ["-i", iface, "-n", "-l", "-e", filter], { stdio: ["ignore", "pipe", "pipe"] });
+        this.child.stdout.on("data", (d) => (this.out += d));
+        this.child.stderr.on("data", (d) => (this.err += d));
+        this.closed = new Promise((resolve) => this.child.on("close", () => resolve()));
+    }
+
+    /** Starts capturing; resolves once tcpdump listens. */
+    static async start(iface: string, filter: string): Promise<Capture> {
+        const c = new Capture(iface, filter);
+        const deadline = Date.now() + 30_000;
+        while (!/listening on/.test(c.err)) {
+            if (Date.now() > deadline || c.child.exitCode !== null) throw new Error(`tcpdump on ${iface} did not start: ${c.err.trim()}`);
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        return c;
+    }
+
+    /** The packets so far, one line each. */
+    get packets(): string[] {
+        return this.out.split("\n").filter(Boolean);
+    }
+
+    /** Stops the capture; returns every packet it saw. */
+    async stop(): Promise<string[]> {
+        this.child.kill("SIGINT");
+        await this.closed;
+        return this.packets;
+    }
+}
