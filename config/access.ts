@@ -1,15 +1,27 @@
 // Settings of access (components/access): the lab's ServiceAccounts and group grants.
 import { z } from "zod";
-import { dnsLabel, dnsName, expected, matching, renderValue, Report, strict } from "./primitives";
+import { dnsLabel, dnsName, expected, matching, rbacName, renderValue, Report, strict } from "./primitives";
 
-const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"] as const;
+/**
+ * The verbs Kubernetes' own APIs check: the eight of every resource, and the special ones (bind and
+ * escalate on roles, impersonate on users, groups and service accounts, approve and sign on
+ * certificate signing requests, attest on cluster trust bundles, use on policies). The API server
+ * stores any string; one outside this list would grant nothing, so it is refused as a misspelling.
+ */
+const VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "bind", "escalate", "impersonate", "approve", "sign", "attest", "use", "*"] as const;
+/**
+ * A resource as RBAC matches it: `*`, a resource's plural (a DNS-1035 label, as every built-in
+ * plural and every custom resource's is), optionally with `/<subresource>`, or `*` + `/<subresource>`.
+ * The API server stores any string; anything else would grant nothing.
+ */
+const RESOURCE = /^(\*|[a-z]([-a-z0-9]*[a-z0-9])?)(\/[a-z]+)?$/;
 const ruleSchema = strict({
     apiGroups: z
         .array(z.string(expected('an API group ("" is the core group)')), expected("a list of API groups"))
         .default([""])
         .describe('API groups of the rule ("" is the core group).'),
     resources: z
-        .array(matching(/^(\*|[a-z]+(\/[a-z]+)?)$/, 'a resource name such as "pods"'), expected("a list of resources"))
+        .array(matching(RESOURCE, 'a resource name such as "pods", "pods/log" or "*/scale"'), expected("a list of resources"))
         .min(1, expected("a non-empty list of resources"))
         .describe("Resources of the rule, such as `pods` or `pods/log`."),
     verbs: z
@@ -22,10 +34,10 @@ export const accessSchema = strict({
     accounts: z
         .array(
             strict({
-                name: dnsLabel.describe("ServiceAccount name."),
+                name: dnsName.describe("ServiceAccount name."),
                 namespace: dnsLabel.default("default").describe("Namespace of the ServiceAccount."),
                 grant: strict({
-                    clusterRole: dnsName.describe("The ClusterRole bound, such as `admin`, `edit` or `view`."),
+                    clusterRole: rbacName.describe("The ClusterRole bound, such as `admin`, `edit` or `view`."),
                     namespace: dnsLabel.optional().describe("Only in this namespace (a RoleBinding). Not set: cluster-wide (a ClusterRoleBinding)."),
                 })
                     .optional()
@@ -39,7 +51,7 @@ export const accessSchema = strict({
         .array(
             strict({
                 namespace: dnsLabel.describe("The group: every ServiceAccount of this namespace (Group `system:serviceaccounts:<namespace>`)."),
-                clusterRole: dnsName.describe("Name of the ClusterRole (and its binding) made for the group; not a built-in one (`admin`, `edit`, `view`, `cluster-admin`, `system:*`)."),
+                clusterRole: rbacName.describe("Name of the ClusterRole (and its binding) made for the group; not a built-in one (`admin`, `edit`, `view`, `cluster-admin`, `system:*`)."),
                 rules: z.array(ruleSchema, expected("a list of RBAC rules")).min(1, expected("a non-empty list of RBAC rules")).describe("The ClusterRole's rules."),
             }),
             expected("a list of group grants"),

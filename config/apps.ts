@@ -1,12 +1,21 @@
 // Settings of the clock app's releases (components/apps): tracks, Services, Ingress, strategy.
 import { z } from "zod";
 import { rollingProblem } from "../components/apps/strategy";
-import { bool, dnsLabel, dnsName, expected, intIn, intOrPercent, ipv4Address, matching, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
+import { INT32_MAX, isLabelValue } from "./grammar";
+import { bool, dnsLabel, dnsName, expected, ingressHost, intIn, intOrPercent, ipv4Address, matching, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
 
 /** How long `pulumi up` waits for each rollout before it fails. */
 export const rolloutTimeoutSeconds = intIn(10, 3600).describe("How long `pulumi up` waits for each Deployment or StatefulSet rollout before it fails.");
 
-const version = matching(/^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$/, 'an app version such as "1.0"');
+/** The version is the pods' `version` label: a label value. */
+const VERSION = "an app version such as \"1.0\" (a label value: letters, digits, '-', '_' and '.', a letter or digit at both ends, at most 63)";
+const version = z.string(expected(VERSION)).refine(isLabelValue, expected(VERSION));
+/** A Deployment name: a DNS name of at most 242, as its ReplicaSets are named `<name>-<hash of up to 10>` (at most 253). */
+const DEPLOYMENT = "a Deployment name (a DNS name: lowercase letters, digits and '-', in labels separated by '.'; at most 242, as its ReplicaSets add '-<hash>')";
+const deploymentName = dnsName.refine((s) => s.length <= 242, expected(DEPLOYMENT));
+/** The `app` label's value. */
+const APP = "a label value (letters, digits, '-', '_' and '.', a letter or digit at both ends, at most 63)";
+const appLabel = z.string(expected(APP)).refine(isLabelValue, expected(APP));
 
 const strategySchema = z.discriminatedUnion(
     "type",
@@ -24,10 +33,10 @@ const strategySchema = z.discriminatedUnion(
 );
 
 const trackShape = {
-    name: dnsLabel.optional().describe("Deployment name. Not set: the release name (stable) or `<release>-canary`."),
+    name: deploymentName.optional().describe("Deployment name. Not set: the release name (stable) or `<release>-canary`."),
     namespace: dnsLabel.optional().describe("Namespace of this track. Not set: the release's namespace."),
     version: version.default("1.0").describe("The app version the page shows; a new version is a new page ConfigMap and a rollout."),
-    replicas: intIn(0, 1000).default(1).describe("Pods of this track."),
+    replicas: intIn(0, INT32_MAX).default(1).describe("Pods of this track."),
     broken: bool.default(false).describe("The lab's broken release: the container command is `false`, so it never starts and `pulumi up` fails after rolloutTimeoutSeconds."),
 };
 
@@ -42,15 +51,15 @@ const serviceSchema = strict({
 });
 
 /** An Ingress path the API server takes for pathType Prefix: absolute, no `//`, `/./` or `/../`. */
-const PATH = 'an absolute path such as "/web" (letters, digits and ._~-/, no "//", "/./" or "/../")';
-const ingressPath = matching(/^\/[A-Za-z0-9._~\-/]*$/, PATH).refine((p) => !/\/\/|\/\.\.?(\/|$)/.test(p), expected(PATH));
+const PATH = 'an absolute path such as "/web" (letters, digits and ._-/, as ingress-nginx takes a Prefix path; no "//", "/./" or "/../")';
+const ingressPath = matching(/^\/[A-Za-z0-9._\-/]*$/, PATH).refine((p) => !/\/\/|\/\.\.?(\/|$)/.test(p), expected(PATH));
 /** ingress-nginx's rewrite-target: an absolute path, with `$1`-style references to the path's groups. */
 const REWRITE = 'a rewrite target such as "/" or "/$2" (an absolute path; letters, digits, ._~-/ and $1…$9)';
 const rewriteTarget = matching(/^\/([A-Za-z0-9._~\-/]|\$[1-9])*$/, REWRITE);
 
 export const releaseSchema = strict({
     namespace: dnsLabel.default("default").describe("Namespace of the release."),
-    app: dnsLabel.optional().describe("Value of the `app` label on every object of the release. Not set: the release name."),
+    app: appLabel.optional().describe("Value of the `app` label on every object of the release. Not set: the release name."),
     port: intIn(1024, 65535).default(8080).describe("Port nginx listens on inside the container (at least 1024: the image is unprivileged; Services still listen on their own `port`)."),
     pageDelivery: z
         .enum(["configMap", "initContainer"], expected('"configMap" or "initContainer"'))
@@ -67,7 +76,7 @@ export const releaseSchema = strict({
     canary: strict({
         ...trackShape,
         weight: intIn(0, 100).default(0).describe("split `ingress` or `gateway`: the share of requests (0 to 100) sent to the canary."),
-        header: matching(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name")
+        header: matching(/^[A-Za-z0-9-]{1,256}$/, "an HTTP header name of letters, digits and '-' (nginx ignores other names), at most 256")
             .default("canary")
             .describe("split `ingress` or `gateway`: requests with this header set to `always` reach the canary."),
     })
@@ -75,8 +84,8 @@ export const releaseSchema = strict({
         .describe("The canary track, as `stable` plus its weight and header. Not set: no canary."),
     services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")).describe("The release's Services (at least one)."),
     ingress: strict({
-        name: dnsLabel.optional().describe("Name of the main Ingress (or, split `gateway`, of the Gateway and HTTPRoute); the canary Ingress is `<name>-canary`. Not set: the release name."),
-        host: dnsName.optional().describe("Host of the rule (required for split `ingress`). Not set: any host."),
+        name: dnsName.optional().describe("Name of the main Ingress (or, split `gateway`, of the Gateway and HTTPRoute); the canary Ingress is `<name>-canary`. Not set: the release name."),
+        host: ingressHost.optional().describe("Host of the rule (required for split `ingress`). Not set: any host."),
         path: ingressPath.default("/").describe("Path prefix of the rule."),
         service: dnsLabel.optional().describe("Service (from `services`) the main Ingress routes to. Not set: the first."),
         rewriteTarget: rewriteTarget.optional().describe('ingress-nginx\'s rewrite-target, or the HTTPRoute\'s ReplacePrefixMatch. Not set: "/" when the path is not "/".'),

@@ -4,14 +4,19 @@ import { z } from "zod";
 import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT, NGINX_GATEWAY_CHART_DEFAULT } from "../components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "../components/network/ipv4";
 import type { ReleaseConfig } from "./apps";
-import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, formatPath, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
+import { INT32_MAX } from "./grammar";
+import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, formatPath, ingressHost, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
+
+/** The IPAddressPool's name: a DNS name of at most 244, as its reserved pool is `<poolName>-reserved`. */
+const POOL = "a pool name (a DNS name: lowercase letters, digits and '-', in labels separated by '.'; at most 244, as the reserved pool adds '-reserved')";
+const poolName = dnsName.refine((s) => s.length <= 244, expected(POOL));
 
 export const metallbSchema = strict({
     enabled: bool.default(true).describe("Declare MetalLB and its address pool."),
     install: bool.default(true).describe("Install MetalLB's chart. false: MetalLB is already installed; only the pool and its advertisement are declared."),
     namespace: dnsLabel.default("metallb-system").describe("Namespace of MetalLB."),
     chart: chartSource(METALLB_CHART_DEFAULT).describe("MetalLB's Helm chart: repository URL and exact version."),
-    poolName: dnsLabel.default("default").describe("Name of the IPAddressPool; addresses that Services pin go into a second pool `<poolName>-reserved` with autoAssign off."),
+    poolName: poolName.default("default").describe("Name of the IPAddressPool; addresses that Services pin go into a second pool `<poolName>-reserved` with autoAssign off."),
     addresses: z
         .array(ipv4Pool, expected("a list of IPv4 ranges or CIDRs"))
         .min(1, expected("a non-empty list of IPv4 ranges or CIDRs"))
@@ -24,9 +29,9 @@ export const ingressNginxSchema = strict({
     install: bool.default(true).describe("Install its chart. false: a controller is already installed."),
     namespace: dnsLabel.default("ingress-nginx").describe("Namespace of the controller."),
     chart: chartSource(INGRESS_NGINX_CHART_DEFAULT).describe("ingress-nginx's Helm chart: repository URL and exact version."),
-    className: dnsLabel.default("nginx").describe("The IngressClass the releases' Ingresses name."),
+    className: dnsName.default("nginx").describe("The IngressClass the releases' Ingresses name."),
     loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool for the controller's LoadBalancer Service. Not set: MetalLB picks one."),
-    replicas: intIn(1, 10).default(1).describe("Controller replicas."),
+    replicas: intIn(1, INT32_MAX).default(1).describe("Controller replicas."),
 });
 
 /** NGINX Gateway Fabric: the Gateway API controller for releases with split "gateway". */
@@ -35,7 +40,7 @@ export const nginxGatewaySchema = strict({
     install: bool.default(true).describe("Install its chart. false: a controller is already installed (its GatewayClass must exist)."),
     namespace: dnsLabel.default("nginx-gateway").describe("Namespace of the controller."),
     chart: chartSource(NGINX_GATEWAY_CHART_DEFAULT).describe("NGINX Gateway Fabric's Helm chart: repository URL (oci://) and exact version."),
-    className: dnsLabel.default("nginx").describe("The GatewayClass the chart creates and the releases' Gateways use."),
+    className: dnsName.default("nginx").describe("The GatewayClass the chart creates and the releases' Gateways use."),
 });
 
 export const corednsSchema = strict({
@@ -52,7 +57,7 @@ export const dashboardSchema = strict({
     path: matching(/^\/[a-z0-9-]+$/, 'a path such as "/dashboard"')
         .default("/dashboard")
         .describe("Path of the Dashboard on the ingress."),
-    host: dnsName.optional().describe("Host of the Dashboard's Ingress rule. Not set: any host."),
+    host: ingressHost.optional().describe("Host of the Dashboard's Ingress rule. Not set: any host."),
 });
 
 /** What the network rules read: the network parts, the releases' Services and MinIO's. */

@@ -9,6 +9,7 @@ import { tracksOf, type ReleaseConfig } from "./apps";
 import type { AccessConfig } from "./access";
 import type { MinioConfig } from "./storage";
 import { ConfigPath, formatPath, renderValue, Report } from "./primitives";
+import { isDns1035Label, isDns1123Subdomain } from "./grammar";
 
 /** The parts of the parsed config that name objects. */
 export interface ObjectsView {
@@ -27,18 +28,27 @@ interface Made {
     readonly id: string;
     readonly path: ConfigPath;
     readonly value: unknown;
-    /** A name built from a config value (`<release>-canary`…): held to the DNS label limit of 63. */
+    /** A name built from a config value (`<release>-canary`…): held to its kind's name grammar. */
     readonly derived?: string;
+    readonly kind?: string;
 }
 
-const MAX_LABEL = 63;
+/** Why the API server would refuse `name` for an object of `kind`, or undefined (Services: DNS-1035 labels; the rest here: DNS subdomains). */
+function derivedNameProblem(kind: string, name: string): string | undefined {
+    if (kind === "Service") {
+        if (name.length > 63) return `${name.length} characters (expected at most 63: shorten it)`;
+        return isDns1035Label(name) ? undefined : "not a Service name (expected a DNS-1035 label: a lowercase letter first, then letters, digits and '-')";
+    }
+    if (name.length > 253) return `${name.length} characters (expected at most 253: shorten it)`;
+    return isDns1123Subdomain(name) ? undefined : "not a DNS name (expected lowercase letters, digits and '-', in labels separated by '.')";
+}
 
 /** The Kubernetes objects and the Pulumi resource names the config makes. */
 export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] } {
     const objects: Made[] = [];
     const resources: Made[] = [];
     const object = (kind: string, namespace: string | undefined, name: string, path: ConfigPath, value: unknown, derived = false) =>
-        objects.push({ id: `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`, path, value, derived: derived ? name : undefined });
+        objects.push({ id: `${kind} ${namespace === undefined ? "" : `${namespace}/`}${name}`, path, value, derived: derived ? name : undefined, kind });
     const resource = (type: string, name: string, path: ConfigPath, value: unknown) => resources.push({ id: `${type} "${name}"`, path, value });
 
     for (const [name, r] of Object.entries(cfg.releases)) {
@@ -202,8 +212,9 @@ export function objectChecks(cfg: ObjectsView, add: Report): void {
     once(resources, (m) => `the Pulumi resource ${m.id}`, "expected unique resource names, which the engine requires: rename one of them");
 
     for (const m of objects) {
-        if (m.derived !== undefined && m.derived.length > MAX_LABEL) {
-            add(m.path, `${renderValue(m.value)} makes the name ${renderValue(m.derived)}, ${m.derived.length} characters (expected at most ${MAX_LABEL}: shorten it)`);
+        const problem = m.derived === undefined || m.kind === undefined ? undefined : derivedNameProblem(m.kind, m.derived);
+        if (problem !== undefined) {
+            add(m.path, `${renderValue(m.value)} makes the ${m.kind} name ${renderValue(m.derived)}, ${problem}`);
         }
     }
 }

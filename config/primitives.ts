@@ -3,6 +3,7 @@
 // reads: `key: "value" is not <what is allowed>`.
 import { z } from "zod";
 import { parseIpv4, parseIpv4Range } from "../components/network/ipv4";
+import { compareQuantities, INT32_MAX, isDns1123Subdomain, isIngressHost, isLabelValue, isPathSegmentName, parseImageReference, parseQuantity, percentValue, trimGoSpace } from "./grammar";
 
 /** A config path, as zod reports it: `["releases", "web", "services", 0, "name"]`. */
 export type ConfigPath = readonly (string | number)[];
@@ -104,12 +105,23 @@ export function unknownKeyLines(issue: z.core.$ZodIssue): string[] | undefined {
 }
 
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** A DNS-1123 subdomain (IsDNS1123Subdomain): dot-separated DNS labels, at most 253 in all. */
+export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL_WHAT = "a DNS label (lowercase letters, digits and '-', at most 63)";
+const DNS_SUBDOMAIN_WHAT = "a DNS name (lowercase letters, digits and '-', in labels separated by '.', at most 253)";
+const LABEL_VALUE_WHAT = "a label value (letters, digits, '-', '_' and '.', a letter or digit at both ends, at most 63)";
+const HOST_WHAT = 'a host name such as "app.local" or "*.app.local" (a DNS name, not an IP address)';
+const RBAC_NAME_WHAT = "an RBAC name (not empty, \".\" or \"..\"; no '/' or '%')";
 export const dnsLabel = matching(DNS_LABEL, DNS_LABEL_WHAT);
 /** A name the API server takes for a Service: a DNS-1035 label (starts with a letter). */
 export const serviceName = matching(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "a Service name (a DNS-1035 label: a lowercase letter first, then letters, digits and '-', at most 63)");
-export const dnsName = matching(DNS_SUBDOMAIN, "a DNS name (lowercase letters, digits, '-' and '.')");
+export const dnsName = z.string(expected(DNS_SUBDOMAIN_WHAT)).refine(isDns1123Subdomain, expected(DNS_SUBDOMAIN_WHAT));
+/** A label value (IsValidLabelValue): empty, or letters, digits, '-', '_' and '.' with a letter or digit at both ends. */
+export const labelValue = z.string(expected(LABEL_VALUE_WHAT)).refine(isLabelValue, expected(LABEL_VALUE_WHAT));
+/** An Ingress host: a DNS name, or a wildcard `*.` + one; never an IP address (the API server's rule). */
+export const ingressHost = z.string(expected(HOST_WHAT)).refine(isIngressHost, expected(HOST_WHAT));
+/** An RBAC name (ClusterRole, binding, roleRef): anything but "", "." and "..", without '/' or '%' (path.IsValidPathSegmentName). */
+export const rbacName = z.string(expected(RBAC_NAME_WHAT)).refine(isPathSegmentName, expected(RBAC_NAME_WHAT));
 export const bool = z.boolean(expected("true or false"));
 
 export function intIn(min: number, max: number) {
@@ -129,33 +141,61 @@ export function chartSource(defaults: { repo: string; version: string }) {
     }).default(defaults);
 }
 
-/** An image reference pinned by tag or digest, never `latest`. */
+/**
+ * An image reference the container runtime can pull (the API server does not check it), pinned by a
+ * tag or a digest, never `latest`.
+ */
+const PINNED = 'an image pinned by tag or digest, such as "repo/name:1.2.3"';
 export const pinnedImage = z
-    .string(expected('an image pinned by tag, such as "repo/name:1.2.3"'))
-    .regex(/^[a-z0-9][a-z0-9._\-/:]*[:@][A-Za-z0-9._\-:]+$/, expected('an image pinned by tag or digest, such as "repo/name:1.2.3"'))
-    .refine((s) => !/:latest$/.test(s), expected('an image pinned by tag or digest (":latest" is not a pin)'));
+    .string(expected(PINNED))
+    .refine((s) => parseImageReference(s) !== undefined, expected(`${PINNED} (a reference the container runtime can parse: lowercase repository, tag of letters, digits, '_', '.', '-')`))
+    .refine(
+        (s) => {
+            const ref = parseImageReference(s);
+            return ref === undefined || ref.tag !== undefined || ref.digest !== undefined;
+        },
+        expected(`${PINNED} (without a tag or digest the runtime pulls "latest")`),
+    )
+    .refine((s) => parseImageReference(s)?.tag !== "latest", expected('an image pinned by tag or digest (":latest" is not a pin)'));
 
 const IPV4 = 'an IPv4 address such as "172.17.255.2"';
 export const ipv4Address = z.string(expected(IPV4)).refine((s) => parseIpv4(s) !== undefined, expected(IPV4));
 const IPV4_RANGE = 'an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)';
 export const ipv4Pool = z.string(expected(IPV4_RANGE)).refine((s) => parseIpv4Range(s) !== undefined, expected(IPV4_RANGE));
 
-/** maxSurge / maxUnavailable: a whole number or a percentage, as Kubernetes takes them. */
-const INT_OR_PERCENT = 'a whole number or a percentage from "0%" to "100%"';
-export const intOrPercent = z.union([intIn(0, 1000), z.string().regex(/^(100|[1-9]?\d)%$/, expected(INT_OR_PERCENT))], expected(INT_OR_PERCENT));
-export const quantity = matching(/^[1-9]\d*(Ki|Mi|Gi|Ti|Pi|M|G|T)$/, 'a storage quantity such as "10Gi"');
-export const cpu = matching(/^(\d+m|\d+(\.\d+)?)$/, 'a CPU quantity such as "100m" or "1"');
-export const memory = matching(/^\d+(Ki|Mi|Gi)$/, 'a memory quantity such as "64Mi"');
+/**
+ * maxSurge / maxUnavailable: a whole number (an int32, at least 0) or a percentage ("150%": surge may
+ * exceed 100 %), as the API server takes them. maxUnavailable's cap of 100 % and "not both zero" are
+ * rules across the two (rollingProblem).
+ */
+const INT_OR_PERCENT = 'a whole number from 0 or a percentage such as "25%"';
+export const intOrPercent = z.union([intIn(0, INT32_MAX), z.string().refine((s) => percentValue(s) !== undefined, expected(INT_OR_PERCENT))], expected(INT_OR_PERCENT));
 
-/** A CPU quantity in millicores ("100m" → 100, "1.5" → 1500). */
-export function millicores(q: string): number {
-    return q.endsWith("m") ? Number(q.slice(0, -1)) : Math.round(Number(q) * 1000);
+/**
+ * A resource quantity as the API server parses it (ParseQuantity: "100m", "1.5Gi", "1e3", "2k"…),
+ * at least `min`. A number is taken as its decimal text (YAML's `cpu: 1`), and the spaces the
+ * API server's decoder would trim are trimmed.
+ */
+function quantityAtLeast(min: "0" | "above 0", what: string) {
+    const example = what === "cpu" ? '"100m" or "1.5"' : what === "memory" ? '"64Mi" or "1.5Gi"' : '"10Gi" or "1.5Gi"';
+    const allowed = `a ${what} quantity such as ${example} (a decimal number with an optional suffix m, k, M, G, T, P, E, Ki … Ei or exponent; ${min === "0" ? "at least 0" : "above 0"})`;
+    return z
+        .union([z.string(), z.number().refine(Number.isFinite)], expected(allowed))
+        .transform((v) => trimGoSpace(String(v)))
+        .refine((s) => {
+            const q = parseQuantity(s);
+            return q !== undefined && (min === "0" ? !q.negative : !q.negative && q.digits !== 0n);
+        }, expected(allowed));
 }
+/** A storage request: a quantity above 0 (the API server refuses an empty claim). */
+export const quantity = quantityAtLeast("above 0", "storage");
+export const cpu = quantityAtLeast("0", "cpu");
+export const memory = quantityAtLeast("0", "memory");
 
-/** A memory quantity in bytes ("64Mi" → 67108864). */
-export function bytes(q: string): number {
-    const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[q.slice(-2)];
-    return unit === undefined ? Number(q) : Number(q.slice(0, -2)) * unit;
+/** a - b's sign for two quantities the schema accepted. */
+function compareQuantityText(a: string, b: string): number {
+    const [x, y] = [parseQuantity(a), parseQuantity(b)];
+    return x === undefined || y === undefined ? 0 : compareQuantities(x, y);
 }
 
 /** Container requests and limits; a request above its limit is refused (the API server would). */
@@ -165,10 +205,10 @@ export const resources = strict({
         "What the container may use at most; each at least its request.",
     ),
 }).superRefine((r, ctx) => {
-    if (millicores(r.requests.cpu) > millicores(r.limits.cpu)) {
+    if (compareQuantityText(r.requests.cpu, r.limits.cpu) > 0) {
         ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `${renderValue(r.requests.cpu)} is above limits.cpu ${renderValue(r.limits.cpu)} (expected a request at most its limit)` });
     }
-    if (bytes(r.requests.memory) > bytes(r.limits.memory)) {
+    if (compareQuantityText(r.requests.memory, r.limits.memory) > 0) {
         ctx.addIssue({
             code: "custom",
             path: ["requests", "memory"],

@@ -1,17 +1,13 @@
 // Settings of storage (components/storage): MinIO, its volume and its load balancer.
 import { z } from "zod";
 import { MINIO_IMAGE_DEFAULT } from "../components/storage";
-import { bool, dnsLabel, dnsName, ipv4Address, matching, quantity, renderValue, Report, resources, strict, withDefaults } from "./primitives";
-
-const MINIO_PIN = 'a MinIO image pinned by release tag, such as "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"';
+import { bool, dnsLabel, dnsName, ipv4Address, pinnedImage, quantity, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
 
 export const minioSchema = strict({
     enabled: bool.default(true).describe("Declare MinIO (needs the secrets minioRootUser and minioRootPassword)."),
     namespace: dnsLabel.default("default").describe("Namespace of MinIO."),
-    name: dnsLabel.default("minio").describe("Name of the StatefulSet and its headless Service (at most 52 characters); its claim is `data-<name>-0`."),
-    image: matching(/^[a-z0-9][a-z0-9._\-/]*:RELEASE\.\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z$/, MINIO_PIN)
-        .default(MINIO_IMAGE_DEFAULT)
-        .describe("MinIO's image, pinned by release tag."),
+    name: serviceName.default("minio").describe("Name of the StatefulSet and its headless Service (at most 52 characters); its claim is `data-<name>-0`."),
+    image: pinnedImage.default(MINIO_IMAGE_DEFAULT).describe("MinIO's image, pinned by release tag."),
     storage: withDefaults(
         strict({
             size: quantity.default("10Gi").describe("Size of the data volume's claim."),
@@ -21,7 +17,7 @@ export const minioSchema = strict({
     loadBalancer: withDefaults(
         strict({
             enabled: bool.default(true).describe("Publish the S3 API on a LoadBalancer Service."),
-            name: dnsLabel.default("minio-svc-lb").describe("Name of that Service."),
+            name: serviceName.default("minio-svc-lb").describe("Name of that Service."),
             loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool. Not set: MetalLB picks one."),
         }),
     ).describe("MinIO's LoadBalancer Service."),

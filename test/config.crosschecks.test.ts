@@ -153,12 +153,17 @@ const cases: Record<string, [string, Record<string, unknown>, string[]][]> = {
         [
             "an Ingress path with /../",
             { releases: { web: release({ ingress: { path: "/web/../admin" } }) } },
-            [`releases.web.ingress.path: "/web/../admin" is not an absolute path such as "/web" (letters, digits and ._~-/, no "//", "/./" or "/../")`],
+            [`releases.web.ingress.path: "/web/../admin" is not an absolute path such as "/web" (letters, digits and ._-/, as ingress-nginx takes a Prefix path; no "//", "/./" or "/../")`],
         ],
         [
             "an Ingress host in capitals",
             { releases: { web: release({ ingress: { host: "App.Local" } }) } },
-            [`releases.web.ingress.host: "App.Local" is not a DNS name (lowercase letters, digits, '-' and '.')`],
+            ['releases.web.ingress.host: "App.Local" is not a host name such as "app.local" or "*.app.local" (a DNS name, not an IP address)'],
+        ],
+        [
+            "an Ingress host that is an IP address",
+            { releases: { web: release({ ingress: { host: "10.0.0.1" } }) } },
+            ['releases.web.ingress.host: "10.0.0.1" is not a host name such as "app.local" or "*.app.local" (a DNS name, not an IP address)'],
         ],
         [
             "a Service name starting with a digit",
@@ -166,14 +171,21 @@ const cases: Record<string, [string, Record<string, unknown>, string[]][]> = {
             [`releases.web.services[0].name: "1web" is not a Service name (a DNS-1035 label: a lowercase letter first, then letters, digits and '-', at most 63)`],
         ],
         [
-            "a canary Deployment name over 63 characters",
-            { releases: { ["a".repeat(60)]: release({ canary: {} }) } },
-            [`releases.${"a".repeat(60)}: "${"a".repeat(56)}… makes the name "${"a".repeat(56)}…, 67 characters (expected at most 63: shorten it)`],
+            "a canary Ingress name over 253 characters",
+            { releases: { web: release({ split: "ingress", canary: {}, ingress: { name: `${"a".repeat(62)}.`.repeat(4).slice(0, 250), host: "app.local" } }) } },
+            [
+                `releases.web.ingress.name: "${`${"a".repeat(62)}.`.repeat(4).slice(0, 56)}… makes the Ingress name "${`${"a".repeat(62)}.`.repeat(4).slice(0, 56)}…, 257 characters (expected at most 253: shorten it)`,
+            ],
+        ],
+        [
+            "a Gateway whose data-plane Service name is not a Service name",
+            { nginxGateway: { enabled: true, className: "gw.example" }, releases: { web: release({ split: "gateway", ingress: { host: "app.local" } }) } },
+            [`releases.web: "web" makes the Service name "web-gw.example", not a Service name (expected a DNS-1035 label: a lowercase letter first, then letters, digits and '-')`],
         ],
         [
             "a canary Service name over 63 characters",
             { releases: { web: release({ split: "ingress", canary: {}, services: [{ name: "s".repeat(60) }], ingress: { host: "app.local" } }) } },
-            [`releases.web.services[0].name: "${"s".repeat(56)}… makes the name "${"s".repeat(56)}…, 67 characters (expected at most 63: shorten it)`],
+            [`releases.web.services[0].name: "${"s".repeat(56)}… makes the Service name "${"s".repeat(56)}…, 67 characters (expected at most 63: shorten it)`],
         ],
         [
             "a StatefulSet name its controller cannot label",

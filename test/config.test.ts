@@ -57,8 +57,12 @@ describe("config: bad values are refused with one message naming key, value and 
         ["chart version range", { metallb: { chart: { version: "^0.15" } } }, 'metallb.chart.version: "^0.15" is not an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)'],
         ["rollout timeout not a number", { rolloutTimeoutSeconds: "abc" }, 'rolloutTimeoutSeconds: "abc" is not a whole number from 10 to 3600'],
         ["rollout timeout too short", { rolloutTimeoutSeconds: 5 }, "rolloutTimeoutSeconds: 5 is not a whole number from 10 to 3600"],
-        ["replicas a word", { releases: { clock: { stable: { replicas: "four" }, services: [{ name: "svc" }] } } }, 'releases.clock.stable.replicas: "four" is not a whole number from 0 to 1000'],
-        ["replicas negative", { releases: { clock: { stable: { replicas: -1 }, services: [{ name: "svc" }] } } }, "releases.clock.stable.replicas: -1 is not a whole number from 0 to 1000"],
+        [
+            "replicas a word",
+            { releases: { clock: { stable: { replicas: "four" }, services: [{ name: "svc" }] } } },
+            'releases.clock.stable.replicas: "four" is not a whole number from 0 to 2147483647',
+        ],
+        ["replicas negative", { releases: { clock: { stable: { replicas: -1 }, services: [{ name: "svc" }] } } }, "releases.clock.stable.replicas: -1 is not a whole number from 0 to 2147483647"],
         [
             "surge and unavailable both zero",
             { releases: { clock: { stable: {}, services: [{ name: "svc" }], strategy: { type: "rolling", maxSurge: 0, maxUnavailable: "0%" } } } },
@@ -70,9 +74,14 @@ describe("config: bad values are refused with one message naming key, value and 
             'releases.clock.strategy.type: {"type":"fast"} is not a strategy with type "rolling", "recreate", "blueGreen" or "reverse"',
         ],
         [
-            "surge over 100%",
-            { releases: { clock: { stable: {}, services: [{ name: "svc" }], strategy: { type: "rolling", maxSurge: "150%" } } } },
-            'releases.clock.strategy.maxSurge: "150%" is not a whole number or a percentage from "0%" to "100%"',
+            "unavailable over 100% (surge may exceed it)",
+            { releases: { clock: { stable: {}, services: [{ name: "svc" }], strategy: { type: "rolling", maxSurge: "150%", maxUnavailable: "150%" } } } },
+            'releases.clock.strategy: maxUnavailable "150%" is above 100% (the API server rejects this: expected at most "100%"; maxSurge may exceed it)',
+        ],
+        [
+            "surge not a percentage",
+            { releases: { clock: { stable: {}, services: [{ name: "svc" }], strategy: { type: "rolling", maxSurge: "1.5%" } } } },
+            'releases.clock.strategy.maxSurge: "1.5%" is not a whole number from 0 or a percentage such as "25%"',
         ],
         ["port privileged", { releases: { clock: { port: 80, stable: {}, services: [{ name: "svc" }] } } }, "releases.clock.port: 80 is not a whole number from 1024 to 65535"],
         [
@@ -137,12 +146,12 @@ describe("config: bad values are refused with one message naming key, value and 
             { coredns: { enabled: true, address: "192.168.1.53" } },
             'coredns.address: "192.168.1.53" is outside the MetalLB pool (expected an address in 172.17.255.1-172.17.255.255)',
         ],
+        ["minio image latest", { minio: { image: "quay.io/minio/minio:latest" } }, 'minio.image: "quay.io/minio/minio:latest" is not an image pinned by tag or digest (":latest" is not a pin)'],
         [
-            "minio image latest",
-            { minio: { image: "quay.io/minio/minio:latest" } },
-            'minio.image: "quay.io/minio/minio:latest" is not a MinIO image pinned by release tag, such as "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"',
+            "minio size not a quantity",
+            { minio: { storage: { size: "ten gigs" } } },
+            'minio.storage.size: "ten gigs" is not a storage quantity such as "10Gi" or "1.5Gi" (a decimal number with an optional suffix m, k, M, G, T, P, E, Ki … Ei or exponent; above 0)',
         ],
-        ["minio size not a quantity", { minio: { storage: { size: "ten gigs" } } }, 'minio.storage.size: "ten gigs" is not a storage quantity such as "10Gi"'],
         [
             "minio password too short (value not shown)",
             { minioRootPassword: "short" },
@@ -156,7 +165,7 @@ describe("config: bad values are refused with one message naming key, value and 
         [
             "RBAC verb unknown",
             { access: { groups: [{ namespace: "prometheus", clusterRole: "prometheus", rules: [{ resources: ["pods"], verbs: ["read"] }] }] } },
-            'access.groups[0].rules[0].verbs[0]: "read" is not a verb (get, list, watch, create, update, patch, delete, deletecollection, *)',
+            'access.groups[0].rules[0].verbs[0]: "read" is not a verb (get, list, watch, create, update, patch, delete, deletecollection, bind, escalate, impersonate, approve, sign, attest, use, *)',
         ],
         ["RBAC account twice", { access: { accounts: [{ name: "bob" }, { name: "bob" }] } }, 'access.accounts[1].name: "bob" is declared twice in namespace "default" (expected unique accounts)'],
         ["security level unknown", { security: { appNamespaceLevel: "strict" } }, 'security.appNamespaceLevel: "strict" is not "restricted", "baseline" or "privileged"'],
@@ -174,7 +183,7 @@ describe("config: bad values are refused with one message naming key, value and 
         [
             "node-exporter image unpinned",
             { nodeExporter: { image: "quay.io/prometheus/node-exporter" } },
-            'nodeExporter.image: "quay.io/prometheus/node-exporter" is not an image pinned by tag or digest, such as "repo/name:1.2.3"',
+            'nodeExporter.image: "quay.io/prometheus/node-exporter" is not an image pinned by tag or digest, such as "repo/name:1.2.3" (without a tag or digest the runtime pulls "latest")',
         ],
         [
             "host address not an address",

@@ -17,5 +17,10 @@ describe("strategy presets", () => {
         assert.throws(() => checkRolling(0, "0%"), { message: 'strategy: maxSurge 0 and maxUnavailable "0%" are both zero (the API server rejects this: expected at least one above zero)' });
         assert.doesNotThrow(() => checkRolling(0, "100%"));
         assert.doesNotThrow(() => checkRolling("100%", 0));
+        assert.throws(() => checkRolling("000%", 0), { message: 'strategy: maxSurge "000%" and maxUnavailable 0 are both zero (the API server rejects this: expected at least one above zero)' });
+    });
+    it("lets maxSurge exceed 100% and caps maxUnavailable at it, as the API server does", () => {
+        assert.doesNotThrow(() => checkRolling("150%", "100%"));
+        assert.throws(() => checkRolling(1, "101%"), { message: 'strategy: maxUnavailable "101%" is above 100% (the API server rejects this: expected at most "100%"; maxSurge may exceed it)' });
     });
 });

@@ -1,6 +1,7 @@
 // Deployment strategy presets from the lab (rolling, recreate, blue-green, reverse) as Kubernetes
 // DeploymentStrategy objects.
 import * as k8s from "@pulumi/kubernetes";
+import { percentValue } from "../../config/grammar";
 
 /** A strategy preset. Rolling takes maxSurge/maxUnavailable (not both zero); the others are fixed shapes. */
 export type StrategyPreset =
@@ -9,9 +10,16 @@ export type StrategyPreset =
     | { readonly type: "blueGreen" }
     | { readonly type: "reverse" };
 
-/** Why the API server would refuse these rolling-update numbers, or undefined when it accepts them. */
+/**
+ * Why the API server would refuse these rolling-update numbers, or undefined when it accepts them:
+ * maxUnavailable above 100 % (maxSurge may exceed it), or both zero ("0", "0%", "00%").
+ */
 export function rollingProblem(maxSurge: number | string, maxUnavailable: number | string): string | undefined {
-    const zero = (v: number | string) => v === 0 || v === "0%";
+    const unavailable = typeof maxUnavailable === "string" ? percentValue(maxUnavailable) : undefined;
+    if (unavailable !== undefined && unavailable > 100n) {
+        return `maxUnavailable ${JSON.stringify(maxUnavailable)} is above 100% (the API server rejects this: expected at most "100%"; maxSurge may exceed it)`;
+    }
+    const zero = (v: number | string) => v === 0 || (typeof v === "string" && percentValue(v) === 0n);
     return zero(maxSurge) && zero(maxUnavailable)
         ? `maxSurge ${JSON.stringify(maxSurge)} and maxUnavailable ${JSON.stringify(maxUnavailable)} are both zero (the API server rejects this: expected at least one above zero)`
         : undefined;
