@@ -6,12 +6,16 @@
 //                             Deployment and StatefulSet
 //   no-op pulumi preview  vs  kubectl diff --server-side of the same objects
 //   pulumi destroy
-// at the e2e stack's size and with 10, 25 and 50 generated clock releases (BMP_BENCH_SIZES).
+// at the e2e stack's size and with 10, 25 and 50 generated clock releases (BMP_BENCH_SIZES); then
+// the load through the Gateway: 2,000 requests, 20 at a time, from the client host of the lab's LAN
+// to Traefik on its MetalLB address (test/e2e/traffic.e2e.ts's stack), p50/p99 and errors
+// (BMP_BENCH_LOAD=0 leaves it out).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { E2E_OVERRIDES, ensureInstalledNamespaces, run, shippedConfig, Stack } from "./lib";
+import { clientGet, installTraefik, removeTraefik, trafficOverrides } from "./lan";
+import { E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack } from "./lib";
 
 const REPS = Number(process.env.BMP_BENCH_REPS ?? 3);
 const SIZES = (process.env.BMP_BENCH_SIZES ?? "e2e,10,25,50").split(",");
@@ -77,6 +81,37 @@ async function kubectlDelete(m: { namespaces: string[]; rest: string[] }): Promi
     await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
 }
 
+const LOAD = { requests: 2000, concurrency: 20 };
+
+/** The load figure through the Gateway: the traffic stack up, one warm-up, then LOAD from the client host. */
+async function gatewayLoad(): Promise<string> {
+    await namespacesGone();
+    await onlyRealNode(true);
+    const stack = await Stack.create("benchload", { from: "dev", base, overrides: trafficOverrides(dev) });
+    try {
+        await ensureGatewayApiCrds();
+        await installTraefik();
+        await stack.up();
+        const gateway = (await stack.outputs()).gatewayAddresses.web;
+        const url = `http://${gateway}/web`;
+        await clientGet(url, { headers: { host: "app.local" }, count: 100, concurrency: LOAD.concurrency });
+        const t0 = Date.now();
+        const replies = await clientGet(url, { headers: { host: "app.local" }, count: LOAD.requests, concurrency: LOAD.concurrency });
+        const wall = (Date.now() - t0) / 1000;
+        const ms = replies.map((r) => r.ms).sort((a, b) => a - b);
+        const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))].toFixed(1);
+        const errors = replies.filter((r) => r.status !== 200).length;
+        const canary = replies.filter((r) => r.version === "1.1").length;
+        return `| ${LOAD.requests} GET /web, ${LOAD.concurrency} at a time | ${pct(50)} ms | ${pct(99)} ms | ${ms[ms.length - 1].toFixed(1)} ms | ${errors} | ${(LOAD.requests / wall).toFixed(0)} /s | ${canary} of ${LOAD.requests} |`;
+    } finally {
+        await stack.destroy().catch(() => undefined);
+        stack.remove();
+        await removeTraefik();
+        await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
+        await onlyRealNode(false);
+    }
+}
+
 const stats = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return { min: s[0], median: s[Math.floor(s.length / 2)] };
@@ -111,6 +146,13 @@ const secs = (ms: number) => (ms / 1000).toFixed(1);
     console.log("| size | objects | pulumi up | kubectl apply + rollout status | ratio | no-op pulumi preview | kubectl diff | ratio | pulumi destroy |");
     console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const row of rows) console.log(row);
+    if (process.env.BMP_BENCH_LOAD !== "0") {
+        const row = await gatewayLoad();
+        console.log("\nThrough the Gateway (Traefik on its MetalLB address, from the client host of the lab's LAN; weight 50):\n");
+        console.log("| load | p50 | p99 | max | errors | throughput | canary |");
+        console.log("| --- | --- | --- | --- | --- | --- | --- |");
+        console.log(row);
+    }
     fs.rmSync(base, { recursive: true, force: true });
 })().catch((e) => {
     console.error(e);

@@ -4,8 +4,9 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import type { Reply } from "./client";
+import { METALLB_CHART_DEFAULT } from "../../components/network";
 import type { DnsAnswer } from "./http";
-import { ROOT, run } from "./lib";
+import { kubectl, ROOT, run } from "./lib";
 
 export type { Reply };
 /** The client host's network namespace and the node's link to it (node.sh's CLIENT_NETNS and LAN_LINK). */
@@ -110,4 +111,57 @@ export class Capture {
         await this.closed;
         return this.packets;
     }
+}
+
+// --- the platform the client reaches ------------------------------------------------------------
+
+const TRAEFIK = path.join(ROOT, "test", "e2e", "addons", "traefik.yaml");
+
+/** k3s's Traefik as the cluster's Gateway controller (test/e2e/addons/traefik.yaml), ready. */
+export async function installTraefik(): Promise<void> {
+    await kubectl("apply", "--server-side", "-f", TRAEFIK);
+    await kubectl("rollout", "status", "-n", "kube-system", "deployment/traefik", "--timeout=180s");
+}
+
+export async function removeTraefik(): Promise<void> {
+    await run("kubectl", ["delete", "-f", TRAEFIK, "--ignore-not-found", "--wait=true"]);
+}
+
+/**
+ * The e2e stack for traffic: the dev stack's lab (MinIO, CoreDNS on 172.17.255.2, the accounts) with
+ * MetalLB's chart installed by the program and announcing on the LAN link only, the web release
+ * split at a Gateway of k3s's Traefik (listener on its `web` entry point, 8000), and the clock app
+ * on a NodePort and a LoadBalancer Service. ingress-nginx (no controller can run here) is off.
+ */
+export function trafficOverrides(dev: (key: string) => any): Record<string, unknown> {
+    return {
+        rolloutTimeoutSeconds: 180,
+        metallb: {
+            ...dev("metallb"),
+            install: true,
+            chart: { repo: process.env.BMP_CHART_REPO, version: METALLB_CHART_DEFAULT.version },
+            interfaces: [LAN_LINK],
+        },
+        ingressNginx: { enabled: false },
+        nginxGateway: { enabled: false },
+        dashboard: { enabled: false },
+        nodeExporter: { enabled: false },
+        releases: {
+            clock: {
+                app: "clock-nginx",
+                stable: { name: "clock-deployment", version: "1.0", replicas: 2 },
+                services: [
+                    { name: "clock-np", type: "NodePort", port: 80 },
+                    { name: "clock-lb", type: "LoadBalancer", port: 80 },
+                ],
+            },
+            web: {
+                ...dev("releases").web,
+                split: "gateway",
+                gateway: { className: "traefik", port: 8000 },
+                stable: { ...dev("releases").web.stable, replicas: 2 },
+                canary: { ...dev("releases").web.canary, replicas: 2 },
+            },
+        },
+    };
 }

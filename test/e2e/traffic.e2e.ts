@@ -9,56 +9,17 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { METALLB_CHART_DEFAULT } from "../../components/network";
-import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, LAN_LINK, type Reply } from "./lan";
-import { ensureGatewayApiCrds, eventually, kubectl, kubectlJson, namespacesGone, onlyRealNode, REAL_NODE, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, installTraefik, LAN_LINK, removeTraefik, type Reply, trafficOverrides } from "./lan";
+import { ensureGatewayApiCrds, eventually, kubectl, kubectlJson, namespacesGone, onlyRealNode, REAL_NODE, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-traffic-"));
-const TRAEFIK = path.join(ROOT, "test", "e2e", "addons", "traefik.yaml");
 /** The load-balancer ranges cluster.sh keeps `unreachable` on this machine: none may appear on its interfaces. */
 const POOL_NETS = (process.env.BMP_LB_RANGES ?? "172.17.255.0/24 192.168.56.0/24").split(" ");
 const HOST = "app.local";
 const CANARY = { canary: "always" };
 /** A pool of addresses no route leads to (TEST-NET-3), held by a pool that is not the program's. */
 const FOREIGN_POOL = "203.0.113.0/24";
-
-/**
- * The e2e stack for traffic: the dev stack's lab (MinIO, CoreDNS on 172.17.255.2, the accounts) with
- * MetalLB's chart installed by the program and announcing on the LAN link only, the web release
- * split at a Gateway of k3s's Traefik (listener on its `web` entry point, 8000), and the clock app
- * on a NodePort and a LoadBalancer Service. ingress-nginx (no controller can run here) is off.
- */
-const overrides = {
-    rolloutTimeoutSeconds: 180,
-    metallb: {
-        ...dev("metallb"),
-        install: true,
-        chart: { repo: process.env.BMP_CHART_REPO, version: METALLB_CHART_DEFAULT.version },
-        interfaces: [LAN_LINK],
-    },
-    ingressNginx: { enabled: false },
-    nginxGateway: { enabled: false },
-    dashboard: { enabled: false },
-    nodeExporter: { enabled: false },
-    releases: {
-        clock: {
-            app: "clock-nginx",
-            stable: { name: "clock-deployment", version: "1.0", replicas: 2 },
-            services: [
-                { name: "clock-np", type: "NodePort", port: 80 },
-                { name: "clock-lb", type: "LoadBalancer", port: 80 },
-            ],
-        },
-        web: {
-            ...dev("releases").web,
-            split: "gateway",
-            gateway: { className: "traefik", port: 8000 },
-            stable: { ...dev("releases").web.stable, replicas: 2 },
-            canary: { ...dev("releases").web.canary, replicas: 2 },
-        },
-    },
-};
 
 let stack: Stack;
 let leaks: Capture[] = [];
@@ -96,9 +57,8 @@ before(async () => {
     // the LAN link shows the speaker's ARP answers (the capture's positive control).
     leaks = await Promise.all((await defaultRouteInterfaces()).map((i) => Capture.start(i, POOL_NETS.map((n) => `net ${n}`).join(" or "))));
     lan = await Capture.start(LAN_LINK, "arp");
-    await kubectl("apply", "--server-side", "-f", TRAEFIK);
-    await kubectl("rollout", "status", "-n", "kube-system", "deployment/traefik", "--timeout=180s");
-    stack = await Stack.create("traffic", { from: "dev", base, overrides });
+    await installTraefik();
+    stack = await Stack.create("traffic", { from: "dev", base, overrides: trafficOverrides(dev) });
     const r = await stack.up();
     timing("pulumi up from empty (real MetalLB, Traefik's Gateway)", r.ms);
     gateway = (await stack.outputs()).gatewayAddresses.web;
@@ -109,7 +69,7 @@ after(async () => {
         if (stack) await stack.destroy();
         await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=false"]);
         await run("kubectl", ["delete", "ipaddresspool", "-n", "metallb-system", "foreign", "--ignore-not-found"]);
-        await run("kubectl", ["delete", "-f", TRAEFIK, "--ignore-not-found", "--wait=true"]);
+        await removeTraefik();
         await namespacesGone();
     } finally {
         stack?.remove();
