@@ -94,7 +94,12 @@ export const releaseSchema = strict({
         .describe("The release's Ingress (required for split `ingress` and `gateway`). Not set: none."),
     gateway: strict({
         className: dnsName.optional().describe("An existing GatewayClass. Not set: nginxGateway.className (NGINX Gateway Fabric enabled)."),
-        loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool for the Gateway's data-plane Service. Not set: MetalLB picks one."),
+        loadBalancerIP: ipv4Address
+            .optional()
+            .describe("A fixed address from the MetalLB pool for the Gateway's data-plane Service, for a controller that makes one per Gateway (NGINX Gateway Fabric). Not set: MetalLB picks one."),
+        port: intIn(1, 65535)
+            .default(80)
+            .describe("Port of the Gateway's HTTP listener. A controller with fixed entry points needs its own: 8000 for Traefik as k3s installs it (docs/gateway-api.md)."),
     })
         .optional()
         .describe("split `gateway`: the release's Gateway (named as the Ingress would be)."),
@@ -149,9 +154,9 @@ export function gatewayClassOf(r: ReleaseConfig, routers: Routers): string | und
 }
 
 /** The Gateway arguments of a release with split "gateway" (parseConfig made sure it has a class). */
-export function gatewayOf(routers: Routers, r: ReleaseConfig): { className: string; loadBalancerIP?: string } | undefined {
+export function gatewayOf(routers: Routers, r: ReleaseConfig): { className: string; loadBalancerIP?: string; port: number } | undefined {
     const className = gatewayClassOf(r, routers);
-    return r.split === "gateway" && className !== undefined ? { className, loadBalancerIP: r.gateway?.loadBalancerIP } : undefined;
+    return r.split === "gateway" && className !== undefined ? { className, loadBalancerIP: r.gateway?.loadBalancerIP, port: r.gateway?.port ?? 80 } : undefined;
 }
 
 /** Rules within one release: its strategy, its Services, its Ingress or Gateway and its two tracks. */

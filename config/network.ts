@@ -11,6 +11,10 @@ import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, formatPath,
 const POOL = "a pool name (a DNS name: lowercase letters, digits and '-', in labels separated by '.'; at most 244, as the reserved pool adds '-reserved')";
 const poolName = dnsName.refine((s) => s.length <= 244, expected(POOL));
 
+/** A Linux network interface name as the kernel accepts one (dev_valid_name: 1 to 15 bytes, no "/", ":" or whitespace, not "." or ".."). */
+const INTERFACE_NAME = 'a network interface name such as "eth1" (1 to 15 bytes, no "/", ":" or whitespace)';
+const networkInterface = matching(/^(?!\.\.?$)[^/:\s]+$/, INTERFACE_NAME).refine((name) => Buffer.byteLength(name) <= 15, expected(INTERFACE_NAME));
+
 export const metallbSchema = strict({
     enabled: bool.default(true).describe("Declare MetalLB and its address pool."),
     install: bool.default(true).describe("Install MetalLB's chart. false: MetalLB is already installed; only the pool and its advertisement are declared."),
@@ -22,6 +26,10 @@ export const metallbSchema = strict({
         .min(1, expected("a non-empty list of IPv4 ranges or CIDRs"))
         .default(["172.17.255.1-172.17.255.255"])
         .describe("The pool: IPv4 ranges (`A.B.C.D-E.F.G.H`) or CIDRs, on the nodes' own network (docs/getting-started.md#a-pool-that-fits-your-cluster)."),
+    interfaces: z
+        .array(networkInterface, expected("a list of network interface names"))
+        .optional()
+        .describe("Announce the pool (answer ARP) only on these network interfaces of the nodes, e.g. `[eth1]` for a dedicated NIC. Not set: every interface MetalLB does not exclude by itself."),
 });
 
 export const ingressNginxSchema = strict({

@@ -50,9 +50,19 @@ describe("config: bad values are refused with one message naming key, value and 
         ["pool CIDR prefix too long", { metallb: { addresses: ["10.0.0.0/33"] } }, 'metallb.addresses[0]: "10.0.0.0/33" is not an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)'],
         ["pool empty", { metallb: { addresses: [] } }, "metallb.addresses: [] is not a non-empty list of IPv4 ranges or CIDRs"],
         [
+            "interface name too long",
+            { metallb: { interfaces: ["enp0s31f6-vlan100"] } },
+            'metallb.interfaces[0]: "enp0s31f6-vlan100" is not a network interface name such as "eth1" (1 to 15 bytes, no "/", ":" or whitespace)',
+        ],
+        [
+            "interface name with a slash",
+            { metallb: { interfaces: ["eth0/1"] } },
+            'metallb.interfaces[0]: "eth0/1" is not a network interface name such as "eth1" (1 to 15 bytes, no "/", ":" or whitespace)',
+        ],
+        [
             "misspelt key",
             { metallb: { adresses: ["10.0.0.0/24"] } },
-            'invalid configuration: metallb.adresses: unknown key (did you mean "addresses"? allowed: enabled, install, namespace, chart, poolName, addresses)',
+            'invalid configuration: metallb.adresses: unknown key (did you mean "addresses"? allowed: enabled, install, namespace, chart, poolName, addresses, interfaces)',
         ],
         ["chart version range", { metallb: { chart: { version: "^0.15" } } }, 'metallb.chart.version: "^0.15" is not an exact chart version such as "1.2.3" (ranges and "latest" are not allowed)'],
         ["rollout timeout not a number", { rolloutTimeoutSeconds: "abc" }, 'rolloutTimeoutSeconds: "abc" is not a whole number from 10 to 3600'],
@@ -313,7 +323,7 @@ describe("config: the stack files", () => {
 
     it("prod parses and validates once its secrets are set", () => {
         const cfg = parseConfig(rawFromStack("prod", undefined, SECRETS));
-        assert.equal(cfg.releases.web.split, "ingress");
+        assert.equal(cfg.releases.web.split, "gateway");
         assert.equal(cfg.minio.storage.size, "100Gi");
         assert.deepEqual(cfg.metallb.addresses, ["192.168.56.200-192.168.56.250"]);
         assert.ok(cfg.releases.web.stable.replicas > 3);
