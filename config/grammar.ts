@@ -217,9 +217,13 @@ export function compareQuantities(a: Quantity, b: Quantity): number {
     return sign(a) * order;
 }
 
-/** Go's strings.TrimSpace (unicode.IsSpace), which the API server's JSON decoder applies to a quantity. */
-export function trimGoSpace(s: string): string {
-    return s.replace(/^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g, "");
+/**
+ * The spaces the API server trims off a quantity: its decoder applies Go's strings.TrimSpace to the
+ * raw JSON text, so only the spaces that JSON carries unescaped count (a tab arrives as `\t`, which
+ * is not trimmed, and so are U+2028/U+2029, which Go's encoder escapes).
+ */
+export function trimDecodedSpace(s: string): string {
+    return s.replace(/^[ \u0085\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+|[ \u0085\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+$/g, "");
 }
 
 // --- image references -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // reads: `key: "value" is not <what is allowed>`.
 import { z } from "zod";
 import { parseIpv4, parseIpv4Range } from "../components/network/ipv4";
-import { compareQuantities, INT32_MAX, isDns1123Subdomain, isIngressHost, isLabelValue, isPathSegmentName, parseImageReference, parseQuantity, percentValue, trimGoSpace } from "./grammar";
+import { compareQuantities, INT32_MAX, isDns1123Subdomain, isIngressHost, isLabelValue, isPathSegmentName, parseImageReference, parseQuantity, percentValue, trimDecodedSpace } from "./grammar";
 
 /** A config path, as zod reports it: `["releases", "web", "services", 0, "name"]`. */
 export type ConfigPath = readonly (string | number)[];
@@ -181,7 +181,7 @@ function quantityAtLeast(min: "0" | "above 0", what: string) {
     const allowed = `a ${what} quantity such as ${example} (a decimal number with an optional suffix m, k, M, G, T, P, E, Ki … Ei or exponent; ${min === "0" ? "at least 0" : "above 0"})`;
     return z
         .union([z.string(), z.number().refine(Number.isFinite)], expected(allowed))
-        .transform((v) => trimGoSpace(String(v)))
+        .transform((v) => trimDecodedSpace(String(v)))
         .refine((s) => {
             const q = parseQuantity(s);
             return q !== undefined && (min === "0" ? !q.negative : !q.negative && q.digits !== 0n);

@@ -1,7 +1,7 @@
 // Settings of storage (components/storage): MinIO, its volume and its load balancer.
 import { z } from "zod";
 import { MINIO_IMAGE_DEFAULT } from "../components/storage";
-import { bool, dnsLabel, dnsName, ipv4Address, pinnedImage, quantity, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
+import { bool, dnsLabel, dnsName, expected, ipv4Address, pinnedImage, quantity, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
 
 export const minioSchema = strict({
     enabled: bool.default(true).describe("Declare MinIO (needs the secrets minioRootUser and minioRootPassword)."),
@@ -11,7 +11,10 @@ export const minioSchema = strict({
     storage: withDefaults(
         strict({
             size: quantity.default("10Gi").describe("Size of the data volume's claim."),
-            storageClass: dnsName.optional().describe("StorageClass of the claim. Not set: the cluster's default class."),
+            storageClass: z
+                .union([z.literal(""), dnsName], expected('a StorageClass name (a DNS name), or "" for no class'))
+                .optional()
+                .describe("StorageClass of the claim. Not set: the cluster's default class."),
         }),
     ).describe("MinIO's data volume."),
     loadBalancer: withDefaults(

@@ -15,7 +15,7 @@ import {
     parseImageReference,
     parseQuantity,
     percentValue,
-    trimGoSpace,
+    trimDecodedSpace,
 } from "../config/grammar";
 
 const accepts = (f: (s: string) => boolean, values: string[]) =>
@@ -288,9 +288,10 @@ describe("quantities, as apimachinery's ParseQuantity reads them", () => {
             [0, 0, 0, 0, 1, -1, 1, -1],
         );
     });
-    it("trims what Go's strings.TrimSpace trims (the API server's decoder does before parsing)", () => {
-        assert.equal(trimGoSpace(" \t1Gi\u00a0\u0085"), "1Gi");
-        assert.equal(trimGoSpace("\ufeff1"), "\ufeff1");
+    it("trims what the API server's decoder trims: Go's TrimSpace on the raw JSON text", () => {
+        assert.equal(trimDecodedSpace(" 1Gi\u00a0\u0085"), "1Gi");
+        assert.equal(trimDecodedSpace("\t1"), "\t1");
+        assert.equal(trimDecodedSpace("\ufeff1"), "\ufeff1");
     });
 });
 

@@ -45,7 +45,8 @@ export function parseIpv4Range(text: string): Ipv4Range | undefined {
         return { first, last };
     }
     const slash = text.split("/");
-    if (slash.length === 2 && /^\d{1,2}$/.test(slash[1]) && Number(slash[1]) <= 32) {
+    // The prefix length as Go's net.ParseCIDR (MetalLB) reads it: decimal digits, leading zeros allowed.
+    if (slash.length === 2 && /^\d+$/.test(slash[1]) && Number(slash[1]) <= 32) {
         const base = parseIpv4(slash[0]);
         if (base === undefined) {
             return undefined;
