@@ -2,7 +2,10 @@
 // (util/validation/validation_test.go, api/resource/quantity_test.go) and the container runtime's
 // reference tests; the real API server judges the rest in test/e2e/configfields.e2e.ts.
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
+import { DELIBERATE_RULES } from "../config/deliberate";
 import {
     compareQuantities,
     ingressPrefixPathProblem,
@@ -335,6 +338,16 @@ describe("image references, as the container runtime parses them", () => {
         ];
         assert.deepEqual(
             refs.filter((r) => parseImageReference(r) !== undefined),
+            [],
+        );
+    });
+});
+
+describe("the program's deliberate extra rules", () => {
+    it("docs/configuration.md lists each one with its reason (config/deliberate.ts, held to the API server by test/e2e/configfields.e2e.ts)", () => {
+        const docs = fs.readFileSync(path.join(__dirname, "..", "docs", "configuration.md"), "utf8");
+        assert.deepEqual(
+            DELIBERATE_RULES.flatMap((r) => [r.rule, r.reason]).filter((t) => !docs.includes(t)),
             [],
         );
     });
