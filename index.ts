@@ -9,7 +9,7 @@ import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, gatewayOf, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, pinnedAddresses, routersOf } from "./config";
+import { BUILT_IN_NAMESPACES, budgetOf, ephemeralOf, gatewayOf, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, pinnedAddresses, routersOf, spreadOf } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 const cfg = loadConfig();
@@ -76,6 +76,9 @@ const releases = Object.entries(cfg.releases).map(
                     ingressClassName: cfg.ingressNginx.className,
                     readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
                     rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
+                    disruptionBudget: budgetOf(r.disruptionBudget),
+                    topologySpread: spreadOf(r.topologySpread),
+                    ephemeralStorage: ephemeralOf(r.ephemeralStorage),
                 },
                 afterRouter(r.split, r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
             ),
@@ -101,6 +104,7 @@ const minio =
                   resources: cfg.minio.resources,
                   readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
                   rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
+                  ephemeralStorage: ephemeralOf(cfg.minio.ephemeralStorage),
               },
               afterLoadBalancer(cfg.minio.namespace),
           )
@@ -108,7 +112,7 @@ const minio =
 
 // 12. Observability: node-exporter on every node (optional).
 if (cfg.nodeExporter.enabled) {
-    new NodeExporter("node-exporter", cfg.nodeExporter, after(cfg.nodeExporter.namespace));
+    new NodeExporter("node-exporter", { ...cfg.nodeExporter, ephemeralStorage: ephemeralOf(cfg.nodeExporter.ephemeralStorage) }, after(cfg.nodeExporter.namespace));
 }
 
 // 13. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller

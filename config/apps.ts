@@ -1,7 +1,9 @@
 // Settings of the clock app's releases (components/apps): tracks, Services, Ingress, strategy.
 import { z } from "zod";
+import { CLOCK_EPHEMERAL_STORAGE } from "../components/apps/clockApp";
 import { rollingProblem } from "../components/apps/strategy";
 import { INT32_MAX, isLabelValue } from "./grammar";
+import { disruptionBudgetSchema, ephemeralStorageSchema, topologySpreadSchema } from "./maintenance";
 import { bool, dnsLabel, dnsName, expected, ingressHost, intIn, intOrPercent, ipv4Address, matching, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
 
 /** How long `pulumi up` waits for each rollout before it fails. */
@@ -104,6 +106,9 @@ export const releaseSchema = strict({
         .optional()
         .describe("split `gateway`: the release's Gateway (named as the Ingress would be)."),
     resources: withDefaults(resources).describe("Requests and limits of each container."),
+    disruptionBudget: disruptionBudgetSchema,
+    topologySpread: topologySpreadSchema,
+    ephemeralStorage: ephemeralStorageSchema(CLOCK_EPHEMERAL_STORAGE, "each container of the release"),
 });
 
 /** Release name → release, as in the `releases` key. */

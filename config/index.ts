@@ -9,6 +9,7 @@
 //   access.ts        accounts and group grants              (components/access)
 //   storage.ts       MinIO                                  (components/storage)
 //   observability.ts node-exporter                          (components/observability)
+//   maintenance.ts   disruption budgets, spread, ephemeral storage (components/core/placement)
 //   security.ts      Pod Security, NetworkPolicies; namespace plans (components/core)
 //   hosts.ts         the VMs over SSH, k3s, Kickstart       (components/hosts)
 //   objects.ts       what the config makes: each object and resource name once
@@ -29,6 +30,7 @@ export type { AccessConfig } from "./access";
 export type { ReleaseConfig, ResourcesConfig, ServiceConfig, StrategyConfig } from "./apps";
 export { gatewayOf, routersOf } from "./apps";
 export { hostsPlan, hostStepsOf, inventoryOf } from "./hosts";
+export { budgetOf, ephemeralOf, spreadOf } from "./maintenance";
 export { pinnedAddresses } from "./network";
 export { renderValue } from "./primitives";
 export { BUILT_IN_NAMESPACES, namespacePlan, networkPolicyPlan } from "./security";

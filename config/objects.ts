@@ -54,15 +54,20 @@ export function madeBy(cfg: ObjectsView): { objects: Made[]; resources: Made[] }
     for (const [name, r] of Object.entries(cfg.releases)) {
         const at: ConfigPath = ["releases", name];
         const { stable, canary, entry } = tracksOf(name, r);
-        const track = (kind: "stable" | "canary", t: { deployment: string; namespace: string }, own: string | undefined) => {
+        const track = (kind: "stable" | "canary", t: { deployment: string; namespace: string }, own: string | undefined, replicas: number) => {
             const path: ConfigPath = own !== undefined ? [...at, kind, "name"] : at;
             object("Deployment", t.namespace, t.deployment, path, own ?? name, own === undefined && kind === "canary");
             resource("ClockApp", `${name}-${kind}`, at, name);
             resource("ClockApp/Deployment", `${name}-${kind}`, at, name);
             resource("ClockApp/ConfigMap", `${name}-${kind}-page`, at, name);
+            // The track's budget, named as its Deployment (components/apps/clockApp.ts).
+            if (r.disruptionBudget.enabled && replicas > 1) {
+                object("PodDisruptionBudget", t.namespace, t.deployment, path, own ?? name, own === undefined && kind === "canary");
+                resource("ClockApp/PodDisruptionBudget", `${name}-${kind}-pdb`, at, name);
+            }
         };
-        track("stable", stable, r.stable.name);
-        if (canary !== undefined) track("canary", canary, r.canary?.name);
+        track("stable", stable, r.stable.name, r.stable.replicas);
+        if (canary !== undefined && r.canary !== undefined) track("canary", canary, r.canary.name, r.canary.replicas);
         r.services.forEach((s, i) => {
             object("Service", stable.namespace, s.name, [...at, "services", i, "name"], s.name);
             resource("CanaryRelease/Service", `${name}-${s.name}`, [...at, "services", i, "name"], s.name);

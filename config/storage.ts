@@ -1,6 +1,7 @@
 // Settings of storage (components/storage): MinIO, its volume and its load balancer.
 import { z } from "zod";
-import { MINIO_IMAGE_DEFAULT } from "../components/storage";
+import { MINIO_EPHEMERAL_STORAGE, MINIO_IMAGE_DEFAULT } from "../components/storage";
+import { ephemeralStorageSchema } from "./maintenance";
 import { bool, dnsLabel, dnsName, expected, ipv4Address, pinnedImage, quantity, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
 
 export const minioSchema = strict({
@@ -25,6 +26,7 @@ export const minioSchema = strict({
         }),
     ).describe("MinIO's LoadBalancer Service."),
     resources: resources.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }).describe("Requests and limits of MinIO's container."),
+    ephemeralStorage: ephemeralStorageSchema(MINIO_EPHEMERAL_STORAGE, "MinIO's container"),
 });
 
 export type MinioConfig = z.output<typeof minioSchema>;

@@ -498,6 +498,128 @@ const canaryRouteHasDefault: Rule = {
         }),
 };
 
+// ---------------------------------------------------------------------------------------------
+// Node maintenance: disruption budgets (a drain evicts through the API, which honours them)
+// ---------------------------------------------------------------------------------------------
+
+/** Whether a label selector selects these labels. policy/v1: an empty selector selects every pod of the namespace, none selects nothing. */
+function selectorMatches(selector: any, labels: Record<string, string>): boolean {
+    if (selector === undefined || selector === null) {
+        return false;
+    }
+    const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+    const byExpression = ((selector.matchExpressions ?? []) as any[]).every((e) => {
+        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+        switch (e.operator) {
+            case "In":
+                return has && (e.values ?? []).includes(labels[e.key]);
+            case "NotIn":
+                return !has || !(e.values ?? []).includes(labels[e.key]);
+            case "Exists":
+                return has;
+            case "DoesNotExist":
+                return !has;
+            default:
+                return false;
+        }
+    });
+    return byLabel && byExpression;
+}
+
+/** Workloads whose replicas a drain evicts (a DaemonSet's pods are left alone by `kubectl drain --ignore-daemonsets`). */
+const REPLICATED = new Set(["Deployment", "StatefulSet", "ReplicaSet"]);
+
+/** spec.replicas, or the API server's default 1; undefined while unknown (computed at preview). */
+function replicasOf(r: PolicyResource): number | undefined {
+    const n = r.props?.spec?.replicas;
+    return n === undefined ? 1 : typeof n === "number" ? n : undefined;
+}
+
+const budgets = (resources: readonly PolicyResource[]) => resources.filter((r) => kindOf(r) === "PodDisruptionBudget");
+
+/** The replicated workloads of the stack whose pods a budget selects (same namespace). */
+function budgeted(pdb: PolicyResource, resources: readonly PolicyResource[]): PolicyResource[] {
+    return resources.filter((r) => {
+        const t = podTemplate(r);
+        return REPLICATED.has(kindOf(r) ?? "") && t !== undefined && namespaceOf(r) === namespaceOf(pdb) && selectorMatches(pdb.props?.spec?.selector, t.labels);
+    });
+}
+
+/** A PodDisruptionBudget's percentage as a number, or undefined for an integer. */
+function percentOf(v: unknown): number | undefined {
+    const m = typeof v === "string" ? /^(\d+)%$/.exec(v) : null;
+    return m ? Number(m[1]) : undefined;
+}
+
+/** 14. More than one replica and no budget: one drain may take them all (issue 24). */
+const replicasHaveBudget: Rule = {
+    name: "replicas-have-budget",
+    description: "Every Deployment, StatefulSet or ReplicaSet with more than one replica has a PodDisruptionBudget in its namespace that selects its pods.",
+    stack: (resources) => {
+        const pdbs = budgets(resources);
+        return resources.flatMap((r) => {
+            const t = podTemplate(r);
+            const replicas = replicasOf(r);
+            if (!REPLICATED.has(kindOf(r) ?? "") || t === undefined || replicas === undefined || replicas <= 1) {
+                return [];
+            }
+            if (pdbs.some((p) => namespaceOf(p) === namespaceOf(r) && selectorMatches(p.props?.spec?.selector, t.labels))) {
+                return [];
+            }
+            const selector = Object.entries(r.props?.spec?.selector?.matchLabels ?? t.labels)
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join(",");
+            return [
+                {
+                    resource: r,
+                    message: `${describe(r)}: ${replicas} replicas and no PodDisruptionBudget in namespace "${namespaceOf(r)}" selects its pods, so one drain may evict them all at once; declare a PodDisruptionBudget over ${selector} with maxUnavailable 1 (or what its rollout takes down)`,
+                },
+            ];
+        });
+    },
+};
+
+/** 15. A budget that can never be satisfied: every drain of a node holding one of its pods waits for ever. */
+const budgetAllowsEviction: Rule = {
+    name: "budget-allows-eviction",
+    description: "A PodDisruptionBudget lets at least one pod be evicted: maxUnavailable above 0, minAvailable below 100% and below the replicas of the workloads of the stack it selects.",
+    stack: (resources) =>
+        budgets(resources).flatMap((pdb) => {
+            const spec = pdb.props?.spec ?? {};
+            const never = (field: string, why: string, fix: string) => [
+                {
+                    resource: pdb,
+                    message: `${describe(pdb)}: spec.${field} ${JSON.stringify(spec[field])} ${why}, so no pod can ever be evicted and every drain of a node holding one waits for ever; ${fix}`,
+                },
+            ];
+            if (spec.maxUnavailable !== undefined) {
+                return spec.maxUnavailable === 0 || percentOf(spec.maxUnavailable) === 0 ? never("maxUnavailable", "lets none go", "set maxUnavailable to 1 or more") : [];
+            }
+            if (spec.minAvailable === undefined) {
+                return [];
+            }
+            const percent = percentOf(spec.minAvailable);
+            if (percent !== undefined && percent >= 100) {
+                return never("minAvailable", "keeps every pod it selects", "set minAvailable below 100%, or maxUnavailable 1");
+            }
+            const workloads = budgeted(pdb, resources);
+            const counts = workloads.map(replicasOf);
+            if (workloads.length === 0 || counts.some((n) => n === undefined)) {
+                return [];
+            }
+            const total = (counts as number[]).reduce((a, b) => a + b, 0);
+            // The disruption controller rounds a percentage of minAvailable up.
+            const required = percent !== undefined ? Math.ceil((percent * total) / 100) : Number(spec.minAvailable);
+            const of = workloads.map(describe).join(", ");
+            if (total === 0 || required < total) {
+                return [];
+            }
+            return total === 1
+                ? never("minAvailable", `keeps the one replica of ${of}`, "a single pod needs no budget: remove it, or set maxUnavailable 1")
+                : never("minAvailable", `keeps all ${total} replicas of ${of}`, `set minAvailable below ${total}, or maxUnavailable 1`);
+        }),
+};
+
 /** The pack's rules, in the order they are reported. */
 export const RULES: readonly Rule[] = [
     probePortExposed,
@@ -513,6 +635,8 @@ export const RULES: readonly Rule[] = [
     routeWeightsAddUp,
     routeHasGateway,
     canaryRouteHasDefault,
+    replicasHaveBudget,
+    budgetAllowsEviction,
 ];
 
 /** One rule over one resource, minus exemptions. */

@@ -210,8 +210,8 @@ const cases: Record<string, [string, Record<string, unknown>, string[]][]> = {
             "a key with no near match",
             { releases: { web: release({ replicaz: 3, colour: "red" }) } },
             [
-                `releases.web.replicaz: unknown key (allowed: namespace, app, port, pageDelivery, split, strategy, stable, canary, services, ingress, gateway, resources)`,
-                `releases.web.colour: unknown key (allowed: namespace, app, port, pageDelivery, split, strategy, stable, canary, services, ingress, gateway, resources)`,
+                `releases.web.replicaz: unknown key (allowed: namespace, app, port, pageDelivery, split, strategy, stable, canary, services, ingress, gateway, resources, disruptionBudget, topologySpread, ephemeralStorage)`,
+                `releases.web.colour: unknown key (allowed: namespace, app, port, pageDelivery, split, strategy, stable, canary, services, ingress, gateway, resources, disruptionBudget, topologySpread, ephemeralStorage)`,
             ],
         ],
     ],

@@ -167,7 +167,7 @@ function probePort(probe: any): number | string | undefined {
 
 /**
  * The secure-default rules every recorded container must meet, as readable problems (empty when all
- * pass): probes on an exposed port (not for init containers), requests and limits, an image pinned by
+ * pass): probes on an exposed port (not for init containers), requests and limits (ephemeral-storage too), an image pinned by
  * tag, no privilege escalation, non-root (pod or container level), no service account token,
  * RuntimeDefault seccomp, all capabilities dropped, read-only root filesystem.
  */
@@ -185,6 +185,8 @@ export function securityProblems(): string[] {
         }
         for (const k of ["requests", "limits"]) {
             if (!c.resources?.[k]?.cpu || !c.resources?.[k]?.memory) problems.push(`${where}: no cpu/memory ${k}`);
+            // A full node disk evicts pods at random unless each says what it may fill (issue 24).
+            if (!c.resources?.[k]?.["ephemeral-storage"]) problems.push(`${where}: no ephemeral-storage ${k}`);
         }
         if (!/:[^/]+$/.test(c.image) || c.image.endsWith(":latest")) problems.push(`${where}: image ${c.image} is not pinned`);
         if (c.securityContext?.allowPrivilegeEscalation !== false) problems.push(`${where}: may escalate privileges`);

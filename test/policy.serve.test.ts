@@ -58,12 +58,12 @@ function diagnostics(response: any): [string, string][] {
 }
 
 describe("policy pack served to the engine", () => {
-    it("reports its name and thirteen mandatory policies", async () => {
+    it("reports its name and fifteen mandatory policies", async () => {
         const info = await unary("getAnalyzerInfo", new Empty());
         assert.equal(info.getName(), "bare-metal-platform");
         assert.equal(info.getVersion(), "0.1.0");
         const policies = info.getPoliciesList();
-        assert.equal(policies.length, 13);
+        assert.equal(policies.length, 15);
         for (const p of policies) assert.equal(p.getEnforcementlevel(), pb.EnforcementLevel.MANDATORY, p.getName());
     });
 

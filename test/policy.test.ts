@@ -76,6 +76,13 @@ function gateway(name = "web", namespace = "default"): PolicyResource {
     };
 }
 
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+
+/** A PodDisruptionBudget over app=web (the stable track unless `selector` says otherwise). */
+function pdb(spec: any, name = "web", namespace = "default", selector: any = { matchLabels: { app: "web", track: "stable" } }): PolicyResource {
+    return { type: PDB, name: `${name}-pdb`, urn: `urn:${name}-pdb`, props: { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name, namespace }, spec: { selector, ...spec } } };
+}
+
 /** The release web's HTTPRoute as the program makes it: canary by header, then stable/canary by weight. */
 function route(edit: (spec: any) => void = () => {}): PolicyResource {
     const path = { type: "PathPrefix", value: "/web" };
@@ -101,6 +108,8 @@ function route(edit: (spec: any) => void = () => {}): PolicyResource {
 const routeStack = (r: PolicyResource, withGateway = true): PolicyResource[] => [
     deployment(),
     deployment((d) => (d.spec.template.metadata.labels.track = "canary"), "web-canary"),
+    pdb({ maxUnavailable: 1 }),
+    pdb({ maxUnavailable: 1 }, "web-canary", "default", { matchLabels: { app: "web", track: "canary" } }),
     service("web-svc", { selector: { app: "web", track: "stable" } }),
     service("web-svc-canary", { selector: { app: "web", track: "canary" } }),
     ...(withGateway ? [gateway()] : []),
@@ -121,7 +130,7 @@ function report(rule: string, resources: PolicyResource[], settings: PolicySetti
 }
 
 describe("policy pack: the rules", () => {
-    it("has thirteen named rules, each described", () => {
+    it("has fifteen named rules, each described", () => {
         assert.deepEqual(
             RULES.map((r) => r.name),
             [
@@ -138,6 +147,8 @@ describe("policy pack: the rules", () => {
                 "route-weights-add-up",
                 "route-has-gateway",
                 "canary-route-has-default",
+                "replicas-have-budget",
+                "budget-allows-eviction",
             ],
         );
         for (const r of RULES) assert.ok(r.description.length > 20, r.name);
@@ -146,6 +157,7 @@ describe("policy pack: the rules", () => {
     it("a well-formed stack passes every rule", () => {
         const stack = [
             deployment(),
+            pdb({ maxUnavailable: 1 }),
             service("web-svc", { type: "ClusterIP", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8000 }] }),
             service("web-svc-lb", { type: "LoadBalancer", selector: { app: "web" } }, { "metallb.io/loadBalancerIPs": "172.17.255.3" }),
             ingress("web", "default", "app.local", "/web"),
@@ -320,6 +332,81 @@ describe("policy pack: the rules", () => {
                 "service-selects-pods Service kube-system/coredns-svc-lb-udp",
             ],
         );
+    });
+});
+
+describe("policy pack: disruption budgets (issue 24)", () => {
+    const statefulSet = (replicas: number | undefined): PolicyResource => ({
+        type: "kubernetes:apps/v1:StatefulSet",
+        name: "minio",
+        props: {
+            kind: "StatefulSet",
+            metadata: { name: "minio", namespace: "default" },
+            spec: { replicas, selector: { matchLabels: { app: "minio" } }, template: { metadata: { labels: { app: "minio" } }, spec: { containers: [goodContainer()] } } },
+        },
+    });
+
+    it("replicas-have-budget: three replicas and no budget, or a budget in another namespace or over other pods", () => {
+        const message =
+            'Deployment default/web: 3 replicas and no PodDisruptionBudget in namespace "default" selects its pods, so one drain may evict them all at once; declare a PodDisruptionBudget over app=web with maxUnavailable 1 (or what its rollout takes down)';
+        assert.deepEqual(report("replicas-have-budget", [deployment()]), [message]);
+        assert.deepEqual(report("replicas-have-budget", [deployment(), pdb({ maxUnavailable: 1 }, "web", "canary")]), [message]);
+        assert.deepEqual(report("replicas-have-budget", [deployment(), pdb({ maxUnavailable: 1 }, "web", "default", { matchLabels: { app: "web", track: "canary" } })]), [message]);
+        assert.deepEqual(report("replicas-have-budget", [deployment(), pdb({ maxUnavailable: 1 }, "web", "default", null)]), [message], "no selector selects nothing");
+    });
+
+    it("replicas-have-budget: a budget over its pods (by labels, by expressions, or empty: the whole namespace), and single pods, pass", () => {
+        assert.deepEqual(report("replicas-have-budget", [deployment(), pdb({ maxUnavailable: 1 })]), []);
+        assert.deepEqual(
+            report("replicas-have-budget", [deployment(), pdb({ maxUnavailable: 1 }, "web", "default", { matchExpressions: [{ key: "track", operator: "In", values: ["stable", "canary"] }] })]),
+            [],
+        );
+        assert.deepEqual(report("replicas-have-budget", [deployment(), pdb({ maxUnavailable: 1 }, "all", "default", {})]), []);
+        // One pod (MinIO), none, or the API server's default of 1: a budget could only block the drain.
+        assert.deepEqual(report("replicas-have-budget", [statefulSet(1), statefulSet(undefined), deployment((d) => (d.spec.replicas = 0))]), []);
+        // A DaemonSet's pods are no drain's to evict.
+        const ds: PolicyResource = {
+            type: "kubernetes:apps/v1:DaemonSet",
+            name: "ne",
+            props: { kind: "DaemonSet", metadata: { name: "ne" }, spec: { template: { metadata: { labels: { app: "ne" } }, spec: { containers: [] } } } },
+        };
+        assert.deepEqual(report("replicas-have-budget", [ds]), []);
+    });
+
+    it("budget-allows-eviction: maxUnavailable 0, minAvailable 100% or all the replicas — and MinIO's minAvailable 1", () => {
+        const tail = "so no pod can ever be evicted and every drain of a node holding one waits for ever";
+        assert.deepEqual(report("budget-allows-eviction", [deployment(), pdb({ maxUnavailable: 0 })]), [
+            `PodDisruptionBudget default/web: spec.maxUnavailable 0 lets none go, ${tail}; set maxUnavailable to 1 or more`,
+        ]);
+        assert.deepEqual(report("budget-allows-eviction", [deployment(), pdb({ maxUnavailable: "0%" })]), [
+            `PodDisruptionBudget default/web: spec.maxUnavailable "0%" lets none go, ${tail}; set maxUnavailable to 1 or more`,
+        ]);
+        assert.deepEqual(report("budget-allows-eviction", [pdb({ minAvailable: "100%" })]), [
+            `PodDisruptionBudget default/web: spec.minAvailable "100%" keeps every pod it selects, ${tail}; set minAvailable below 100%, or maxUnavailable 1`,
+        ]);
+        assert.deepEqual(report("budget-allows-eviction", [deployment(), pdb({ minAvailable: 3 })]), [
+            `PodDisruptionBudget default/web: spec.minAvailable 3 keeps all 3 replicas of Deployment default/web, ${tail}; set minAvailable below 3, or maxUnavailable 1`,
+        ]);
+        // 67% of 3 rounds up to 3, as the disruption controller rounds it.
+        assert.deepEqual(report("budget-allows-eviction", [deployment(), pdb({ minAvailable: "67%" })]), [
+            `PodDisruptionBudget default/web: spec.minAvailable "67%" keeps all 3 replicas of Deployment default/web, ${tail}; set minAvailable below 3, or maxUnavailable 1`,
+        ]);
+        assert.deepEqual(report("budget-allows-eviction", [statefulSet(1), pdb({ minAvailable: 1 }, "minio", "default", { matchLabels: { app: "minio" } })]), [
+            `PodDisruptionBudget default/minio: spec.minAvailable 1 keeps the one replica of StatefulSet default/minio, ${tail}; a single pod needs no budget: remove it, or set maxUnavailable 1`,
+        ]);
+    });
+
+    it("budget-allows-eviction: budgets a drain can get through pass", () => {
+        const ok = [pdb({ maxUnavailable: 1 }), pdb({ maxUnavailable: "25%" }), pdb({ minAvailable: 2 }), pdb({ minAvailable: "66%" })];
+        for (const p of ok) assert.deepEqual(report("budget-allows-eviction", [deployment(), p]), [], JSON.stringify(p.props.spec));
+        // Over the two tracks (3 + 3 replicas), minAvailable 5 leaves one to evict.
+        const canary = deployment((d) => (d.spec.template.metadata.labels.track = "canary"), "web-canary");
+        assert.deepEqual(report("budget-allows-eviction", [deployment(), canary, pdb({ minAvailable: 5 }, "web", "default", { matchLabels: { app: "web" } })]), []);
+        // Nothing of the stack selected, or its replicas unknown at preview: nothing to compare with.
+        assert.deepEqual(report("budget-allows-eviction", [pdb({ minAvailable: 3 })]), []);
+        assert.deepEqual(report("budget-allows-eviction", [deployment((d) => (d.spec.replicas = { unknown: true })), pdb({ minAvailable: 3 })]), []);
+        // A workload scaled to zero has no pod to keep.
+        assert.deepEqual(report("budget-allows-eviction", [deployment((d) => (d.spec.replicas = 0)), pdb({ minAvailable: 1 })]), []);
     });
 });
 

@@ -46,6 +46,7 @@ describe("dev stack: the lab's objects", () => {
                 pools: ofType("kubernetes:metallb.io/v1beta1:IPAddressPool").length,
                 l2: ofType("kubernetes:metallb.io/v1beta1:L2Advertisement").length,
                 providers: count("pulumi:providers:kubernetes"),
+                disruptionBudgets: count("kubernetes:policy/v1:PodDisruptionBudget"),
             },
             {
                 deployments: 5, // clock-deployment, nginx stable + canary, web stable + canary
@@ -65,6 +66,7 @@ describe("dev stack: the lab's objects", () => {
                 pools: 2, // the pool, and the reserved pool of pinned addresses (CoreDNS, ingress-nginx)
                 l2: 1,
                 providers: 1,
+                disruptionBudgets: 5, // one per track: every one has more than one replica (MinIO, a single pod, none)
             },
         );
     });

@@ -51,6 +51,31 @@ describe("prod stack", () => {
             ["metallb", "oci://ghcr.io/nginx/charts/nginx-gateway-fabric"],
         );
     });
+    it("protects both tracks during node maintenance: a budget of 1 each (the rollout takes none down), soft spread across nodes", () => {
+        assert.deepEqual(
+            ofType("kubernetes:policy/v1:PodDisruptionBudget").map((p) => [p.inputs.metadata.name, p.inputs.spec]),
+            [
+                ["web", { maxUnavailable: 1, selector: { matchLabels: { app: "web", track: "stable" } }, unhealthyPodEvictionPolicy: "AlwaysAllow" }],
+                ["web-canary", { maxUnavailable: 1, selector: { matchLabels: { app: "web", track: "canary" } }, unhealthyPodEvictionPolicy: "AlwaysAllow" }],
+            ],
+        );
+        assert.deepEqual(
+            ofType("kubernetes:apps/v1:Deployment").map((d) => [d.inputs.metadata.name, d.inputs.spec.template.spec.topologySpreadConstraints]),
+            ["stable", "canary"].map((track, i) => [
+                ["web", "web-canary"][i],
+                [
+                    {
+                        maxSkew: 1,
+                        topologyKey: "kubernetes.io/hostname",
+                        whenUnsatisfiable: "ScheduleAnyway",
+                        labelSelector: { matchLabels: { app: "web", track } },
+                        matchLabelKeys: ["pod-template-hash"],
+                        nodeTaintsPolicy: "Honor",
+                    },
+                ],
+            ]),
+        );
+    });
     it("gives MinIO a 100Gi volume and a fixed address from the prod pool", () => {
         const sts = k8sObject("kubernetes:apps/v1:StatefulSet", "minio").inputs.spec;
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "100Gi");

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClockApp, ContainerResources } from "./clockApp";
+import { ClockApp, ClockAppArgs, ContainerResources } from "./clockApp";
 import { StrategyPreset } from "./strategy";
 
 /** One track (stable or canary) of a release. */
@@ -99,6 +99,12 @@ export interface CanaryReleaseArgs {
     readonly readOnlyRootFilesystem?: boolean;
     /** How long `pulumi up` waits for each rollout. Defaults to 600. */
     readonly rolloutTimeoutSeconds?: number;
+    /** See {@link ClockAppArgs.disruptionBudget}: one per track with more than one replica. Defaults to the rollout's maxUnavailable. */
+    readonly disruptionBudget?: ClockAppArgs["disruptionBudget"];
+    /** See {@link ClockAppArgs.topologySpread}. Defaults to soft, maxSkew 1, across nodes. */
+    readonly topologySpread?: ClockAppArgs["topologySpread"];
+    /** See {@link ClockAppArgs.ephemeralStorage}. Defaults to ClockApp's. */
+    readonly ephemeralStorage?: ClockAppArgs["ephemeralStorage"];
 }
 
 /** ingress-nginx annotation keys. */
@@ -137,6 +143,9 @@ export class CanaryRelease extends pulumi.ComponentResource {
             resources: args.resources,
             readOnlyRootFilesystem: args.readOnlyRootFilesystem,
             rolloutTimeoutSeconds: args.rolloutTimeoutSeconds,
+            disruptionBudget: args.disruptionBudget,
+            topologySpread: args.topologySpread,
+            ephemeralStorage: args.ephemeralStorage,
         };
         const track = (t: TrackArgs, kind: "stable" | "canary", defaultName: string) =>
             new ClockApp(

@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { containerResources, EphemeralStorage, TopologySpread, topologySpreadConstraints } from "../core/placement";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 import { clockPage, nginxServerConf } from "./page";
-import { deploymentStrategy, StrategyPreset } from "./strategy";
+import { deploymentStrategy, drainBudget, StrategyPreset } from "./strategy";
 
 /** Pinned images, stated here so the component is usable on its own. */
 export const CLOCK_NGINX_IMAGE = "docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine";
@@ -55,7 +56,23 @@ export interface ClockAppArgs {
      * then loses no request. 0: stop at once. Defaults to 5.
      */
     readonly drainSeconds?: number;
+    /**
+     * The track's PodDisruptionBudget, made when it has more than one replica: `maxUnavailable` pods
+     * a drain may evict at once. Defaults to {} (the rollout's maxUnavailable: {@link drainBudget});
+     * null for none.
+     */
+    readonly disruptionBudget?: { readonly maxUnavailable?: number | string } | null;
+    /** How the replicas spread across nodes. Defaults to {} (soft, maxSkew 1, nodes only); null for no constraint. */
+    readonly topologySpread?: TopologySpread | null;
+    /** Ephemeral storage of each container (logs, /tmp, the page copy). Defaults to {@link CLOCK_EPHEMERAL_STORAGE}; null for none. */
+    readonly ephemeralStorage?: EphemeralStorage | null;
 }
+
+/**
+ * Node-local disk of each clock container: its logs (the kubelet keeps up to 5 × 10Mi per container
+ * by default) and nginx's /tmp; the limit leaves room above that, the request is what it needs.
+ */
+export const CLOCK_EPHEMERAL_STORAGE: EphemeralStorage = { request: "32Mi", limit: "128Mi" };
 
 const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
@@ -66,6 +83,8 @@ const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: 
 export class ClockApp extends pulumi.ComponentResource {
     public readonly deployment: k8s.apps.v1.Deployment;
     public readonly configMap: k8s.core.v1.ConfigMap;
+    /** The track's PodDisruptionBudget, when it has one (more than one replica, budget not turned off). */
+    public readonly disruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
     /** Labels that select this track's pods (`app`, `track`). */
     public readonly selector: Record<string, string>;
     public readonly deploymentName: pulumi.Output<string>;
@@ -93,7 +112,9 @@ export class ClockApp extends pulumi.ComponentResource {
         this.configMap = new k8s.core.v1.ConfigMap(`${name}-page`, { metadata: { namespace, labels }, data }, { parent: this });
 
         const security = restrictedContainer({ readOnlyRootFilesystem: args.readOnlyRootFilesystem });
-        const resources = args.resources ?? DEFAULT_RESOURCES;
+        const resources = containerResources(args.resources ?? DEFAULT_RESOURCES, args.ephemeralStorage === undefined ? CLOCK_EPHEMERAL_STORAGE : args.ephemeralStorage);
+        const strategy: StrategyPreset = args.strategy ?? { type: "rolling", maxSurge: "25%", maxUnavailable: "25%" };
+        const spread = args.topologySpread === undefined ? {} : args.topologySpread;
         const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
         const pageVolume = { name: "page", configMap: { name: this.configMap.metadata.name, items: [{ key: "index.html", path: "index.html" }] } };
         const confVolume = { name: "conf", configMap: { name: this.configMap.metadata.name, items: [{ key: "default.conf", path: "default.conf" }] } };
@@ -105,12 +126,14 @@ export class ClockApp extends pulumi.ComponentResource {
                 spec: {
                     replicas,
                     selector: { matchLabels: selector },
-                    strategy: deploymentStrategy(args.strategy ?? { type: "rolling", maxSurge: "25%", maxUnavailable: "25%" }, replicas),
+                    strategy: deploymentStrategy(strategy, replicas),
                     template: {
                         metadata: { labels },
                         spec: {
                             automountServiceAccountToken: false,
                             securityContext: restrictedPod(NGINX_UID),
+                            // Set whatever the replica count, so that scaling never changes the template (and rolls the pods).
+                            topologySpreadConstraints: spread ? topologySpreadConstraints(selector, spread) : undefined,
                             initContainers: initDelivery
                                 ? [
                                       {
@@ -152,6 +175,26 @@ export class ClockApp extends pulumi.ComponentResource {
             },
             { parent: this, customTimeouts: { create: timeout, update: timeout } },
         );
+
+        // A drain evicts through the API, which refuses an eviction that would break the budget; a
+        // single pod gets none (a budget could only block the drain or allow what no budget allows).
+        const budget = args.disruptionBudget === undefined ? {} : args.disruptionBudget;
+        if (budget && replicas > 1) {
+            this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+                `${name}-pdb`,
+                {
+                    // The selector's labels only: a new version is no change of the budget.
+                    metadata: { name: deploymentName, namespace, labels: selector },
+                    spec: {
+                        maxUnavailable: budget.maxUnavailable ?? drainBudget(strategy, replicas),
+                        selector: { matchLabels: selector },
+                        // A pod that is not Ready (the broken release) may always go: it serves nothing.
+                        unhealthyPodEvictionPolicy: "AlwaysAllow",
+                    },
+                },
+                { parent: this },
+            );
+        }
 
         this.selector = selector;
         this.namespace = namespace;

@@ -54,3 +54,21 @@ export function deploymentStrategy(preset: StrategyPreset, replicas: number): k8
             return { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } };
     }
 }
+
+/**
+ * The `maxUnavailable` of a track's PodDisruptionBudget: what its rollout takes down at most, so a
+ * drain never takes more than a rollout would. Rolling: maxUnavailable resolved against the replicas
+ * and rounded down, as the Deployment controller does (a PodDisruptionBudget would round a
+ * percentage up). blueGreen, reverse and recreate: 1 (recreate's rollout takes every pod, a drain
+ * should not). At least 1 always: a budget of 0 lets no eviction through and every drain would wait
+ * for ever.
+ */
+export function drainBudget(preset: StrategyPreset, replicas: number): number {
+    if (preset.type !== "rolling") {
+        return 1;
+    }
+    const v = preset.maxUnavailable;
+    const percent = typeof v === "string" ? percentValue(v) : undefined;
+    const resolved = typeof v === "number" ? v : percent === undefined ? 0 : Number((percent * BigInt(replicas)) / 100n);
+    return Math.max(1, resolved);
+}

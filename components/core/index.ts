@@ -2,3 +2,4 @@ export * from "./namespaces";
 export * from "./security";
 export * from "./networkIsolation";
 export * from "./generatedKey";
+export * from "./placement";

@@ -1,7 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { containerResources, EphemeralStorage } from "../core/placement";
 
 export const NODE_EXPORTER_IMAGE_DEFAULT = "quay.io/prometheus/node-exporter:v1.9.1";
+/** node-exporter writes nothing but its logs. */
+export const NODE_EXPORTER_EPHEMERAL_STORAGE: EphemeralStorage = { request: "16Mi", limit: "64Mi" };
 
 /** Arguments of {@link NodeExporter}. */
 export interface NodeExporterArgs {
@@ -9,6 +12,8 @@ export interface NodeExporterArgs {
     readonly namespace?: string;
     /** Defaults to {@link NODE_EXPORTER_IMAGE_DEFAULT}. */
     readonly image?: string;
+    /** Ephemeral storage of the container. Defaults to {@link NODE_EXPORTER_EPHEMERAL_STORAGE}; null for none. */
+    readonly ephemeralStorage?: EphemeralStorage | null;
 }
 
 /**
@@ -58,9 +63,14 @@ export class NodeExporter extends pulumi.ComponentResource {
                                     image: args.image ?? NODE_EXPORTER_IMAGE_DEFAULT,
                                     args: ["--path.procfs=/host/proc", "--path.sysfs=/host/sys", "--path.rootfs=/host/root", "--web.listen-address=:9100"],
                                     ports: [{ name: "metrics", containerPort: 9100, protocol: "TCP" }],
+                                    // Ready when it answers HTTP; alive while it accepts connections (a slow scrape
+                                    // makes it unready, it does not restart it).
                                     readinessProbe: { httpGet: { path: "/", port: 9100 } },
-                                    livenessProbe: { httpGet: { path: "/", port: 9100 }, initialDelaySeconds: 10 },
-                                    resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+                                    livenessProbe: { tcpSocket: { port: 9100 }, initialDelaySeconds: 10, periodSeconds: 20 },
+                                    resources: containerResources(
+                                        { requests: { cpu: "50m", memory: "32Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+                                        args.ephemeralStorage === undefined ? NODE_EXPORTER_EPHEMERAL_STORAGE : args.ephemeralStorage,
+                                    ),
                                     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
                                     volumeMounts: [
                                         { name: "proc", mountPath: "/host/proc", readOnly: true },

@@ -1,10 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { containerResources, EphemeralStorage } from "../core/placement";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 
 /** MinIO community edition ships source only since October 2025: its last release image, pinned by tag. */
 export const MINIO_IMAGE_DEFAULT = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
 const MINIO_UID = 1000;
+/** MinIO's node-local disk: its logs and /tmp (its data is on the volume). */
+export const MINIO_EPHEMERAL_STORAGE: EphemeralStorage = { request: "64Mi", limit: "256Mi" };
 
 /** Arguments of {@link MinIO}. */
 export interface MinIOArgs {
@@ -28,11 +31,16 @@ export interface MinIOArgs {
     readonly readOnlyRootFilesystem?: boolean;
     /** How long `pulumi up` waits for the StatefulSet. Defaults to 600. */
     readonly rolloutTimeoutSeconds?: number;
+    /** Ephemeral storage of the container. Defaults to {@link MINIO_EPHEMERAL_STORAGE}; null for none. */
+    readonly ephemeralStorage?: EphemeralStorage | null;
 }
 
 /**
  * The lab's MinIO: a one-replica StatefulSet with a volume claim template, a headless Service, an
  * optional LoadBalancer Service, and its credentials only in a Secret read through `secretKeyRef`.
+ * No PodDisruptionBudget and no spread: for a single pod a budget could only block every drain
+ * (minAvailable 1) or allow what no budget allows (maxUnavailable 1); a drain stops MinIO until its
+ * pod runs again where its volume is (docs/operations.md).
  */
 export class MinIO extends pulumi.ComponentResource {
     public readonly statefulSet: k8s.apps.v1.StatefulSet;
@@ -81,7 +89,10 @@ export class MinIO extends pulumi.ComponentResource {
                                     ports: [{ name: "api", containerPort: 9000, protocol: "TCP" }],
                                     livenessProbe: { httpGet: { path: "/minio/health/live", port: 9000 }, initialDelaySeconds: 120, periodSeconds: 20 },
                                     readinessProbe: { httpGet: { path: "/minio/health/ready", port: 9000 }, periodSeconds: 10 },
-                                    resources: args.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+                                    resources: containerResources(
+                                        args.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+                                        args.ephemeralStorage === undefined ? MINIO_EPHEMERAL_STORAGE : args.ephemeralStorage,
+                                    ),
                                     securityContext: restrictedContainer({ readOnlyRootFilesystem: args.readOnlyRootFilesystem }),
                                     volumeMounts: [
                                         { name: "data", mountPath: "/data" },
