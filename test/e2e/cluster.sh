@@ -233,6 +233,7 @@ up() {
         --ingress-address "${BMP_INGRESS_ADDRESS:-}"
     local k=("$bin/kubectl" --kubeconfig "$state/admin.kubeconfig")
     local i
+    # ephemeral-storage: the program's containers request it, and a node that advertises none fits none.
     for ((i = 1; i <= FAKE_NODES; i++)); do
         cat <<NODE
 apiVersion: v1
@@ -242,8 +243,8 @@ metadata:
   labels: {type: kwok, kubernetes.io/hostname: kwok-node-$i, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
   annotations: {node.alpha.kubernetes.io/ttl: "0", kwok.x-k8s.io/node: fake}
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  allocatable: {cpu: "32", memory: 256Gi, ephemeral-storage: 100Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, ephemeral-storage: 100Gi, pods: "110"}
 ---
 NODE
     done | "${k[@]}" apply -f - >/dev/null
