@@ -59,7 +59,7 @@ export const DELIBERATE_RULES: readonly DeliberateRule[] = [
         fields: ["dashboard.path"],
         refuses: text((s) => !/^\/[a-z0-9-]+$/.test(s)),
         rule: "a dashboard path other than `/` and one segment of lowercase letters, digits and `-`",
-        reason: "it becomes part of the Ingress's regular expression (`<path>(/|$)(.*)`)",
+        reason: "it becomes the start of the Ingress's regular-expression path, followed by a slash or the end, then anything",
     },
     {
         fields: ["releases.<r>.ingress.host", "dashboard.host"],
