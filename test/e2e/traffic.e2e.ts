@@ -10,13 +10,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, installTraefik, LAN_LINK, removeTraefik, type Reply, trafficOverrides } from "./lan";
-import { ensureGatewayApiCrds, eventually, kubectl, kubectlJson, namespacesGone, onlyRealNode, REAL_NODE, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import { ensureGatewayApiCrds, eventually, kubectl, kubectlJson, namespacesGone, onlyRealNode, REAL_NODE, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-traffic-"));
 /** The load-balancer ranges cluster.sh keeps `unreachable` on this machine: none may appear on its interfaces. */
 const POOL_NETS = (process.env.BMP_LB_RANGES ?? "172.17.255.0/24 192.168.56.0/24").split(" ");
 const HOST = "app.local";
+const METALLB_CRDS = path.join(ROOT, "test", "e2e", "fixtures", "metallb-crds.yaml");
 const CANARY = { canary: "always" };
 /** A pool of addresses no route leads to (TEST-NET-3), held by a pool that is not the program's. */
 const FOREIGN_POOL = "203.0.113.0/24";
@@ -57,6 +58,9 @@ before(async () => {
     // the LAN link shows the speaker's ARP answers (the capture's positive control).
     leaks = await Promise.all((await defaultRouteInterfaces()).map((i) => Capture.start(i, POOL_NETS.map((n) => `net ${n}`).join(" or "))));
     lan = await Capture.start(LAN_LINK, "arp");
+    // MetalLB's chart brings its own CRDs: the fixture's (for the stacks with install: false) go first,
+    // as on a cluster where MetalLB was never installed; they come back after.
+    await kubectl("delete", "-f", METALLB_CRDS, "--ignore-not-found", "--wait=true");
     await installTraefik();
     stack = await Stack.create("traffic", { from: "dev", base, overrides: trafficOverrides(dev) });
     const r = await stack.up();
@@ -70,6 +74,8 @@ after(async () => {
         await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=false"]);
         await run("kubectl", ["delete", "ipaddresspool", "-n", "metallb-system", "foreign", "--ignore-not-found"]);
         await removeTraefik();
+        await kubectl("apply", "-f", METALLB_CRDS);
+        await kubectl("wait", "--for=condition=Established", "crd/ipaddresspools.metallb.io", "crd/l2advertisements.metallb.io", "--timeout=60s");
         await namespacesGone();
     } finally {
         stack?.remove();
