@@ -130,7 +130,8 @@ export async function removeTraefik(): Promise<void> {
 /**
  * The e2e stack for traffic: the dev stack's lab (MinIO, CoreDNS on 172.17.255.2, the accounts) with
  * MetalLB's chart installed by the program and announcing on the LAN link only, the web release
- * split at a Gateway of k3s's Traefik (listener on its `web` entry point, 8000), and the clock app
+ * split at a Gateway of k3s's Traefik (listener on its `web` entry point, 8000; canary weight 0 at
+ * first), and the clock app
  * on a NodePort and a LoadBalancer Service. ingress-nginx (no controller can run here) is off.
  */
 export function trafficOverrides(dev: (key: string) => any): Record<string, unknown> {
@@ -160,7 +161,8 @@ export function trafficOverrides(dev: (key: string) => any): Record<string, unkn
                 split: "gateway",
                 gateway: { className: "traefik", port: 8000 },
                 stable: { ...dev("releases").web.stable, replicas: 2 },
-                canary: { ...dev("releases").web.canary, replicas: 2 },
+                // Weight 0 to start with: without the header every request reaches the stable track.
+                canary: { ...dev("releases").web.canary, replicas: 2, weight: 0 },
             },
         },
     };
