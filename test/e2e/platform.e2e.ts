@@ -289,6 +289,37 @@ describe("render mode", () => {
     });
 });
 
+describe("the program's dynamic resource on the engine (the Dashboard's chart may not be reachable here)", () => {
+    it("GeneratedKey (the Dashboard's CSRF key) is serialized and run by the engine: made once, secret, then nothing to do", async () => {
+        const dir = fs.mkdtempSync(path.join(base, "dynamic-"));
+        for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "components", "config", "node_modules"]) fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+        fs.writeFileSync(
+            path.join(dir, "index.ts"),
+            'import { GeneratedKey } from "./components/core/generatedKey";\nconst key = new GeneratedKey("csrf", { bytes: 32 });\nexport const key64 = key.value;\n',
+        );
+        fs.mkdirSync(path.join(dir, ".state"));
+        const env = {
+            ...process.env,
+            PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+            PULUMI_CONFIG_PASSPHRASE: "x",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            NO_COLOR: "1",
+        };
+        const pulumi = (...args: string[]) => run("pulumi", [...args, "--stack", "dynamic", "--non-interactive"], { cwd: dir, env, timeoutMs: 300_000 });
+        assert.equal((await pulumi("stack", "init")).code, 0);
+        const up = await pulumi("up", "--yes", "--skip-preview");
+        assert.equal(up.code, 0, tail(up.stdout + up.stderr, 30));
+        const shown = JSON.parse((await pulumi("stack", "output", "--json")).stdout);
+        assert.equal(shown.key64, "[secret]");
+        const key = JSON.parse((await pulumi("stack", "output", "--json", "--show-secrets")).stdout).key64;
+        assert.equal(Buffer.from(key, "base64").length, 32);
+        const again = await pulumi("preview", "--expect-no-changes");
+        assert.equal(again.code, 0, tail(again.stdout + again.stderr, 30));
+        assert.equal(JSON.parse((await pulumi("stack", "output", "--json", "--show-secrets")).stdout).key64, key);
+    });
+});
+
 describe("charts from an OCI registry (defect 6)", () => {
     it("an oci:// repository is used as the chart reference, not as a chart repository", async () => {
         const stack = await Stack.create("oci", {
