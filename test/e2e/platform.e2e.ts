@@ -376,10 +376,11 @@ describe("the charts, rendered for real (defect 5)", () => {
             ingressNginx: { ...dev("ingressNginx"), install: false },
             dashboard: { enabled: false },
         });
-        for (const name of ["deployment-metallb-controller", "daemonset-metallb-speaker"]) {
+        // Render mode names a file <group>_<version>-<kind>-<namespace>-<name>.yaml.
+        for (const name of ["deployment-metallb-system-metallb-controller", "daemonset-metallb-system-metallb-speaker"]) {
             assert.ok(
                 files.some((f) => f.includes(name)),
-                `${name} rendered`,
+                `${name} rendered: ${files.filter((f) => f.includes("metallb")).join(", ")}`,
             );
         }
     });
