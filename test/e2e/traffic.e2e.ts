@@ -10,7 +10,23 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, installTraefik, LAN_LINK, removeTraefik, type Reply, trafficOverrides } from "./lan";
-import { ensureGatewayApiCrds, eventually, kubectl, kubectlJson, namespacesGone, onlyRealNode, REAL_NODE, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import {
+    ensureGatewayApiCrds,
+    ensureInstalledNamespaces,
+    eventually,
+    kubectl,
+    kubectlJson,
+    namespacesGone,
+    onlyRealNode,
+    REAL_NODE,
+    ROOT,
+    run,
+    shippedConfig,
+    Stack,
+    stepLines,
+    tail,
+    timing,
+} from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-traffic-"));
@@ -61,6 +77,8 @@ before(async () => {
     // MetalLB's chart brings its own CRDs: the fixture's (for the stacks with install: false) go first,
     // as on a cluster where MetalLB was never installed; they come back after.
     await kubectl("delete", "-f", METALLB_CRDS, "--ignore-not-found", "--wait=true");
+    // The namespace the other files' "already installed" MetalLB had: the program makes its own.
+    await kubectl("delete", "namespace", "metallb-system", "--ignore-not-found", "--wait=true", "--timeout=120s");
     await installTraefik();
     stack = await Stack.create("traffic", { from: "dev", base, overrides: trafficOverrides(dev) });
     const r = await stack.up();
@@ -74,6 +92,7 @@ after(async () => {
         await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=false"]);
         await run("kubectl", ["delete", "ipaddresspool", "-n", "metallb-system", "foreign", "--ignore-not-found"]);
         await removeTraefik();
+        await ensureInstalledNamespaces();
         await kubectl("apply", "-f", METALLB_CRDS);
         await kubectl("wait", "--for=condition=Established", "crd/ipaddresspools.metallb.io", "crd/l2advertisements.metallb.io", "--timeout=60s");
         await namespacesGone();
