@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { E2E_OVERRIDES, ensureInstalledNamespaces, kubectl, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import { E2E_OVERRIDES, ensureInstalledNamespaces, kubectl, kubectlJson, run, shippedConfig, sortedStepLines, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-ops-"));
@@ -15,6 +15,7 @@ let stack: Stack;
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const INGRESS = "kubernetes:networking.k8s.io/v1:Ingress";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 
 /** Edits releases.<release> of the stack file in place (what `pulumi config set --path` does). */
 function editRelease(release: string, edit: (r: any) => void): void {
@@ -69,14 +70,23 @@ after(async () => {
 });
 
 describe("day-2 operations", () => {
-    it("scale: replicas 4 → 10 → 1 → 0 → 3, one Deployment update each", async () => {
+    it("scale: replicas 4 → 10 → 1 → 0 → 3, one Deployment update each, and the budget follows (25% of 10 is 2; none for one pod or none)", async () => {
+        // The track's PodDisruptionBudget: what the rollout takes down (25%, rounded down, at least 1), only above one replica.
+        const budget: Record<number, { step: string[]; maxUnavailable?: number }> = {
+            10: { step: [`update ${PDB} clock-stable-pdb`], maxUnavailable: 2 },
+            1: { step: [`delete ${PDB} clock-stable-pdb`] },
+            0: { step: [] },
+            3: { step: [`create ${PDB} clock-stable-pdb`], maxUnavailable: 1 },
+        };
         for (const replicas of [10, 1, 0, 3]) {
             editRelease("clock", (r) => (r.stable.replicas = replicas));
             const { steps } = await stack.preview();
-            assert.deepEqual(stepLines(steps), [`update ${DEPLOYMENT} clock-stable`], `to ${replicas}`);
+            assert.deepEqual(stepLines(steps), sortedStepLines([`update ${DEPLOYMENT} clock-stable`, ...budget[replicas].step]), `to ${replicas}`);
             await stack.up();
             const d = await deployment("clock-deployment");
             assert.deepEqual([replicas, d.spec.replicas, d.status.readyReplicas ?? 0], [replicas, replicas, replicas]);
+            const pdb = await run("kubectl", ["get", "pdb", "clock-deployment", "-n", "default", "-o", "jsonpath={.spec.maxUnavailable}"]);
+            assert.equal(pdb.code === 0 ? Number(pdb.stdout) : undefined, budget[replicas].maxUnavailable, `budget at ${replicas}`);
         }
         await idempotent();
     });
@@ -198,6 +208,7 @@ describe("day-2 operations", () => {
             [
                 `delete ${DEPLOYMENT} web-canary`,
                 `delete ${CONFIGMAP} web-canary-page`,
+                `delete ${PDB} web-canary-pdb`,
                 `delete kubernetes:core/v1:Namespace ns-canary`,
                 `delete kubernetes:core/v1:Service web-canary-web-svc`,
                 `delete ${INGRESS} web-canary-ingress`,
