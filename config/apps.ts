@@ -102,6 +102,11 @@ export const releaseSchema = strict({
         port: intIn(1, 65535)
             .default(80)
             .describe("Port of the Gateway's HTTP listener. A controller with fixed entry points needs its own: 8000 for Traefik as k3s installs it (docs/gateway-api.md)."),
+        dataPlaneNamespace: dnsLabel
+            .optional()
+            .describe(
+                "Namespace of the pods that carry the Gateway's traffic, let in to the release's pods by their NetworkPolicies: `kube-system` for Traefik as k3s installs it. Not set: the Gateway's own namespace, where NGINX Gateway Fabric makes its data plane.",
+            ),
     })
         .optional()
         .describe("split `gateway`: the release's Gateway (named as the Ingress would be)."),

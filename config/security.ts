@@ -130,11 +130,15 @@ export function networkPolicyPlan(cfg: SecurityView): Record<string, WorkloadOpe
         const from: WorkloadOpening["from"] = published ? ["anywhere"] : cfg.ingressNginx.enabled ? ["ingressController", "sameNamespace"] : ["sameNamespace"];
         const tracks = tracksOf(name, r);
         const opening = { name, podSelector: { app: tracks.app }, ports: [r.port], from };
-        open(tracks.stable.namespace, opening);
         const gateway = r.split === "gateway" ? tracks.entry : undefined;
-        // A Gateway's data plane runs in the release's namespace: a canary elsewhere lets it in.
-        if (tracks.canary !== undefined) open(tracks.canary.namespace, gateway && tracks.canary.namespace !== r.namespace ? { ...opening, fromNamespaces: [r.namespace] } : opening);
-        if (gateway !== undefined) {
+        // Who carries the Gateway's traffic: a data plane in another namespace (k3s's Traefik in
+        // kube-system), or NGINX Gateway Fabric's in the Gateway's own namespace — let in to a track
+        // elsewhere.
+        const dataPlane = gateway === undefined ? undefined : (r.gateway?.dataPlaneNamespace ?? r.namespace);
+        const track = (ns: string): WorkloadOpening => (dataPlane !== undefined && dataPlane !== ns ? { ...opening, fromNamespaces: [dataPlane] } : opening);
+        open(tracks.stable.namespace, track(tracks.stable.namespace));
+        if (tracks.canary !== undefined) open(tracks.canary.namespace, track(tracks.canary.namespace));
+        if (gateway !== undefined && r.gateway?.dataPlaneNamespace === undefined) {
             // The data plane NGINX Gateway Fabric provisions for the Gateway: clients in on the listener's port,
             // out to the release's pods and to its control plane (the agent's connection, port 8443).
             const backends = [tracks.stable.namespace, ...(tracks.canary ? [tracks.canary.namespace] : [])];

@@ -47,7 +47,7 @@ describe("split gateway", () => {
         const release = web();
         await settle();
         const route = one(ROUTE, "web-route").inputs;
-        assert.deepEqual(route.metadata, { name: "web", namespace: "default", labels: { app: "web" } });
+        assert.deepEqual(route.metadata, { name: "web", namespace: "default", labels: { app: "web" }, annotations: { "pulumi.com/waitFor": '["jsonpath={.status.parents[0].conditions[?(@.type==\\"Accepted\\")].status}=True","jsonpath={.status.parents[0].conditions[?(@.type==\\"ResolvedRefs\\")].status}=True"]' } });
         assert.deepEqual(route.spec, {
             parentRefs: [{ name: "web" }],
             hostnames: ["app.local"],
@@ -168,6 +168,41 @@ describe("split gateway in config", () => {
                 ],
             },
         ]);
+    });
+
+    it("a data plane in another namespace (k3s's Traefik in kube-system) is let in to every track, and no data plane is opened in the release's", () => {
+        const cfg = parseConfig({
+            ...SECRETS,
+            minio: { enabled: false },
+            releases: {
+                web: {
+                    ...release,
+                    port: 8000,
+                    gateway: { className: "traefik", port: 8000, dataPlaneNamespace: "kube-system" },
+                    canary: { name: "web", namespace: "canary", version: "1.1", replicas: 1, weight: 10 },
+                },
+            },
+        });
+        const opening = { name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["kube-system"] };
+        assert.deepEqual(networkPolicyPlan(cfg), { default: [opening], canary: [opening] });
+    });
+
+    it("NGINX Gateway Fabric's data plane in the release's namespace is let in to a track in another one", () => {
+        const cfg = parseConfig({
+            ...SECRETS,
+            minio: { enabled: false },
+            nginxGateway: { enabled: true },
+            releases: { web: { ...release, port: 8000, canary: { name: "web", namespace: "canary", version: "1.1", replicas: 1 } } },
+        });
+        const plan = networkPolicyPlan(cfg);
+        assert.deepEqual(plan.canary, [{ name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["default"] }]);
+        assert.deepEqual(
+            plan.default.map((o) => [o.name, o.fromNamespaces]),
+            [
+                ["web", undefined],
+                ["web-gateway", undefined],
+            ],
+        );
     });
 });
 
