@@ -148,8 +148,9 @@ describe("CanaryRelease", () => {
 
         const main = k8sObject(INGRESS, "web").inputs;
         const canary = k8sObject(INGRESS, "web-canary").inputs;
-        assert.deepEqual(main.metadata.annotations, { "nginx.ingress.kubernetes.io/rewrite-target": "/" });
+        assert.deepEqual(main.metadata.annotations, { "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}", "nginx.ingress.kubernetes.io/rewrite-target": "/" });
         assert.deepEqual(canary.metadata.annotations, {
+            "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}",
             "nginx.ingress.kubernetes.io/rewrite-target": "/",
             "nginx.ingress.kubernetes.io/canary": "true",
             "nginx.ingress.kubernetes.io/canary-by-header": "canary",
@@ -184,6 +185,9 @@ describe("CanaryRelease", () => {
         new CanaryRelease("web", { stable: { version: "1", replicas: 1 }, services: [{ name: "web-svc-lb", type: "LoadBalancer", loadBalancerIP: "172.17.255.10" }] });
         await settle();
         const svc = k8sObject(SERVICE, "web-svc-lb").inputs;
-        assert.deepEqual([svc.spec.type, svc.metadata.annotations], ["LoadBalancer", { "metallb.io/loadBalancerIPs": "172.17.255.10" }]);
+        assert.deepEqual(
+            [svc.spec.type, svc.metadata.annotations],
+            ["LoadBalancer", { "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}", "metallb.io/loadBalancerIPs": "172.17.255.10" }],
+        );
     });
 });

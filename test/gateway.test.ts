@@ -47,7 +47,15 @@ describe("split gateway", () => {
         const release = web();
         await settle();
         const route = one(ROUTE, "web-route").inputs;
-        assert.deepEqual(route.metadata, { name: "web", namespace: "default", labels: { app: "web" }, annotations: { "pulumi.com/waitFor": '["jsonpath={.status.parents[0].conditions[?(@.type==\\"Accepted\\")].status}=True","jsonpath={.status.parents[0].conditions[?(@.type==\\"ResolvedRefs\\")].status}=True"]' } });
+        assert.deepEqual(route.metadata, {
+            name: "web",
+            namespace: "default",
+            labels: { app: "web" },
+            annotations: {
+                "pulumi.com/waitFor":
+                    '["jsonpath={.status.parents[0].conditions[?(@.type==\\"Accepted\\")].status}=True","jsonpath={.status.parents[0].conditions[?(@.type==\\"ResolvedRefs\\")].status}=True"]',
+            },
+        });
         assert.deepEqual(route.spec, {
             parentRefs: [{ name: "web" }],
             hostnames: ["app.local"],

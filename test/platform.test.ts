@@ -79,7 +79,7 @@ describe("CoreDNS outside the cluster and the Dashboard", () => {
             s.inputs.spec.selector["k8s-app"],
             s.inputs.metadata.annotations,
         ]);
-        const annotations = { "metallb.io/allow-shared-ip": "coredns", "metallb.io/loadBalancerIPs": "172.17.255.2" };
+        const annotations = { "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}", "metallb.io/allow-shared-ip": "coredns", "metallb.io/loadBalancerIPs": "172.17.255.2" };
         assert.deepEqual(services, [
             ["coredns-svc-lb-tcp", "kube-system", "TCP", 53, "kube-dns", annotations],
             ["coredns-svc-lb-udp", "kube-system", "UDP", 53, "kube-dns", annotations],
@@ -100,6 +100,7 @@ describe("CoreDNS outside the cluster and the Dashboard", () => {
         assert.equal(chart.values.app.security.csrfKey, "<key of dashboard-csrf-key>");
         const ing = k8sObject("kubernetes:networking.k8s.io/v1:Ingress", "dashboard", "kubernetes-dashboard").inputs;
         assert.deepEqual(ing.metadata.annotations, {
+            "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}",
             "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
             "nginx.ingress.kubernetes.io/use-regex": "true",
             "nginx.ingress.kubernetes.io/rewrite-target": "/$2",

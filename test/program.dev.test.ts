@@ -140,6 +140,7 @@ describe("dev stack: the lab's objects", () => {
         assert.equal(main.spec.rules[0].http.paths[0].backend.service.name, "web-svc");
         assert.equal(canary.spec.rules[0].http.paths[0].backend.service.name, "web-svc");
         assert.deepEqual(canary.metadata.annotations, {
+            "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}",
             "nginx.ingress.kubernetes.io/rewrite-target": "/",
             "nginx.ingress.kubernetes.io/canary": "true",
             "nginx.ingress.kubernetes.io/canary-by-header": "canary",
@@ -151,6 +152,38 @@ describe("dev stack: the lab's objects", () => {
     it("puts every container under probes on a port it exposes, with requests, limits and a pinned image", () => {
         assert.equal(containers().length, 9); // 5 nginx, 2 init (web tracks), minio, node-exporter
         assert.deepEqual(securityProblems(), []);
+    });
+});
+
+describe("dev stack: what `pulumi up` waits for (issue 22)", () => {
+    it("every Service, Ingress, Gateway and HTTPRoute says it: a LoadBalancer and an Ingress their address, every other Service nothing", () => {
+        const kinds = ["kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"];
+        const readiness = recorded
+            .filter((r) => kinds.includes(r.type))
+            .map((r) => {
+                const a = r.inputs.metadata.annotations ?? {};
+                return `${r.inputs.kind} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name} ${r.inputs.spec.type ?? ""} ${a["pulumi.com/skipAwait"] ? "skipAwait" : a["pulumi.com/waitFor"]}`;
+            })
+            .sort();
+        const lb = "jsonpath={.status.loadBalancer.ingress[0].ip}";
+        assert.deepEqual(readiness, [
+            `Ingress canary/web-canary  ${lb}`,
+            `Ingress default/web  ${lb}`,
+            `Ingress kubernetes-dashboard/dashboard  ${lb}`,
+            // The canary's own Service (headless, as the main Ingress's backend web-svc is).
+            "Service canary/web-svc ClusterIP skipAwait",
+            "Service default/minio  skipAwait",
+            `Service default/minio-svc-lb LoadBalancer ${lb}`,
+            "Service default/my-service ClusterIP skipAwait",
+            "Service default/nginx-svc ClusterIP skipAwait",
+            "Service default/web-svc ClusterIP skipAwait",
+            "Service default/web-svc-cip ClusterIP skipAwait",
+            `Service default/web-svc-lb LoadBalancer ${lb}`,
+            "Service default/web-svc-np NodePort skipAwait",
+            `Service kube-system/coredns-svc-lb-tcp LoadBalancer ${lb}`,
+            `Service kube-system/coredns-svc-lb-udp LoadBalancer ${lb}`,
+            "Service monitoring/node-exporter  skipAwait",
+        ]);
     });
 });
 

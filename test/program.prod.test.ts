@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll } from "../policy/rules";
-import { k8sObject, ofType, securityProblems, settle, stackConfig, policyResources } from "./harness";
+import { k8sObject, ofType, recorded, securityProblems, settle, stackConfig, policyResources } from "./harness";
 
 before(async () => {
     const { config, secretKeys } = stackConfig("prod", undefined, { minioRootUser: "ops-admin", minioRootPassword: "prod-password-from-config" });
@@ -76,10 +76,33 @@ describe("prod stack", () => {
             ]),
         );
     });
+    it("waits for the Gateway's address and the route's Accepted and ResolvedRefs, a LoadBalancer's address, nothing for the other Services (issue 22)", () => {
+        const kinds = ["kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"];
+        const readiness = recorded
+            .filter((r) => kinds.includes(r.type))
+            .map((r) => {
+                const a = r.inputs.metadata.annotations ?? {};
+                return `${r.inputs.kind} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name} ${r.inputs.spec.type ?? ""} ${a["pulumi.com/skipAwait"] ? "skipAwait" : a["pulumi.com/waitFor"]}`;
+            })
+            .sort();
+        const lb = "jsonpath={.status.loadBalancer.ingress[0].ip}";
+        const route = '["jsonpath={.status.parents[0].conditions[?(@.type==\\"Accepted\\")].status}=True","jsonpath={.status.parents[0].conditions[?(@.type==\\"ResolvedRefs\\")].status}=True"]';
+        assert.deepEqual(readiness, [
+            "Gateway default/web  jsonpath={.status.addresses[0].value}",
+            `HTTPRoute default/web  ${route}`,
+            "Service default/minio  skipAwait",
+            `Service default/minio-svc-lb LoadBalancer ${lb}`,
+            "Service default/web-svc ClusterIP skipAwait",
+            "Service default/web-svc-canary ClusterIP skipAwait",
+        ]);
+    });
     it("gives MinIO a 100Gi volume and a fixed address from the prod pool", () => {
         const sts = k8sObject("kubernetes:apps/v1:StatefulSet", "minio").inputs.spec;
         assert.equal(sts.volumeClaimTemplates[0].spec.resources.requests.storage, "100Gi");
-        assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "minio-svc-lb").inputs.metadata.annotations, { "metallb.io/loadBalancerIPs": "192.168.56.201" });
+        assert.deepEqual(k8sObject("kubernetes:core/v1:Service", "minio-svc-lb").inputs.metadata.annotations, {
+            "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}",
+            "metallb.io/loadBalancerIPs": "192.168.56.201",
+        });
         // The addresses pinned by the Gateway (.200) and MinIO (.201) are kept out of automatic assignment.
         assert.deepEqual(
             ofType("kubernetes:metallb.io/v1beta1:IPAddressPool").map((p) => [p.inputs.metadata.name, p.inputs.spec]),

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { AWAIT_GATEWAY_ADDRESS, AWAIT_INGRESS_ADDRESS, AWAIT_ROUTE_ACCEPTED, serviceReadiness } from "../core/readiness";
 import { ClockApp, ClockAppArgs, ContainerResources } from "./clockApp";
 import { StrategyPreset } from "./strategy";
 
@@ -168,7 +169,8 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         name: svc.name,
                         namespace: t.namespace,
                         labels: { app, ...(disjoint ? { track: t.selector.track } : {}) },
-                        annotations: svc.loadBalancerIP ? { "metallb.io/loadBalancerIPs": svc.loadBalancerIP } : undefined,
+                        // Ready: a LoadBalancer once it has its address, any other type at once (serviceReadiness).
+                        annotations: { ...serviceReadiness(svc.type), ...(svc.loadBalancerIP ? { "metallb.io/loadBalancerIPs": svc.loadBalancerIP } : {}) },
                     },
                     spec: {
                         type: svc.type === "Headless" || svc.type === undefined ? "ClusterIP" : svc.type,
@@ -223,8 +225,8 @@ export class CanaryRelease extends pulumi.ComponentResource {
                             name: ingressName,
                             namespace,
                             labels: { app },
-                            // `pulumi up` waits until the Gateway has an address, as it waits for a Service's.
-                            annotations: { "pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}" },
+                            // Ready: once its controller gave it an address, as a LoadBalancer Service is.
+                            annotations: AWAIT_GATEWAY_ADDRESS,
                         },
                         spec: {
                             gatewayClassName: args.gateway.className,
@@ -262,7 +264,8 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     {
                         apiVersion: "gateway.networking.k8s.io/v1",
                         kind: "HTTPRoute",
-                        metadata: { name: ingressName, namespace, labels: { app } },
+                        // Ready: once its Gateway accepted it and every backend Service exists (Accepted, ResolvedRefs).
+                        metadata: { name: ingressName, namespace, labels: { app }, annotations: AWAIT_ROUTE_ACCEPTED },
                         spec: { parentRefs: [{ name: ingressName }], hostnames: ing.host ? [ing.host] : undefined, rules },
                     },
                     { parent: this, dependsOn: [this.gateway] },
@@ -286,7 +289,8 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     new k8s.networking.v1.Ingress(
                         resourceName,
                         {
-                            metadata: { name: ingName, namespace: ns, labels: { app }, annotations },
+                            // Ready: once the ingress controller published its address on it (not the endpoints' 10 s settle).
+                            metadata: { name: ingName, namespace: ns, labels: { app }, annotations: { ...AWAIT_INGRESS_ADDRESS, ...annotations } },
                             spec: {
                                 ingressClassName: args.ingressClassName ?? "nginx",
                                 rules: [

@@ -3,3 +3,4 @@ export * from "./security";
 export * from "./networkIsolation";
 export * from "./generatedKey";
 export * from "./placement";
+export * from "./readiness";

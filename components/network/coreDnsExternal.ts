@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceReadiness } from "../core/readiness";
 
 /** Arguments of {@link CoreDnsExternal}. */
 export interface CoreDnsExternalArgs {
@@ -21,7 +22,9 @@ export class CoreDnsExternal extends pulumi.ComponentResource {
 
     constructor(name: string, args: CoreDnsExternalArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:CoreDnsExternal", name, {}, opts);
+        // Ready: once MetalLB assigned the shared address (serviceReadiness of a LoadBalancer).
         const annotations = {
+            ...serviceReadiness("LoadBalancer"),
             "metallb.io/allow-shared-ip": args.sharingKey ?? "coredns",
             "metallb.io/loadBalancerIPs": args.address,
         };

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GeneratedKey } from "../core/generatedKey";
+import { AWAIT_INGRESS_ADDRESS } from "../core/readiness";
 import { chartArgs, ChartSource } from "./chartSource";
 
 /** The last Kubernetes Dashboard chart (the project is archived; Headlamp is its successor). */
@@ -58,6 +59,8 @@ export class Dashboard extends pulumi.ComponentResource {
                     name: "dashboard",
                     namespace,
                     annotations: {
+                        // Ready: once the ingress controller published its address on it.
+                        ...AWAIT_INGRESS_ADDRESS,
                         // The dashboard's proxy speaks HTTPS only; the regex path and rewrite strip the prefix.
                         "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
                         "nginx.ingress.kubernetes.io/use-regex": "true",

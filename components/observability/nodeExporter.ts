@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { containerResources, EphemeralStorage } from "../core/placement";
+import { serviceReadiness } from "../core/readiness";
 
 export const NODE_EXPORTER_IMAGE_DEFAULT = "quay.io/prometheus/node-exporter:v1.9.1";
 /** node-exporter writes nothing but its logs. */
@@ -92,7 +93,11 @@ export class NodeExporter extends pulumi.ComponentResource {
         );
         new k8s.core.v1.Service(
             `${name}-svc`,
-            { metadata: { name: "node-exporter", namespace, labels }, spec: { selector: labels, ports: [{ name: "metrics", port: 9100, targetPort: "metrics" }] } },
+            // Ready at once (a ClusterIP Service); the DaemonSet's rollout is awaited.
+            {
+                metadata: { name: "node-exporter", namespace, labels, annotations: serviceReadiness("ClusterIP") },
+                spec: { selector: labels, ports: [{ name: "metrics", port: 9100, targetPort: "metrics" }] },
+            },
             { parent: this },
         );
         this.registerOutputs({});

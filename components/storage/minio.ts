@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { containerResources, EphemeralStorage } from "../core/placement";
+import { serviceReadiness } from "../core/readiness";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 
 /** MinIO community edition ships source only since October 2025: its last release image, pinned by tag. */
@@ -59,7 +60,11 @@ export class MinIO extends pulumi.ComponentResource {
         );
         const headless = new k8s.core.v1.Service(
             `${name}-headless`,
-            { metadata: { name, namespace, labels }, spec: { clusterIP: "None", selector: labels, ports: [{ name: "api", port: 9000, targetPort: "api" }] } },
+            // Ready at once: a headless Service has no address to wait for; the StatefulSet's rollout is awaited.
+            {
+                metadata: { name, namespace, labels, annotations: serviceReadiness("Headless") },
+                spec: { clusterIP: "None", selector: labels, ports: [{ name: "api", port: 9000, targetPort: "api" }] },
+            },
             { parent: this },
         );
         const fromSecret = (key: string) => ({ secretKeyRef: { name: this.secret.metadata.name, key } });
@@ -118,7 +123,13 @@ export class MinIO extends pulumi.ComponentResource {
             new k8s.core.v1.Service(
                 `${name}-lb`,
                 {
-                    metadata: { name: lb.name, namespace, labels, annotations: lb.loadBalancerIP ? { "metallb.io/loadBalancerIPs": lb.loadBalancerIP } : undefined },
+                    // Ready: once MetalLB assigned its address.
+                    metadata: {
+                        name: lb.name,
+                        namespace,
+                        labels,
+                        annotations: { ...serviceReadiness("LoadBalancer"), ...(lb.loadBalancerIP ? { "metallb.io/loadBalancerIPs": lb.loadBalancerIP } : {}) },
+                    },
                     spec: { type: "LoadBalancer", selector: labels, ports: [{ name: "api", port: 9000, targetPort: "api" }] },
                 },
                 { parent: this },

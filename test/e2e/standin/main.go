@@ -1,7 +1,8 @@
 // Command standin plays, for the e2e suite's local control plane, the parts of a real cluster that
 // nothing runs there: MetalLB (LoadBalancer Service status from the stack's IPAddressPools), the
 // ingress controller (Ingress status), a Gateway API controller (a Gateway's data-plane
-// LoadBalancer Service and the Gateway's address, as NGINX Gateway Fabric provisions them) and a
+// LoadBalancer Service and the Gateway's address, as NGINX Gateway Fabric provisions them, and its
+// HTTPRoutes' Accepted and ResolvedRefs conditions) and a
 // volume provisioner (a PersistentVolume for each claim of its StorageClass). It is a documented test stand-in: it only writes the status a real
 // controller would write, so the program's own awaits still decide when a resource is ready.
 // It steps aside for the real controllers: no LoadBalancer status while MetalLB's own chart is
@@ -47,6 +48,7 @@ var (
 	poolGVR    = schema.GroupVersionResource{Group: "metallb.io", Version: "v1beta1", Resource: "ipaddresspools"}
 	gatewayGVR = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gateways"}
 	classGVR   = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gatewayclasses"}
+	routeGVR   = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
 )
 
 const (
@@ -73,6 +75,7 @@ type standin struct {
 	webhooks     cache.Indexer
 	ingresses    cache.Indexer
 	gateways     cache.Indexer
+	routes       cache.Indexer
 	queue        workqueue.TypedRateLimitingInterface[string]
 	storageClass string
 	volumeDir    string
@@ -143,6 +146,18 @@ func main() {
 	// MetalLB's chart going away hands the Services back to the stand-in.
 	mustHandle(webhookInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: requeueLoadBalancers}))
 	mustHandle(pvcInformer.AddEventHandler(enqueue("pvc")))
+	// A Service made (or gone) may resolve (or break) a route's backend reference.
+	requeueRoutes := func(interface{}) {
+		s.mu.Lock()
+		routes := s.routes
+		s.mu.Unlock()
+		if routes != nil {
+			for _, key := range routes.ListKeys() {
+				s.queue.Add("route|" + key)
+			}
+		}
+	}
+	mustHandle(svcInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: requeueRoutes, DeleteFunc: requeueRoutes}))
 	// A data-plane Service getting its address is its Gateway's address.
 	mustHandle(svcInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(_, obj interface{}) {
@@ -197,6 +212,8 @@ func (s *standin) next(ctx context.Context) bool {
 		err = s.syncClaim(ctx, ns, name)
 	case "gw":
 		err = s.syncGateway(ctx, ns, name)
+	case "route":
+		err = s.syncRoute(ctx, ns, name)
 	}
 	if err != nil {
 		log.Printf("standin: %s %s: %v (retrying)", kind, key, err)
@@ -437,8 +454,105 @@ func (s *standin) watchGateways(ctx context.Context, handler cache.ResourceEvent
 	s.gateways = informer.GetIndexer()
 	s.mu.Unlock()
 	mustHandle(informer.AddEventHandler(handler))
-	log.Printf("standin: watching Gateways")
+	routeInformer := dynamicinformer.NewDynamicSharedInformerFactory(s.dyn, 0).ForResource(routeGVR).Informer()
+	s.mu.Lock()
+	s.routes = routeInformer.GetIndexer()
+	s.mu.Unlock()
+	mustHandle(routeInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj interface{}) {
+			s.queue.Add("route|" + obj.(*unstructured.Unstructured).GetNamespace() + "/" + obj.(*unstructured.Unstructured).GetName())
+		},
+		UpdateFunc: func(_, obj interface{}) {
+			s.queue.Add("route|" + obj.(*unstructured.Unstructured).GetNamespace() + "/" + obj.(*unstructured.Unstructured).GetName())
+		},
+	}))
+	go routeInformer.Run(ctx.Done())
+	log.Printf("standin: watching Gateways and HTTPRoutes")
 	informer.Run(ctx.Done())
+}
+
+// syncRoute writes what NGINX Gateway Fabric writes on an HTTPRoute attached to one of its
+// Gateways: for its first parent, Accepted true, and ResolvedRefs true when every backend Service
+// exists (false, BackendNotFound, naming the missing one, otherwise).
+func (s *standin) syncRoute(ctx context.Context, ns, name string) error {
+	s.mu.Lock()
+	routes := s.routes
+	s.mu.Unlock()
+	obj, exists, err := routes.GetByKey(ns + "/" + name)
+	if err != nil || !exists {
+		return err
+	}
+	route := obj.(*unstructured.Unstructured)
+	parents, _, _ := unstructured.NestedSlice(route.Object, "spec", "parentRefs")
+	if len(parents) == 0 {
+		return nil
+	}
+	parent, _ := parents[0].(map[string]interface{})
+	gwName, _ := parent["name"].(string)
+	gwNamespace, _ := parent["namespace"].(string)
+	if gwNamespace == "" {
+		gwNamespace = ns
+	}
+	gw, err := s.dyn.Resource(gatewayGVR).Namespace(gwNamespace).Get(ctx, gwName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil // requeued when the route changes; a Gateway made later is not played
+	}
+	if err != nil {
+		return err
+	}
+	class, _, _ := unstructured.NestedString(gw.Object, "spec", "gatewayClassName")
+	gc, err := s.dyn.Resource(classGVR).Get(ctx, class, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if controller, _, _ := unstructured.NestedString(gc.Object, "spec", "controllerName"); controller != ngfController {
+		return nil
+	}
+	resolved, reason, message := "True", "ResolvedRefs", "the e2e stand-in: every backend exists"
+	rules, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
+	for _, r := range rules {
+		refs, _, _ := unstructured.NestedSlice(r.(map[string]interface{}), "backendRefs")
+		for _, ref := range refs {
+			m := ref.(map[string]interface{})
+			svcName, _ := m["name"].(string)
+			svcNamespace, _ := m["namespace"].(string)
+			if svcNamespace == "" {
+				svcNamespace = ns
+			}
+			if _, found, _ := s.services.GetByKey(svcNamespace + "/" + svcName); !found && resolved == "True" {
+				resolved, reason, message = "False", "BackendNotFound", fmt.Sprintf("the e2e stand-in: Service %s/%s not found", svcNamespace, svcName)
+			}
+		}
+	}
+	now := metav1.Now().UTC().Format(time.RFC3339)
+	generation := route.GetGeneration()
+	condition := func(kind, status, reason, message string) interface{} {
+		return map[string]interface{}{"type": kind, "status": status, "reason": reason, "message": message, "observedGeneration": generation, "lastTransitionTime": now}
+	}
+	want := []interface{}{map[string]interface{}{
+		"parentRef":      map[string]interface{}{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gwName, "namespace": gwNamespace},
+		"controllerName": ngfController,
+		"conditions":     []interface{}{condition("Accepted", "True", "Accepted", "the e2e stand-in"), condition("ResolvedRefs", resolved, reason, message)},
+	}}
+	current, _, _ := unstructured.NestedSlice(route.Object, "status", "parents")
+	if len(current) == 1 {
+		conds, _, _ := unstructured.NestedSlice(current[0].(map[string]interface{}), "conditions")
+		if len(conds) == 2 {
+			c1, c2 := conds[0].(map[string]interface{}), conds[1].(map[string]interface{})
+			if c1["observedGeneration"] == generation && c2["status"] == resolved && c2["observedGeneration"] == generation {
+				return nil
+			}
+		}
+	}
+	route = route.DeepCopy()
+	if err := unstructured.SetNestedSlice(route.Object, want, "status", "parents"); err != nil {
+		return err
+	}
+	if _, err := s.dyn.Resource(routeGVR).Namespace(ns).UpdateStatus(ctx, route, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	log.Printf("standin: HTTPRoute %s/%s accepted by %s/%s, ResolvedRefs %s", ns, name, gwNamespace, gwName, resolved)
+	return nil
 }
 
 // syncGateway does what NGINX Gateway Fabric's provisioner does for a Gateway, as far as the stack
