@@ -9,10 +9,12 @@ import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, budgetOf, ephemeralOf, gatewayOf, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, pinnedAddresses, routersOf, spreadOf } from "./config";
+import { BUILT_IN_NAMESPACES, budgetOf, ephemeralOf, gatewayOf, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, planOf, routersOf, spreadOf } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
+//    The plan: every object the config makes, named once (plan/), which the checks have just read.
 const cfg = loadConfig();
+const plan = planOf(cfg);
 
 // 2. The hosts (optional): VMs provisioned over SSH, a k3s cluster on them, a Kickstart for new ones.
 const hostsPlanned = hostsPlan(cfg);
@@ -34,7 +36,7 @@ const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.depend
 
 // 5. Load balancing on bare metal: MetalLB in layer 2 mode.
 //    Addresses that Services pin are kept out of automatic assignment (a second pool, autoAssign off).
-const metallb = cfg.metallb.enabled ? new MetalLB("metallb", { ...cfg.metallb, reserved: pinnedAddresses(cfg) }, after(cfg.metallb.namespace)) : undefined;
+const metallb = cfg.metallb.enabled ? new MetalLB("metallb", { ...cfg.metallb, reserved: plan.pinnedAddresses() }, after(cfg.metallb.namespace)) : undefined;
 const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...namespaces.dependenciesFor(...ns), ...(metallb ? [metallb] : [])] });
 
 // 6. Ingress: ingress-nginx on a MetalLB address.

@@ -1,7 +1,9 @@
 // Settings of the clock app's releases (components/apps): tracks, Services, Ingress, strategy.
 import { z } from "zod";
 import { CLOCK_EPHEMERAL_STORAGE } from "../components/apps/clockApp";
+import { PORTS } from "../components/core/constants";
 import { rollingProblem } from "../components/apps/strategy";
+import { gatewayClassOf, tracksOf, type Routers } from "../plan";
 import { INT32_MAX, isLabelValue } from "./grammar";
 import { disruptionBudgetSchema, ephemeralStorageSchema, topologySpreadSchema } from "./maintenance";
 import { bool, dnsLabel, dnsName, expected, ingressHost, intIn, intOrPercent, ipv4Address, matching, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
@@ -48,7 +50,7 @@ const serviceSchema = strict({
         .enum(["ClusterIP", "Headless", "NodePort", "LoadBalancer"], expected('one of "ClusterIP", "Headless", "NodePort", "LoadBalancer"'))
         .default("ClusterIP")
         .describe("Service type; `Headless` is a ClusterIP Service without an address."),
-    port: intIn(1, 65535).default(80).describe("Port the Service listens on (it forwards to the release's `port`)."),
+    port: intIn(1, 65535).default(PORTS.http).describe("Port the Service listens on (it forwards to the release's `port`)."),
     loadBalancerIP: ipv4Address.optional().describe("LoadBalancer only: a fixed address from the MetalLB pool. Not set: MetalLB picks one."),
 });
 
@@ -62,7 +64,7 @@ const rewriteTarget = matching(/^\/([A-Za-z0-9._~\-/]|\$[1-9])*$/, REWRITE);
 export const releaseSchema = strict({
     namespace: dnsLabel.default("default").describe("Namespace of the release."),
     app: appLabel.optional().describe("Value of the `app` label on every object of the release. Not set: the release name."),
-    port: intIn(1024, 65535).default(8080).describe("Port nginx listens on inside the container (at least 1024: the image is unprivileged; Services still listen on their own `port`)."),
+    port: intIn(1024, 65535).default(PORTS.clock).describe("Port nginx listens on inside the container (at least 1024: the image is unprivileged; Services still listen on their own `port`)."),
     pageDelivery: z
         .enum(["configMap", "initContainer"], expected('"configMap" or "initContainer"'))
         .default("configMap")
@@ -100,7 +102,7 @@ export const releaseSchema = strict({
             .optional()
             .describe("A fixed address from the MetalLB pool for the Gateway's data-plane Service, for a controller that makes one per Gateway (NGINX Gateway Fabric). Not set: MetalLB picks one."),
         port: intIn(1, 65535)
-            .default(80)
+            .default(PORTS.http)
             .describe("Port of the Gateway's HTTP listener. A controller with fixed entry points needs its own: 8000 for Traefik as k3s installs it (docs/gateway-api.md)."),
         dataPlaneNamespace: dnsLabel
             .optional()
@@ -132,42 +134,9 @@ export type StrategyConfig = ReleaseConfig["strategy"];
 export type ServiceConfig = ReleaseConfig["services"][number];
 export type ResourcesConfig = ReleaseConfig["resources"];
 
-/**
- * The Deployment, namespace and `app` label of each track of a release, and the name of its Ingress
- * (or, split "gateway", of its Gateway and HTTPRoute), with the defaults applied.
- */
-export function tracksOf(name: string, r: ReleaseConfig) {
-    const app = r.app ?? name;
-    return {
-        app,
-        entry: r.ingress && (r.ingress.name ?? name),
-        stable: { deployment: r.stable.name ?? name, namespace: r.stable.namespace ?? r.namespace },
-        canary: r.canary && { deployment: r.canary.name ?? `${name}-canary`, namespace: r.canary.namespace ?? r.namespace },
-    };
-}
-
-/** What the release rules need to know of the platform's routers. */
-export interface Routers {
-    readonly ingressNginxEnabled: boolean;
-    /** NGINX Gateway Fabric's GatewayClass, when it is enabled. */
-    readonly gatewayClass?: string;
-}
-
-/** The platform's routers as the config turns them on. */
-export function routersOf(cfg: { readonly ingressNginx: { readonly enabled: boolean }; readonly nginxGateway: { readonly enabled: boolean; readonly className: string } }): Routers {
-    return { ingressNginxEnabled: cfg.ingressNginx.enabled, gatewayClass: cfg.nginxGateway.enabled ? cfg.nginxGateway.className : undefined };
-}
-
-/** The GatewayClass of a release's Gateway: its own, or the platform's controller's. */
-export function gatewayClassOf(r: ReleaseConfig, routers: Routers): string | undefined {
-    return r.gateway?.className ?? routers.gatewayClass;
-}
-
-/** The Gateway arguments of a release with split "gateway" (parseConfig made sure it has a class). */
-export function gatewayOf(routers: Routers, r: ReleaseConfig): { className: string; loadBalancerIP?: string; port: number } | undefined {
-    const className = gatewayClassOf(r, routers);
-    return r.split === "gateway" && className !== undefined ? { className, loadBalancerIP: r.gateway?.loadBalancerIP, port: r.gateway?.port ?? 80 } : undefined;
-}
+// The names a release's settings leave out (tracks, entry, GatewayClass) are decided in plan/names.ts.
+export { gatewayClassOf, gatewayOf, routersOf, tracksOf } from "../plan";
+export type { Routers } from "../plan";
 
 /** Rules within one release: its strategy, its Services, its Ingress or Gateway and its two tracks. */
 export function releaseChecks(releases: Record<string, ReleaseConfig>, routers: Routers, add: Report): void {

@@ -12,18 +12,19 @@
 //   maintenance.ts   disruption budgets, spread, ephemeral storage (components/core/placement)
 //   security.ts      Pod Security, NetworkPolicies; namespace plans (components/core)
 //   hosts.ts         the VMs over SSH, k3s, Kickstart       (components/hosts)
-//   objects.ts       what the config makes: each object and resource name once
+//   planChecks.ts    the plan (plan/) checked whole: each object and resource name once, selectors apart
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { accessChecks, accessSchema } from "./access";
-import { gatewayClassOf, releaseChecks, releasesSchema, rolloutTimeoutSeconds, routersOf } from "./apps";
+import { platformPlan, type PlanInput, type PlatformPlan } from "../plan";
+import { releaseChecks, releasesSchema, rolloutTimeoutSeconds, routersOf } from "./apps";
 import { clusterSchema } from "./cluster";
 import { hostChecks, hostsSchema } from "./hosts";
 import { corednsSchema, dashboardSchema, ingressNginxSchema, metallbSchema, networkChecks, nginxGatewaySchema } from "./network";
-import { objectChecks } from "./objects";
 import { nodeExporterSchema } from "./observability";
+import { planChecks } from "./planChecks";
 import { formatPath, Report, strict, unknownKeyLines, withDefaults } from "./primitives";
-import { securityChecks, securitySchema } from "./security";
+import { namespacePlan, networkPolicyPlan, securityChecks, securitySchema } from "./security";
 import { minioChecks, minioSchema } from "./storage";
 
 export type { AccessConfig } from "./access";
@@ -31,7 +32,6 @@ export type { ReleaseConfig, ResourcesConfig, ServiceConfig, StrategyConfig } fr
 export { gatewayOf, routersOf } from "./apps";
 export { hostsPlan, hostStepsOf, inventoryOf } from "./hosts";
 export { budgetOf, ephemeralOf, spreadOf } from "./maintenance";
-export { pinnedAddresses } from "./network";
 export { renderValue } from "./primitives";
 export { BUILT_IN_NAMESPACES, namespacePlan, networkPolicyPlan } from "./security";
 
@@ -91,15 +91,23 @@ function crossChecks(cfg: RawConfig, add: Report): void {
         reported.add(formatPath(path));
         add(path, message);
     };
-    const routers = routersOf(cfg);
-    releaseChecks(cfg.releases, routers, first);
-    networkChecks(cfg, first);
+    const plan = planOf(cfg);
+    releaseChecks(cfg.releases, routersOf(cfg), first);
+    networkChecks(cfg, plan, first);
     minioChecks(cfg.minio, { user: cfg.minioRootUser, password: cfg.minioRootPassword }, first);
     hostChecks(cfg, first);
     accessChecks(cfg.access, first);
     securityChecks(cfg, first);
     // The general rule last, one line per setting: a setting already refused draws no second line.
-    objectChecks({ ...cfg, gatewayClassOf: (r) => gatewayClassOf(r, routers) }, (path, message) => reported.has(formatPath(path)) || first(path, message));
+    planChecks(plan, (path, message) => reported.has(formatPath(path)) || first(path, message));
+}
+
+/**
+ * The platform's plan (plan/platform.ts) for a parsed config: every object the stack declares, with
+ * what config/security.ts still decides itself — the namespaces' levels and the NetworkPolicy openings.
+ */
+export function planOf(cfg: PlanInput & Parameters<typeof namespacePlan>[0]): PlatformPlan {
+    return platformPlan(cfg, { namespaces: namespacePlan(cfg), openings: networkPolicyPlan(cfg) });
 }
 
 /** Validated config; secrets are wrapped as secret Outputs and never exposed as plain strings. */

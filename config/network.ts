@@ -3,9 +3,9 @@
 import { z } from "zod";
 import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT, NGINX_GATEWAY_CHART_DEFAULT } from "../components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "../components/network/ipv4";
-import type { ReleaseConfig } from "./apps";
+import type { PlatformPlan } from "../plan";
 import { INT32_MAX } from "./grammar";
-import { bool, chartSource, ConfigPath, dnsLabel, dnsName, expected, formatPath, ingressHost, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
+import { bool, chartSource, dnsLabel, dnsName, expected, formatPath, ingressHost, intIn, ipv4Address, ipv4Pool, matching, renderValue, Report, strict } from "./primitives";
 
 /** The IPAddressPool's name: a DNS name of at most 244, as its reserved pool is `<poolName>-reserved`. */
 const POOL = "a pool name (a DNS name: lowercase letters, digits and '-', in labels separated by '.'; at most 244, as the reserved pool adds '-reserved')";
@@ -68,46 +68,19 @@ export const dashboardSchema = strict({
     host: ingressHost.optional().describe("Host of the Dashboard's Ingress rule. Not set: any host."),
 });
 
-/** What the network rules read: the network parts, the releases' Services and MinIO's. */
+/** What the network rules read: the pool, and which routers are on. */
 interface NetworkView {
-    readonly metallb: z.output<typeof metallbSchema>;
-    readonly ingressNginx: z.output<typeof ingressNginxSchema>;
-    readonly nginxGateway: z.output<typeof nginxGatewaySchema>;
-    readonly coredns: z.output<typeof corednsSchema>;
-    readonly dashboard: z.output<typeof dashboardSchema>;
-    readonly releases: Record<string, ReleaseConfig>;
-    readonly minio: { readonly enabled: boolean; readonly loadBalancer: { readonly enabled: boolean; readonly loadBalancerIP?: string } };
-}
-
-/** One address a Service pins, with the config key that pins it and its MetalLB sharing key. */
-interface Pin {
-    readonly path: ConfigPath;
-    readonly address: string;
-    readonly sharingKey?: string;
-}
-
-function pinsOf(cfg: NetworkView): Pin[] {
-    const pins: Pin[] = [];
-    if (cfg.coredns.enabled) pins.push({ path: ["coredns", "address"], address: cfg.coredns.address, sharingKey: cfg.coredns.sharingKey });
-    if (cfg.ingressNginx.enabled && cfg.ingressNginx.loadBalancerIP !== undefined) pins.push({ path: ["ingressNginx", "loadBalancerIP"], address: cfg.ingressNginx.loadBalancerIP });
-    for (const [name, r] of Object.entries(cfg.releases)) {
-        r.services.forEach((s, i) => {
-            if (s.loadBalancerIP !== undefined) pins.push({ path: ["releases", name, "services", i, "loadBalancerIP"], address: s.loadBalancerIP });
-        });
-        if (r.split === "gateway" && r.gateway?.loadBalancerIP !== undefined) pins.push({ path: ["releases", name, "gateway", "loadBalancerIP"], address: r.gateway.loadBalancerIP });
-    }
-    if (cfg.minio.enabled && cfg.minio.loadBalancer.enabled && cfg.minio.loadBalancer.loadBalancerIP !== undefined) {
-        pins.push({ path: ["minio", "loadBalancer", "loadBalancerIP"], address: cfg.minio.loadBalancer.loadBalancerIP });
-    }
-    return pins;
+    readonly metallb: { readonly addresses: readonly string[] };
+    readonly ingressNginx: { readonly enabled: boolean };
+    readonly dashboard: { readonly enabled: boolean };
 }
 
 /**
  * MetalLB's rules, checked before anything is sent: pool entries that overlap (its webhook refuses
  * them), pinned addresses outside the pool, and one address pinned by two Services that do not share
- * it under one sharing key (MetalLB would leave the second one pending).
+ * it under one sharing key (MetalLB would leave the second one pending). The pins are the plan's.
  */
-export function networkChecks(cfg: NetworkView, add: Report): void {
+export function networkChecks(cfg: NetworkView, plan: Pick<PlatformPlan, "pins">, add: Report): void {
     const ranges = cfg.metallb.addresses.map((entry) => ({ entry, range: parseIpv4Range(entry) }));
     ranges.forEach((a, i) => {
         const before = ranges.slice(0, i).find((b) => a.range && b.range && a.range.first <= b.range.last && b.range.first <= a.range.last);
@@ -116,27 +89,24 @@ export function networkChecks(cfg: NetworkView, add: Report): void {
         }
     });
     const pool = cfg.metallb.addresses;
-    const pins = pinsOf(cfg);
-    for (const pin of pins) {
-        if (parseIpv4(pin.address) !== undefined && !poolContains(pool, pin.address)) {
-            add(pin.path, `${renderValue(pin.address)} is outside the MetalLB pool (expected an address in ${pool.join(", ")})`);
+    // A setting pins once however many objects carry its address: a canary's Service copies its
+    // stable Service's (components/apps/canaryRelease.ts), and is not a second pin here.
+    const pins = plan.pins().filter((pin, i, all) => all.findIndex((p) => formatPath(p.source.path) === formatPath(pin.source.path)) === i);
+    for (const { address, source } of pins) {
+        if (parseIpv4(address) !== undefined && !poolContains(pool, address)) {
+            add(source.path, `${renderValue(address)} is outside the MetalLB pool (expected an address in ${pool.join(", ")})`);
         }
     }
     pins.forEach((pin, i) => {
         const other = pins.slice(0, i).find((p) => p.address === pin.address && (p.sharingKey === undefined || p.sharingKey !== pin.sharingKey));
         if (other !== undefined) {
-            add(pin.path, `${renderValue(pin.address)} is already pinned by ${formatPath(other.path)} (expected one address per LoadBalancer Service, unless both share it with one sharing key)`);
+            add(
+                pin.source.path,
+                `${renderValue(pin.address)} is already pinned by ${formatPath(other.source.path)} (expected one address per LoadBalancer Service, unless both share it with one sharing key)`,
+            );
         }
     });
     if (cfg.dashboard.enabled && !cfg.ingressNginx.enabled) {
         add(["dashboard", "enabled"], "true needs ingressNginx.enabled true (the dashboard is published through the ingress)");
     }
-}
-
-/**
- * The pool addresses that Services pin by config (CoreDNS, the ingress controller, releases'
- * LoadBalancer Services, MinIO's): MetalLB keeps them out of automatic assignment.
- */
-export function pinnedAddresses(cfg: NetworkView): string[] {
-    return [...new Set(pinsOf(cfg).map((p) => p.address))].sort();
 }

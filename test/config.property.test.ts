@@ -2,15 +2,18 @@
 // space — valid ones with names drawn from small pools, so that collisions are frequent, and mutated
 // ones with a value replaced by junk — either the program refuses it with a config error and
 // registers nothing, or, run on the mocks, it registers no URN twice and no two Kubernetes objects
-// with one kind, namespace and name. Seeded: a failure prints its seed and the shrunk config, which
-// then becomes a named case in config.crosschecks.test.ts.
+// with one kind, namespace and name — and the Kubernetes objects it registers are exactly the plan's
+// (plan/platform.ts: kind, namespace, name and Pulumi resource name; issue 25), so that the plan the
+// checks read cannot drift from what the components declare. Seeded: a failure prints its seed and
+// the shrunk config, which then becomes a named case in config.crosschecks.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parseConfig, readStackConfig } from "../config";
+import { ConfigError, parseConfig, planOf, readStackConfig, type PlatformConfig } from "../config";
+import { pulumiType } from "../plan";
 import { config, mutatedConfig, stackText } from "./configs";
-import { recorded, registeredUrns, reset, settle } from "./harness";
+import { recorded, registeredObjects, registeredUrns, reset, settle } from "./harness";
 
 /** Fixed so that a run is reproducible; BMP_PROPERTY_SEED explores others (a failure names its seed). */
 const SEED = Number(process.env.BMP_PROPERTY_SEED ?? 20261123);
@@ -43,12 +46,21 @@ function objectIds(): string[] {
         .map((r) => `${r.type} ${r.inputs.metadata.namespace ?? ""}/${r.inputs.metadata.name}`);
 }
 
+/** The objects the plan says the program registers, as registeredObjects() writes them. */
+export function plannedObjects(cfg: PlatformConfig): string[] {
+    return planOf(cfg)
+        .declared()
+        .map((o) => `${pulumiType(o)} ${o.resource?.name} ${o.namespace ?? ""}/${o.name ?? "<named by Pulumi>"}`)
+        .sort();
+}
+
 async function holds(doc: Record<string, unknown>): Promise<void> {
     // What the program reads: the stack's text values, objects as JSON (a number or a word stays text).
     const raw = readStackConfig(stackText(doc));
     let refused: unknown;
+    let cfg: PlatformConfig | undefined;
     try {
-        parseConfig(raw);
+        cfg = parseConfig(raw);
     } catch (e) {
         refused = e;
     }
@@ -63,6 +75,7 @@ async function holds(doc: Record<string, unknown>): Promise<void> {
     assert.equal(error, undefined, `an accepted config runs: ${String(error)}`);
     assert.deepEqual(duplicates(registeredUrns), [], "no URN registered twice");
     assert.deepEqual(duplicates(objectIds()), [], "no Kubernetes object declared twice");
+    assert.deepEqual(registeredObjects(), plannedObjects(cfg as PlatformConfig), "the registered Kubernetes objects are the plan's");
 }
 
 describe("config: generated configs (fast-check)", () => {

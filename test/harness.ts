@@ -205,3 +205,15 @@ export function securityProblems(): string[] {
 export function policyResources(): { type: string; name: string; urn: string; props: any }[] {
     return recorded.filter((r) => r.custom && r.type.startsWith("kubernetes:")).map((r) => ({ type: r.type, name: r.name, urn: `urn:${r.type}::${r.name}`, props: r.inputs }));
 }
+
+/**
+ * Every Kubernetes object the program registered, as `<type> <resource name> <namespace>/<name>`
+ * (`<named by Pulumi>` for an autonamed one), sorted: the charts' objects aside (a chart renders them
+ * itself), and the provider.
+ */
+export function registeredObjects(): string[] {
+    return recorded
+        .filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm"))
+        .map((r) => `${r.type} ${r.name} ${r.inputs.metadata?.namespace ?? ""}/${r.inputs.metadata?.name ?? "<named by Pulumi>"}`)
+        .sort();
+}

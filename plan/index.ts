@@ -1,0 +1,11 @@
+// The plan (issue 25): what the config makes, decided once by pure functions. config/ feeds it and
+// checks it; components/ render it.
+//
+//   input.ts     what the plan reads of the parsed config
+//   names.ts     the names the config leaves out: tracks, entries, GatewayClasses
+//   platform.ts  platformPlan: every object, its resource, labels, selector, ports, pin and opening
+export type { ConfigPath, PlanInput, ReleaseInput, SecurityDecisions, ServiceInput, TrackInput } from "./input";
+export { gatewayClassOf, gatewayDataPlaneName, gatewayOf, routersOf, tracksOf } from "./names";
+export type { Routers } from "./names";
+export { objectId, platformPlan, pulumiType } from "./platform";
+export type { Labels, Pin, PlannedComponent, PlannedObject, PlannedResource, PlatformPlan, Source } from "./platform";

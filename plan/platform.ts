@@ -1,0 +1,470 @@
+// The platform's plan: every object the stack declares, computed from the parsed config by pure
+// functions, before anything is registered — its Kubernetes identity, its Pulumi resource, the config
+// entry that made it, its labels, selector, ports, pinned address and NetworkPolicy opening. Modelled
+// on pulumi-awsx's VPC (subnet specs planned and named first, validated whole, then rendered):
+// config/planChecks.ts validates it whole, and test/plan.property.test.ts holds the components to it.
+import { APP_LABEL, BUILT_IN_NAMESPACES, CLUSTER_DNS, GATEWAY_NAME_LABEL, PORTS, TRACK_LABEL, VERSION_LABEL } from "../components/core/constants";
+import type { PodSecurityLevel, WorkloadOpening } from "../components/core";
+import { poolContains } from "../components/network/ipv4";
+import type { ConfigPath, PlanInput, SecurityDecisions } from "./input";
+import { gatewayClassOf, gatewayDataPlaneName, routersOf, tracksOf } from "./names";
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** The config entry that made something: its key and the value there (what a message quotes). */
+export interface Source {
+    readonly path: ConfigPath;
+    readonly value: unknown;
+}
+
+/** A Pulumi resource: its name, and its type as a message names it (`ClockApp/Deployment`: the kind under its component). */
+export interface PlannedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly source: Source;
+}
+
+/** An address a Service pins in MetalLB, with the key under which it may share it. */
+export interface Pin {
+    readonly address: string;
+    readonly sharingKey?: string;
+    readonly source: Source;
+}
+
+/** One Kubernetes object the config makes. */
+export interface PlannedObject {
+    readonly apiVersion: string;
+    readonly kind: string;
+    /** Absent: cluster-scoped. */
+    readonly namespace?: string;
+    /** metadata.name. Absent: Pulumi names it after its resource (`<resource>-<suffix>`). */
+    readonly name?: string;
+    /**
+     * Who puts it in the cluster: the program (a Pulumi resource), a controller acting on one (NGINX
+     * Gateway Fabric's data-plane Service of a Gateway), or a chart (ingress-nginx's controller Service).
+     */
+    readonly by: "program" | "controller" | "chart";
+    /** The program's Pulumi resource for it (by "program" only). */
+    readonly resource?: PlannedResource;
+    /** A namespace that exists already: labelled in place (a NamespacePatch), never created. */
+    readonly patch?: boolean;
+    readonly source: Source;
+    /** Its name is built from a config value (`<release>-canary`…), so it is held to its kind's name grammar. */
+    readonly derived?: boolean;
+    readonly labels?: Labels;
+    /** The pods it selects (a workload's, a Service's, a budget's), and the config entry that set their `app` label. */
+    readonly selector?: { readonly labels: Labels; readonly source: Source };
+    /** The ports it serves (a Service's), listens on (a Gateway's) or opens (a NetworkPolicy's). */
+    readonly ports?: readonly number[];
+    readonly pin?: Pin;
+    /** A namespace's Pod Security level. */
+    readonly level?: PodSecurityLevel;
+    /** A NetworkPolicy's opening (absent for the namespace's default-deny and DNS policies). */
+    readonly opening?: WorkloadOpening;
+}
+
+/** A component resource of the program, by its type and name. */
+export interface PlannedComponent {
+    readonly type: string;
+    readonly name: string;
+    readonly source: Source;
+}
+
+export interface PlatformPlan {
+    /** The components, in the order index.ts declares them. */
+    readonly components: readonly PlannedComponent[];
+    /** Every object in the cluster the config makes, whoever puts it there: what the checks read. */
+    all(): readonly PlannedObject[];
+    /** The objects the program registers itself (the property test holds the mocks to exactly these). */
+    declared(): readonly PlannedObject[];
+    /** Every Pulumi resource name of the program: components and declared objects. */
+    resources(): readonly PlannedResource[];
+    /** Every address a Service pins, in the order of the objects. */
+    pins(): readonly Pin[];
+    /** The pinned addresses, once each and sorted: MetalLB keeps them out of automatic assignment. */
+    pinnedAddresses(): string[];
+}
+
+/** `Kind namespace/name` (or `Kind name`), as the checks and the tests name an object. */
+export function objectId(o: Pick<PlannedObject, "kind" | "namespace" | "name">): string {
+    return `${o.kind} ${o.namespace === undefined ? "" : `${o.namespace}/`}${o.name ?? "<named by Pulumi>"}`;
+}
+
+/** The Pulumi type token of a planned object (`kubernetes:apps/v1:Deployment`, `kubernetes:core/v1:NamespacePatch`). */
+export function pulumiType(o: Pick<PlannedObject, "apiVersion" | "kind" | "patch">): string {
+    return `kubernetes:${o.apiVersion.includes("/") ? o.apiVersion : `core/${o.apiVersion}`}:${o.kind}${o.patch ? "Patch" : ""}`;
+}
+
+const RBAC = "rbac.authorization.k8s.io/v1";
+const GATEWAY_API = "gateway.networking.k8s.io";
+
+/**
+ * The plan of the whole platform. Pure: the same config gives the same plan, nothing is registered,
+ * nothing read from outside. `security` is what config/security.ts decides (see {@link SecurityDecisions}).
+ */
+export function platformPlan(cfg: PlanInput, security: SecurityDecisions): PlatformPlan {
+    const objects: PlannedObject[] = [];
+    const components: PlannedComponent[] = [];
+    const component = (type: string, name: string, source: Source) => components.push({ type, name, source });
+    /** An object the program registers as `resourceName` under `owner`; the resource's own config entry defaults to the object's. */
+    const declare = (owner: string, resourceName: string, o: Omit<PlannedObject, "by" | "resource">, resourceSource: Source = o.source) =>
+        objects.push({ ...o, by: "program", resource: { type: `${owner}/${o.kind}`, name: resourceName, source: resourceSource } });
+    const routers = routersOf(cfg);
+
+    // Namespaces: the component sorts them by name; each takes its config entry from the first object planned in it (below).
+    const namespaceNames = Object.keys(security.namespaces).sort((a, b) => a.localeCompare(b));
+    component("Namespaces", "ns", { path: ["security", "appNamespaceLevel"], value: undefined });
+    const namespaceAt = objects.length;
+
+    if (cfg.metallb.enabled) {
+        const m = cfg.metallb;
+        const at: Source = { path: ["metallb", "poolName"], value: m.poolName };
+        component("MetalLB", "metallb", { path: ["metallb", "enabled"], value: true });
+        declare("MetalLB", "metallb-pool", { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", namespace: m.namespace, name: m.poolName, source: at });
+        // The reserved pool holds the pinned addresses of the pool (reserved below, once every pin is planned).
+        declare("MetalLB", "metallb-reserved-pool", { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", namespace: m.namespace, name: `${m.poolName}-reserved`, source: at, derived: true });
+        declare("MetalLB", "metallb-l2", { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", namespace: m.namespace, name: m.poolName, source: at });
+    }
+    if (cfg.coredns.enabled) {
+        const c = cfg.coredns;
+        const source: Source = { path: ["coredns", "address"], value: c.address };
+        component("CoreDnsExternal", "coredns", { path: ["coredns", "enabled"], value: true });
+        for (const protocol of ["tcp", "udp"]) {
+            declare("CoreDnsExternal", `coredns-${protocol}`, {
+                apiVersion: "v1",
+                kind: "Service",
+                namespace: CLUSTER_DNS.namespace,
+                name: `coredns-svc-lb-${protocol}`,
+                source,
+                selector: { labels: CLUSTER_DNS.podSelector, source },
+                ports: [PORTS.dns],
+                pin: { address: c.address, sharingKey: c.sharingKey, source },
+            });
+        }
+    }
+    if (cfg.ingressNginx.enabled) {
+        const i = cfg.ingressNginx;
+        component("IngressNginx", "ingress-nginx", { path: ["ingressNginx", "enabled"], value: true });
+        // The chart's controller Service (or the installed controller's): where its address is pinned.
+        objects.push({
+            apiVersion: "v1",
+            kind: "Service",
+            namespace: i.namespace,
+            name: "ingress-nginx-controller",
+            by: "chart",
+            source: { path: ["ingressNginx", "enabled"], value: true },
+            pin: i.loadBalancerIP === undefined ? undefined : { address: i.loadBalancerIP, source: { path: ["ingressNginx", "loadBalancerIP"], value: i.loadBalancerIP } },
+        });
+    }
+    if (cfg.nginxGateway.enabled) {
+        const g = cfg.nginxGateway;
+        component("NginxGatewayFabric", "nginx-gateway", { path: ["nginxGateway", "enabled"], value: true });
+        if (g.install) {
+            // The chart's certificate Job, declared as an ordinary resource (components/network/nginxGatewayFabric.ts).
+            const source: Source = { path: ["nginxGateway", "install"], value: true };
+            const name = "ngf-nginx-gateway-fabric-cert-generator";
+            const labels = { "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": "ngf" };
+            for (const [apiVersion, kind] of [
+                ["v1", "ServiceAccount"],
+                [RBAC, "Role"],
+                [RBAC, "RoleBinding"],
+                ["batch/v1", "Job"],
+            ]) {
+                declare("NginxGatewayFabric", "nginx-gateway-cert-generator", { apiVersion, kind, namespace: g.namespace, name, source, labels });
+            }
+        }
+    }
+    if (cfg.dashboard.enabled) {
+        component("Dashboard", "dashboard", { path: ["dashboard", "enabled"], value: true });
+        declare("Dashboard", "dashboard-ingress", {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "Ingress",
+            namespace: cfg.dashboard.namespace,
+            name: "dashboard",
+            source: { path: ["dashboard", "enabled"], value: true },
+        });
+    }
+
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        const at: ConfigPath = ["releases", name];
+        const release: Source = { path: at, value: name };
+        const { app, stable, canary, entry } = tracksOf(name, r);
+        const appSource: Source = { path: r.app !== undefined ? [...at, "app"] : at, value: app };
+        const disjoint = r.split !== "replicas";
+        component("CanaryRelease", name, release);
+        const track = (kind: "stable" | "canary", t: { deployment: string; namespace: string }, own: string | undefined, version: string, replicas: number) => {
+            const source: Source = { path: own !== undefined ? [...at, kind, "name"] : at, value: own ?? name };
+            const derived = own === undefined && kind === "canary";
+            const selector = { [APP_LABEL]: app, [TRACK_LABEL]: kind };
+            const labels = { ...selector, [VERSION_LABEL]: version };
+            const resource = `${name}-${kind}`;
+            component("ClockApp", resource, release);
+            declare("ClockApp", `${resource}-page`, { apiVersion: "v1", kind: "ConfigMap", namespace: t.namespace, source: release, labels });
+            declare(
+                "ClockApp",
+                resource,
+                { apiVersion: "apps/v1", kind: "Deployment", namespace: t.namespace, name: t.deployment, source, derived, labels, selector: { labels: selector, source: appSource } },
+                release,
+            );
+            // The track's budget, named as its Deployment; a single pod gets none.
+            if (r.disruptionBudget.enabled && replicas > 1) {
+                declare(
+                    "ClockApp",
+                    `${resource}-pdb`,
+                    {
+                        apiVersion: "policy/v1",
+                        kind: "PodDisruptionBudget",
+                        namespace: t.namespace,
+                        name: t.deployment,
+                        source,
+                        derived,
+                        labels: selector,
+                        selector: { labels: selector, source: appSource },
+                    },
+                    release,
+                );
+            }
+        };
+        track("stable", stable, r.stable.name, r.stable.version, r.stable.replicas);
+        if (canary !== undefined && r.canary !== undefined) track("canary", canary, r.canary.name, r.canary.version, r.canary.replicas);
+
+        /** A release's Service in front of one track (both, split "replicas"). */
+        const service = (kind: "stable" | "canary", namespace: string, svcName: string, svc: (typeof r.services)[number], source: Source, resourceName: string, derived: boolean, path: ConfigPath) => {
+            const selector: Labels = disjoint ? { [APP_LABEL]: app, [TRACK_LABEL]: kind } : { [APP_LABEL]: app };
+            const pinSource: Source = { path: [...path, "loadBalancerIP"], value: svc.loadBalancerIP };
+            declare("CanaryRelease", resourceName, {
+                apiVersion: "v1",
+                kind: "Service",
+                namespace,
+                name: svcName,
+                source,
+                derived,
+                labels: selector,
+                selector: { labels: selector, source: appSource },
+                ports: [svc.port],
+                pin: svc.loadBalancerIP === undefined ? undefined : { address: svc.loadBalancerIP, source: pinSource },
+            });
+        };
+        r.services.forEach((s, i) => {
+            const path: ConfigPath = [...at, "services", i];
+            service("stable", stable.namespace, s.name, s, { path: [...path, "name"], value: s.name }, `${name}-${s.name}`, false, path);
+        });
+
+        const ing = r.ingress;
+        if (ing !== undefined && entry !== undefined) {
+            const entrySource: Source = { path: ing.name !== undefined ? [...at, "ingress", "name"] : at, value: entry };
+            const labels = { [APP_LABEL]: app };
+            if (r.split === "gateway") {
+                const className = gatewayClassOf(r, routers);
+                const address = r.gateway?.loadBalancerIP;
+                declare(
+                    "CanaryRelease",
+                    `${name}-gateway`,
+                    {
+                        apiVersion: `${GATEWAY_API}/v1`,
+                        kind: "Gateway",
+                        namespace: r.namespace,
+                        name: entry,
+                        source: entrySource,
+                        labels,
+                        ports: [r.gateway?.port ?? PORTS.http],
+                        // Copied by the controller onto its data-plane Service, where MetalLB reads it.
+                        pin: address === undefined ? undefined : { address, source: { path: [...at, "gateway", "loadBalancerIP"], value: address } },
+                    },
+                    release,
+                );
+                declare("CanaryRelease", `${name}-route`, { apiVersion: `${GATEWAY_API}/v1`, kind: "HTTPRoute", namespace: r.namespace, name: entry, source: entrySource, labels }, release);
+                // The controller's data plane for this Gateway, beside the release's Services.
+                if (className !== undefined) {
+                    objects.push({
+                        apiVersion: "v1",
+                        kind: "Service",
+                        namespace: r.namespace,
+                        name: gatewayDataPlaneName(entry, className),
+                        by: "controller",
+                        source: entrySource,
+                        derived: true,
+                        selector: { labels: { [GATEWAY_NAME_LABEL]: entry }, source: entrySource },
+                    });
+                }
+                if (canary !== undefined && canary.namespace !== r.namespace) {
+                    declare(
+                        "CanaryRelease",
+                        `${name}-canary-grant`,
+                        { apiVersion: `${GATEWAY_API}/v1beta1`, kind: "ReferenceGrant", namespace: canary.namespace, name: `${entry}-from-${r.namespace}`, source: entrySource, derived: true, labels },
+                        release,
+                    );
+                }
+            } else {
+                declare("CanaryRelease", `${name}-ingress`, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: r.namespace, name: entry, source: entrySource, labels }, release);
+            }
+            // The canary's own Service, beside the canary pods: in its own namespace it keeps the stable name (the lab's canary/web-svc).
+            const backendIndex = Math.max(0, ing.service === undefined ? 0 : r.services.findIndex((s) => s.name === ing.service));
+            const backend = r.services[backendIndex];
+            if (disjoint && canary !== undefined && backend !== undefined) {
+                const sameNamespace = canary.namespace === r.namespace;
+                const canaryService = sameNamespace ? `${backend.name}-canary` : backend.name;
+                const path: ConfigPath = [...at, "services", backendIndex];
+                service("canary", canary.namespace, canaryService, backend, { path: [...path, "name"], value: backend.name }, `${name}-canary-${canaryService}`, sameNamespace, path);
+            }
+            if (r.split === "ingress" && canary !== undefined) {
+                declare(
+                    "CanaryRelease",
+                    `${name}-canary-ingress`,
+                    { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: canary.namespace, name: `${entry}-canary`, source: entrySource, derived: true, labels },
+                    release,
+                );
+            }
+        }
+    }
+
+    // The NetworkPolicies right after the releases that open most of them (the checks report the first of two entries in this order).
+    objects.push(...networkPolicies(cfg, security.openings));
+
+    component("AccessControl", "access", { path: ["access"], value: undefined });
+    cfg.access.accounts.forEach((a, i) => {
+        const source: Source = { path: ["access", "accounts", i, "name"], value: a.name };
+        const key = `${a.namespace}-${a.name}`;
+        declare("AccessControl", `access-${key}`, { apiVersion: "v1", kind: "ServiceAccount", namespace: a.namespace, name: a.name, source });
+        if (a.grant !== undefined) {
+            declare("AccessControl", `access-${key}-binding`, {
+                apiVersion: RBAC,
+                kind: a.grant.namespace === undefined ? "ClusterRoleBinding" : "RoleBinding",
+                namespace: a.grant.namespace,
+                name: a.name,
+                source,
+            });
+        }
+    });
+    cfg.access.groups.forEach((g, i) => {
+        const source: Source = { path: ["access", "groups", i, "clusterRole"], value: g.clusterRole };
+        declare("AccessControl", `access-${g.clusterRole}`, { apiVersion: RBAC, kind: "ClusterRole", name: g.clusterRole, source });
+        declare("AccessControl", `access-${g.clusterRole}-binding`, { apiVersion: RBAC, kind: "ClusterRoleBinding", name: g.clusterRole, source });
+    });
+
+    if (cfg.minio.enabled) {
+        const m = cfg.minio;
+        const source: Source = { path: ["minio", "name"], value: m.name };
+        const labels = { [APP_LABEL]: m.name };
+        const selector = { labels, source };
+        component("MinIO", m.name, source);
+        declare("MinIO", m.name, { apiVersion: "apps/v1", kind: "StatefulSet", namespace: m.namespace, name: m.name, source, labels, selector });
+        declare("MinIO", `${m.name}-headless`, { apiVersion: "v1", kind: "Service", namespace: m.namespace, name: m.name, source, labels, selector, ports: [PORTS.minio] });
+        declare("MinIO", `${m.name}-credentials`, { apiVersion: "v1", kind: "Secret", namespace: m.namespace, source, labels });
+        if (m.loadBalancer.enabled) {
+            const lb = m.loadBalancer;
+            const address = lb.loadBalancerIP;
+            declare("MinIO", `${m.name}-lb`, {
+                apiVersion: "v1",
+                kind: "Service",
+                namespace: m.namespace,
+                name: lb.name,
+                source: { path: ["minio", "loadBalancer", "name"], value: lb.name },
+                labels,
+                selector,
+                ports: [PORTS.minio],
+                pin: address === undefined ? undefined : { address, source: { path: ["minio", "loadBalancer", "loadBalancerIP"], value: address } },
+            });
+        }
+    }
+
+    if (cfg.nodeExporter.enabled) {
+        const ns = cfg.nodeExporter.namespace;
+        const source: Source = { path: ["nodeExporter", "enabled"], value: true };
+        const labels = { [APP_LABEL]: "node-exporter" };
+        component("NodeExporter", "node-exporter", source);
+        const named = { name: "node-exporter", source, labels };
+        declare("NodeExporter", "node-exporter-sa", { apiVersion: "v1", kind: "ServiceAccount", namespace: ns, ...named });
+        declare("NodeExporter", "node-exporter", { apiVersion: "apps/v1", kind: "DaemonSet", namespace: ns, ...named, selector: { labels, source } });
+        declare("NodeExporter", "node-exporter-svc", { apiVersion: "v1", kind: "Service", namespace: ns, ...named, selector: { labels, source }, ports: [PORTS.nodeExporter] });
+        declare("NodeExporter", "node-exporter-role", { apiVersion: RBAC, kind: "ClusterRole", ...named });
+        declare("NodeExporter", "node-exporter-binding", { apiVersion: RBAC, kind: "ClusterRoleBinding", ...named });
+    }
+
+    // The namespaces go first, as index.ts declares them, each with the entry of the first object in it.
+    const firstIn = new Map<string, Source>();
+    for (const o of objects) if (o.namespace !== undefined && !firstIn.has(o.namespace)) firstIn.set(o.namespace, o.source);
+    objects.splice(
+        namespaceAt,
+        0,
+        ...namespaceNames.map((ns): PlannedObject => ({
+            apiVersion: "v1",
+            kind: "Namespace",
+            name: ns,
+            by: "program",
+            patch: BUILT_IN_NAMESPACES.includes(ns) || undefined,
+            resource: { type: "Namespaces/Namespace", name: `ns-${ns}`, source: firstIn.get(ns) ?? { path: ["security", "appNamespaceLevel"], value: ns } },
+            source: firstIn.get(ns) ?? { path: ["security", "appNamespaceLevel"], value: ns },
+            level: security.namespaces[ns],
+        })),
+    );
+
+    // MetalLB's reserved pool exists only when a Service pins an address of the pool.
+    const pins = objects.flatMap((o) => (o.pin ? [o.pin] : []));
+    const pinned = [...new Set(pins.map((p) => p.address))].sort();
+    const reserved = pinned.filter((a) => cfg.metallb.enabled && poolContains(cfg.metallb.addresses, a));
+    const planned = objects.filter((o) => !(o.resource?.name === "metallb-reserved-pool" && o.kind === "IPAddressPool" && reserved.length === 0));
+    const declared = planned.filter((o) => o.by === "program");
+    return {
+        components,
+        all: () => planned,
+        declared: () => declared,
+        resources: () => [...components.map((c) => ({ type: c.type, name: c.name, source: c.source })), ...declared.flatMap((o) => (o.resource ? [o.resource] : []))],
+        pins: () => pins,
+        pinnedAddresses: () => pinned,
+    };
+}
+
+/**
+ * The NetworkPolicies of the app namespaces: per namespace a default-deny and a DNS policy, then one
+ * `allow-<name>` per opening, in the namespaces' order (components/core/networkIsolation.ts). Each
+ * opening takes its config entry from what opened it — a release, its Gateway, MinIO — walked here in
+ * the order config/security.ts opens them; two openings of one name in one namespace are both
+ * planned, so the checks refuse the second instead of one of them silently missing.
+ */
+function networkPolicies(cfg: PlanInput, openings: SecurityDecisions["openings"]): PlannedObject[] {
+    if (!cfg.security.networkPolicies) return [];
+    const switched: Source = { path: ["security", "networkPolicies"], value: true };
+    const opened: { namespace: string; name: string; source: Source }[] = [];
+    for (const [name, r] of Object.entries(cfg.releases)) {
+        const { stable, canary, entry } = tracksOf(name, r);
+        const release: Source = { path: ["releases", name], value: name };
+        opened.push({ namespace: stable.namespace, name, source: release });
+        if (canary !== undefined && canary.namespace !== stable.namespace) opened.push({ namespace: canary.namespace, name, source: release });
+        if (r.split === "gateway" && entry !== undefined) {
+            opened.push({
+                namespace: r.namespace,
+                name: `${entry}-gateway`,
+                source: { path: r.ingress?.name !== undefined ? ["releases", name, "ingress", "name"] : ["releases", name], value: entry },
+            });
+        }
+    }
+    if (cfg.minio.enabled) opened.push({ namespace: cfg.minio.namespace, name: cfg.minio.name, source: { path: ["minio", "name"], value: cfg.minio.name } });
+
+    const policies: PlannedObject[] = [];
+    const policy = (namespace: string, name: string, source: Source, opening?: WorkloadOpening) =>
+        policies.push({
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            namespace,
+            name,
+            by: "program",
+            resource: { type: "NetworkIsolation/NetworkPolicy", name: `netpol-${namespace}-${name}`, source },
+            source,
+            opening,
+            ports: opening?.ports,
+            selector: opening ? { labels: opening.podSelector, source } : undefined,
+        });
+    for (const [ns, list] of Object.entries(openings).sort(([a], [b]) => a.localeCompare(b))) {
+        policy(ns, "default-deny", switched);
+        policy(ns, "allow-dns", switched, undefined);
+        for (const o of list) {
+            const peers = (o.from.includes("ingressController") ? 1 : 0) + (o.from.includes("sameNamespace") ? 1 : 0) + (o.fromNamespaces ?? []).length + cfg.security.extraSourceNamespaces.length;
+            // An opening with no source to allow opens nothing (an empty `from` would mean every source).
+            if (!o.from.includes("anywhere") && peers === 0) continue;
+            const sources = opened.filter((x) => x.namespace === ns && x.name === o.name);
+            for (const { source } of sources.length > 0 ? sources : [{ source: switched }]) policy(ns, `allow-${o.name}`, source, o);
+        }
+    }
+    return policies;
+}
