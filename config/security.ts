@@ -1,13 +1,13 @@
 // Settings of the platform's security defaults (components/core): Pod Security levels, read-only
 // root filesystems, default-deny NetworkPolicies; the namespace and NetworkPolicy plans.
 import { z } from "zod";
+import { GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
 import type { WorkloadOpening } from "../components/core";
 import { tracksOf } from "./apps";
 import type { PlatformConfig } from "./index";
 import { bool, ConfigPath, dnsLabel, expected, renderValue, Report, strict } from "./primitives";
 
-/** Namespaces that exist in every cluster: never created, never deleted by this program. */
-export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+export { BUILT_IN_NAMESPACES } from "../components/core/constants";
 
 export const securitySchema = strict({
     appNamespaceLevel: z
@@ -144,15 +144,18 @@ export function networkPolicyPlan(cfg: SecurityView): Record<string, WorkloadOpe
             const backends = [tracks.stable.namespace, ...(tracks.canary ? [tracks.canary.namespace] : [])];
             open(r.namespace, {
                 name: `${gateway}-gateway`,
-                podSelector: { "gateway.networking.k8s.io/gateway-name": gateway },
+                podSelector: { [GATEWAY_NAME_LABEL]: gateway },
                 ports: [80],
                 from: ["anywhere"],
-                egress: [...[...new Set(backends)].map((namespace) => ({ namespace, podSelector: { app: tracks.app }, ports: [r.port] })), { namespace: cfg.nginxGateway.namespace, ports: [8443] }],
+                egress: [
+                    ...[...new Set(backends)].map((namespace) => ({ namespace, podSelector: { app: tracks.app }, ports: [r.port] })),
+                    { namespace: cfg.nginxGateway.namespace, ports: [PORTS.gatewayControlPlane] },
+                ],
             });
         }
     }
     if (cfg.minio.enabled) {
-        open(cfg.minio.namespace, { name: cfg.minio.name, podSelector: { app: cfg.minio.name }, ports: [9000], from: cfg.minio.loadBalancer.enabled ? ["anywhere"] : ["sameNamespace"] });
+        open(cfg.minio.namespace, { name: cfg.minio.name, podSelector: { app: cfg.minio.name }, ports: [PORTS.minio], from: cfg.minio.loadBalancer.enabled ? ["anywhere"] : ["sameNamespace"] });
     }
     return plan;
 }

@@ -3,6 +3,7 @@
 //
 // Each rule catches a mistake the lab made by hand and only saw later, from the API server, a
 // controller or a pod that never became ready. Every message names the object, the field and the fix.
+import { INGRESS_NGINX_ANNOTATIONS, METALLB_LOAD_BALANCER_IPS } from "../components/core/constants";
 import { parseIpv4, poolContains } from "../components/network/ipv4";
 
 /** A resource as a policy sees it: Pulumi type token, logical name and input properties. */
@@ -284,7 +285,7 @@ const serviceSelectsPods: Rule = {
     },
 };
 
-const CANARY = "nginx.ingress.kubernetes.io/canary";
+const CANARY = INGRESS_NGINX_ANNOTATIONS.canary;
 
 interface Route {
     readonly host: string;
@@ -314,7 +315,7 @@ const canaryHasMain: Rule = {
     },
 };
 
-const LB_ANNOTATIONS = ["metallb.universe.tf/loadBalancerIPs", "metallb.io/loadBalancerIPs"];
+const LB_ANNOTATIONS = ["metallb.universe.tf/loadBalancerIPs", METALLB_LOAD_BALANCER_IPS];
 
 /** 7. A fixed LoadBalancer address must be in the MetalLB pool, or the Service stays <pending>. */
 const loadBalancerIpInPool: Rule = {

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { INGRESS_NGINX_ANNOTATIONS, METALLB_LOAD_BALANCER_IPS } from "../core/constants";
 import { AWAIT_GATEWAY_ADDRESS, AWAIT_INGRESS_ADDRESS, AWAIT_ROUTE_ACCEPTED, serviceReadiness } from "../core/readiness";
 import { ClockApp, ClockAppArgs, ContainerResources } from "./clockApp";
 import { StrategyPreset } from "./strategy";
@@ -108,9 +109,6 @@ export interface CanaryReleaseArgs {
     readonly ephemeralStorage?: ClockAppArgs["ephemeralStorage"];
 }
 
-/** ingress-nginx annotation keys. */
-const NGINX = "nginx.ingress.kubernetes.io";
-
 /** A release of the clock app: a stable track, an optional canary track, its Services and Ingresses. */
 export class CanaryRelease extends pulumi.ComponentResource {
     public readonly stable: ClockApp;
@@ -170,7 +168,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         namespace: t.namespace,
                         labels: { app, ...(disjoint ? { track: t.selector.track } : {}) },
                         // Ready: a LoadBalancer once it has its address, any other type at once (serviceReadiness).
-                        annotations: { ...serviceReadiness(svc.type), ...(svc.loadBalancerIP ? { "metallb.io/loadBalancerIPs": svc.loadBalancerIP } : {}) },
+                        annotations: { ...serviceReadiness(svc.type), ...(svc.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: svc.loadBalancerIP } : {}) },
                     },
                     spec: {
                         type: svc.type === "Headless" || svc.type === undefined ? "ClusterIP" : svc.type,
@@ -232,7 +230,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                             gatewayClassName: args.gateway.className,
                             listeners: [{ name: "http", protocol: "HTTP", port: args.gateway.port ?? 80, hostname: ing.host, allowedRoutes: { namespaces: { from: "Same" } } }],
                             // Copied by the controller onto the data-plane Service, where MetalLB reads it.
-                            infrastructure: args.gateway.loadBalancerIP ? { annotations: { "metallb.io/loadBalancerIPs": args.gateway.loadBalancerIP } } : undefined,
+                            infrastructure: args.gateway.loadBalancerIP ? { annotations: { [METALLB_LOAD_BALANCER_IPS]: args.gateway.loadBalancerIP } } : undefined,
                         },
                         // Declared (never set) so that the object's status is an output to read the address from.
                         status: undefined,
@@ -284,7 +282,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     );
                 }
             } else {
-                const baseAnnotations: Record<string, string> = rewrite ? { [`${NGINX}/rewrite-target`]: rewrite } : {};
+                const baseAnnotations: Record<string, string> = rewrite ? { [INGRESS_NGINX_ANNOTATIONS.rewriteTarget]: rewrite } : {};
                 const ingress = (resourceName: string, ingName: string, ns: string, serviceName: string, annotations: Record<string, string>) =>
                     new k8s.networking.v1.Ingress(
                         resourceName,
@@ -307,9 +305,9 @@ export class CanaryRelease extends pulumi.ComponentResource {
                 if (split === "ingress" && this.canary && canaryService) {
                     this.canaryIngress = ingress(`${name}-canary-ingress`, `${ingressName}-canary`, this.canary.namespace, canaryService.name, {
                         ...baseAnnotations,
-                        [`${NGINX}/canary`]: "true",
-                        [`${NGINX}/canary-by-header`]: header,
-                        [`${NGINX}/canary-weight`]: String(weight),
+                        [INGRESS_NGINX_ANNOTATIONS.canary]: "true",
+                        [INGRESS_NGINX_ANNOTATIONS.canaryByHeader]: header,
+                        [INGRESS_NGINX_ANNOTATIONS.canaryWeight]: String(weight),
                     });
                 }
             }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PORTS } from "../core/constants";
 import { containerResources, EphemeralStorage, TopologySpread, topologySpreadConstraints } from "../core/placement";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 import { clockPage, nginxServerConf } from "./page";
@@ -96,7 +97,7 @@ export class ClockApp extends pulumi.ComponentResource {
         const namespace = args.namespace ?? "default";
         const deploymentName = args.deploymentName ?? name;
         const track = args.track ?? "stable";
-        const port = args.port ?? 8080;
+        const port = args.port ?? PORTS.clock;
         const replicas = args.replicas ?? 1;
         const drainSeconds = args.drainSeconds ?? 5;
         const initDelivery = (args.pageDelivery ?? "configMap") === "initContainer";

@@ -3,6 +3,7 @@
 // outside world in where a NodePort or LoadBalancer Service publishes the app.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CLUSTER_DNS, NAMESPACE_NAME_LABEL, PORTS } from "./constants";
 
 /** Who may reach a workload's ports. */
 export type TrafficSource = "ingressController" | "sameNamespace" | "anywhere";
@@ -38,9 +39,6 @@ export interface NetworkIsolationArgs {
     readonly dns?: { readonly namespace: string; readonly podSelector: Readonly<Record<string, string>> };
 }
 
-const NAMESPACE_LABEL = "kubernetes.io/metadata.name";
-const DEFAULT_DNS = { namespace: "kube-system", podSelector: { "k8s-app": "kube-dns" } };
-
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 /**
@@ -54,14 +52,14 @@ export class NetworkIsolation extends pulumi.ComponentResource {
 
     constructor(name: string, args: NetworkIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:core:NetworkIsolation", name, {}, opts);
-        const dns = args.dns ?? DEFAULT_DNS;
+        const dns = args.dns ?? CLUSTER_DNS;
         const controllerNs = args.ingressControllerNamespace ?? "ingress-nginx";
         const names: Record<string, string[]> = {};
         const policy = (ns: string, policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) => {
             new k8s.networking.v1.NetworkPolicy(`${name}-${ns}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, { parent: this });
             (names[ns] ??= []).push(policyName);
         };
-        const fromNamespace = (ns: string): Peer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: ns } } });
+        const fromNamespace = (ns: string): Peer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } } });
 
         for (const [ns, openings] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {
             policy(ns, "default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
@@ -70,10 +68,10 @@ export class NetworkIsolation extends pulumi.ComponentResource {
                 policyTypes: ["Egress"],
                 egress: [
                     {
-                        to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_LABEL]: dns.namespace } }, podSelector: { matchLabels: { ...dns.podSelector } } }],
+                        to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: dns.namespace } }, podSelector: { matchLabels: { ...dns.podSelector } } }],
                         ports: [
-                            { protocol: "UDP", port: 53 },
-                            { protocol: "TCP", port: 53 },
+                            { protocol: "UDP", port: PORTS.dns },
+                            { protocol: "TCP", port: PORTS.dns },
                         ],
                     },
                 ],

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CLUSTER_DNS, METALLB_ALLOW_SHARED_IP, METALLB_LOAD_BALANCER_IPS, PORTS } from "../core/constants";
 import { serviceReadiness } from "../core/readiness";
 
 /** Arguments of {@link CoreDnsExternal}. */
@@ -25,19 +26,19 @@ export class CoreDnsExternal extends pulumi.ComponentResource {
         // Ready: once MetalLB assigned the shared address (serviceReadiness of a LoadBalancer).
         const annotations = {
             ...serviceReadiness("LoadBalancer"),
-            "metallb.io/allow-shared-ip": args.sharingKey ?? "coredns",
-            "metallb.io/loadBalancerIPs": args.address,
+            [METALLB_ALLOW_SHARED_IP]: args.sharingKey ?? "coredns",
+            [METALLB_LOAD_BALANCER_IPS]: args.address,
         };
         this.services = (["TCP", "UDP"] as const).map(
             (protocol) =>
                 new k8s.core.v1.Service(
                     `${name}-${protocol.toLowerCase()}`,
                     {
-                        metadata: { name: `coredns-svc-lb-${protocol.toLowerCase()}`, namespace: args.namespace ?? "kube-system", annotations },
+                        metadata: { name: `coredns-svc-lb-${protocol.toLowerCase()}`, namespace: args.namespace ?? CLUSTER_DNS.namespace, annotations },
                         spec: {
                             type: "LoadBalancer",
-                            selector: { "k8s-app": "kube-dns" },
-                            ports: [{ name: `dns-${protocol.toLowerCase()}`, port: 53, targetPort: 53, protocol }],
+                            selector: { ...CLUSTER_DNS.podSelector },
+                            ports: [{ name: `dns-${protocol.toLowerCase()}`, port: PORTS.dns, targetPort: PORTS.dns, protocol }],
                         },
                     },
                     { parent: this },

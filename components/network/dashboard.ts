@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { INGRESS_NGINX_ANNOTATIONS } from "../core/constants";
 import { GeneratedKey } from "../core/generatedKey";
 import { AWAIT_INGRESS_ADDRESS } from "../core/readiness";
 import { chartArgs, ChartSource } from "./chartSource";
@@ -62,9 +63,9 @@ export class Dashboard extends pulumi.ComponentResource {
                         // Ready: once the ingress controller published its address on it.
                         ...AWAIT_INGRESS_ADDRESS,
                         // The dashboard's proxy speaks HTTPS only; the regex path and rewrite strip the prefix.
-                        "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
-                        "nginx.ingress.kubernetes.io/use-regex": "true",
-                        "nginx.ingress.kubernetes.io/rewrite-target": "/$2",
+                        [INGRESS_NGINX_ANNOTATIONS.backendProtocol]: "HTTPS",
+                        [INGRESS_NGINX_ANNOTATIONS.useRegex]: "true",
+                        [INGRESS_NGINX_ANNOTATIONS.rewriteTarget]: "/$2",
                     },
                 },
                 spec: {

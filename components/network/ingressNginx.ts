@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { METALLB_LOAD_BALANCER_IPS } from "../core/constants";
 import { chartArgs, ChartSource } from "./chartSource";
 
 /** The final ingress-nginx chart: the project was retired in March 2026 (docs/gateway-api.md is the way forward). */
@@ -48,7 +49,7 @@ export class IngressNginx extends pulumi.ComponentResource {
                                 type: "LoadBalancer",
                                 // Keeps the client's source address and answers only on nodes running a controller pod.
                                 externalTrafficPolicy: "Local",
-                                annotations: args.loadBalancerIP ? { "metallb.io/loadBalancerIPs": args.loadBalancerIP } : {},
+                                annotations: args.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: args.loadBalancerIP } : {},
                             },
                             // helm.v4.Chart does not run Helm hooks, and the chart creates the admission webhook's
                             // certificate with hook Jobs (kube-webhook-certgen). Without them the webhook would have

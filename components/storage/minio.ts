@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { METALLB_LOAD_BALANCER_IPS, PORTS } from "../core/constants";
 import { containerResources, EphemeralStorage } from "../core/placement";
 import { serviceReadiness } from "../core/readiness";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
@@ -63,7 +64,7 @@ export class MinIO extends pulumi.ComponentResource {
             // Ready at once: a headless Service has no address to wait for; the StatefulSet's rollout is awaited.
             {
                 metadata: { name, namespace, labels, annotations: serviceReadiness("Headless") },
-                spec: { clusterIP: "None", selector: labels, ports: [{ name: "api", port: 9000, targetPort: "api" }] },
+                spec: { clusterIP: "None", selector: labels, ports: [{ name: "api", port: PORTS.minio, targetPort: "api" }] },
             },
             { parent: this },
         );
@@ -91,9 +92,9 @@ export class MinIO extends pulumi.ComponentResource {
                                         { name: "MINIO_ROOT_USER", valueFrom: fromSecret("username") },
                                         { name: "MINIO_ROOT_PASSWORD", valueFrom: fromSecret("password") },
                                     ],
-                                    ports: [{ name: "api", containerPort: 9000, protocol: "TCP" }],
-                                    livenessProbe: { httpGet: { path: "/minio/health/live", port: 9000 }, initialDelaySeconds: 120, periodSeconds: 20 },
-                                    readinessProbe: { httpGet: { path: "/minio/health/ready", port: 9000 }, periodSeconds: 10 },
+                                    ports: [{ name: "api", containerPort: PORTS.minio, protocol: "TCP" }],
+                                    livenessProbe: { httpGet: { path: "/minio/health/live", port: PORTS.minio }, initialDelaySeconds: 120, periodSeconds: 20 },
+                                    readinessProbe: { httpGet: { path: "/minio/health/ready", port: PORTS.minio }, periodSeconds: 10 },
                                     resources: containerResources(
                                         args.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
                                         args.ephemeralStorage === undefined ? MINIO_EPHEMERAL_STORAGE : args.ephemeralStorage,
@@ -128,14 +129,14 @@ export class MinIO extends pulumi.ComponentResource {
                         name: lb.name,
                         namespace,
                         labels,
-                        annotations: { ...serviceReadiness("LoadBalancer"), ...(lb.loadBalancerIP ? { "metallb.io/loadBalancerIPs": lb.loadBalancerIP } : {}) },
+                        annotations: { ...serviceReadiness("LoadBalancer"), ...(lb.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: lb.loadBalancerIP } : {}) },
                     },
-                    spec: { type: "LoadBalancer", selector: labels, ports: [{ name: "api", port: 9000, targetPort: "api" }] },
+                    spec: { type: "LoadBalancer", selector: labels, ports: [{ name: "api", port: PORTS.minio, targetPort: "api" }] },
                 },
                 { parent: this },
             );
         }
-        this.endpoint = `http://${name}.${namespace}.svc.cluster.local:9000`;
+        this.endpoint = `http://${name}.${namespace}.svc.cluster.local:${PORTS.minio}`;
         this.registerOutputs({ endpoint: this.endpoint });
     }
 }
