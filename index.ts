@@ -2,7 +2,7 @@
 // component; config/ (one module per area) says what every setting means and what it defaults to.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CanaryRelease } from "./components/apps";
+import { CanaryRelease, releaseChecks, Verify } from "./components/apps";
 import { AccessControl } from "./components/access";
 import { Namespaces, NetworkIsolation } from "./components/core";
 import { Hosts } from "./components/hosts";
@@ -120,11 +120,30 @@ if (cfg.nodeExporter.enabled) {
 // 13. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller
 //     and the ports that NodePort and LoadBalancer Services publish (security.networkPolicies).
 const openings = networkPolicyPlan(cfg);
-if (Object.keys(openings).length > 0) {
-    new NetworkIsolation(
-        "netpol",
-        { namespaces: openings, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces },
-        after(...Object.keys(openings)),
+const isolation =
+    Object.keys(openings).length > 0
+        ? new NetworkIsolation(
+              "netpol",
+              { namespaces: openings, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces },
+              after(...Object.keys(openings)),
+          )
+        : undefined;
+
+// 14. The verify step (issue 22, on unless verify.enabled is false): once the releases are ready and
+//     their NetworkPolicies in place, a Job requests every Service and route of every release and
+//     fails `pulumi up` unless each page names the expected version. A release change runs it again.
+if (cfg.verify.enabled) {
+    const ingressAddress = ingress?.address ?? pulumi.output(cfg.ingressNginx.loadBalancerIP);
+    const checks = pulumi.all(
+        releases.map(([name, release]) => {
+            const r = cfg.releases[name];
+            return releaseChecks(name, r, Object.values(release.services), r.split === "gateway" ? (release.gatewayAddress ?? pulumi.output(undefined)) : ingressAddress);
+        }),
+    );
+    new Verify(
+        "verify",
+        { namespace: cfg.verify.namespace, checks: checks.apply((lists) => lists.flat()), trigger: cfg.releases, timeoutSeconds: cfg.rolloutTimeoutSeconds },
+        { ...inCluster, dependsOn: [...namespaces.dependenciesFor(cfg.verify.namespace), ...releases.map(([, release]) => release), ...(isolation ? [isolation] : [])] },
     );
 }
 

@@ -26,6 +26,7 @@ import { planChecks } from "./planChecks";
 import { formatPath, Report, strict, unknownKeyLines, withDefaults } from "./primitives";
 import { namespacePlan, networkPolicyPlan, securityChecks, securitySchema } from "./security";
 import { minioChecks, minioSchema } from "./storage";
+import { verifySchema } from "./verify";
 
 export type { AccessConfig } from "./access";
 export type { ReleaseConfig, ResourcesConfig, ServiceConfig, StrategyConfig } from "./apps";
@@ -59,6 +60,7 @@ export const configSchema = strict({
     minio: withDefaults(minioSchema).describe("MinIO: a StatefulSet with its volume, Services and credentials Secret."),
     nodeExporter: withDefaults(nodeExporterSchema).describe("node-exporter as a DaemonSet on every node."),
     security: withDefaults(securitySchema).describe("The secure defaults, and how far to relax them (docs/security.md)."),
+    verify: withDefaults(verifySchema).describe("The verify step inside `pulumi up`: the platform's `helm test` (docs/operations.md, The verify step)."),
     hosts: withDefaults(hostsSchema).describe("The VMs over SSH: inventory, packages, Docker, the lab's unit, the artifact, k3s and the Kickstart (docs/hosts.md)."),
     hostsSshPrivateKey: z
         .string({ error: () => "is not a string (expected an OpenSSH private key, set with --secret)" })

@@ -23,7 +23,7 @@ type Level = "restricted" | "baseline" | "privileged";
 const PERMISSIVENESS: Record<Level, number> = { restricted: 0, baseline: 1, privileged: 2 };
 
 /** The parts of the config the security rules read (parsed, before secrets are wrapped). */
-type SecurityView = Pick<PlatformConfig, "metallb" | "ingressNginx" | "nginxGateway" | "dashboard" | "nodeExporter" | "releases" | "minio" | "access" | "security">;
+type SecurityView = Pick<PlatformConfig, "metallb" | "ingressNginx" | "nginxGateway" | "dashboard" | "nodeExporter" | "releases" | "minio" | "access" | "security" | "verify">;
 
 /** Every namespace the config puts app objects in (the apps, MinIO, the accounts), with its config key. */
 function appNamespaces(cfg: SecurityView): { path: ConfigPath; namespace: string }[] {
@@ -59,6 +59,7 @@ export function securityChecks(cfg: SecurityView, add: Report): void {
     if (cfg.nginxGateway.enabled) reserved.set(cfg.nginxGateway.namespace, "NGINX Gateway Fabric's (nginxGateway.namespace)");
     if (cfg.dashboard.enabled) reserved.set(cfg.dashboard.namespace, "the dashboard's (dashboard.namespace)");
     if (cfg.nodeExporter.enabled) reserved.set(cfg.nodeExporter.namespace, "node-exporter's (nodeExporter.namespace)");
+    if (cfg.verify.enabled) reserved.set(cfg.verify.namespace, "the verify step's (verify.namespace)");
     const reported = new Set<string>();
     for (const { path, namespace } of appNamespaces(cfg)) {
         const owner = reserved.get(namespace);
@@ -107,6 +108,8 @@ export function namespacePlan(cfg: SecurityView): Record<string, Level> {
         use(a.grant?.namespace, app);
     }
     for (const g of cfg.access.groups) use(g.namespace, app);
+    // The verify Job's namespace: restricted whatever the apps' level (its pod meets it).
+    if (cfg.verify.enabled) use(cfg.verify.namespace, "restricted");
     return plan;
 }
 
@@ -135,7 +138,12 @@ export function networkPolicyPlan(cfg: SecurityView): Record<string, WorkloadOpe
         // kube-system), or NGINX Gateway Fabric's in the Gateway's own namespace — let in to a track
         // elsewhere.
         const dataPlane = gateway === undefined ? undefined : (r.gateway?.dataPlaneNamespace ?? r.namespace);
-        const track = (ns: string): WorkloadOpening => (dataPlane !== undefined && dataPlane !== ns ? { ...opening, fromNamespaces: [dataPlane] } : opening);
+        // The verify Job's pods request every track (issue 22); a published track is open to them already.
+        const verifier = cfg.verify.enabled && !published ? [cfg.verify.namespace] : [];
+        const track = (ns: string): WorkloadOpening => {
+            const fromNamespaces = [...(dataPlane !== undefined && dataPlane !== ns ? [dataPlane] : []), ...verifier];
+            return fromNamespaces.length > 0 ? { ...opening, fromNamespaces } : opening;
+        };
         open(tracks.stable.namespace, track(tracks.stable.namespace));
         if (tracks.canary !== undefined) open(tracks.canary.namespace, track(tracks.canary.namespace));
         if (gateway !== undefined && r.gateway?.dataPlaneNamespace === undefined) {

@@ -53,6 +53,7 @@ export interface PlanInput {
     };
     readonly nodeExporter: { readonly enabled: boolean; readonly namespace: string };
     readonly security: { readonly networkPolicies: boolean; readonly extraSourceNamespaces: readonly string[] };
+    readonly verify: { readonly enabled: boolean; readonly namespace: string };
 }
 
 /**

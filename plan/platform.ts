@@ -381,6 +381,13 @@ export function platformPlan(cfg: PlanInput, security: SecurityDecisions): Platf
         declare("NodeExporter", "node-exporter-binding", { apiVersion: RBAC, kind: "ClusterRoleBinding", ...named });
     }
 
+    // The verify step last (issue 22): one Job, named by Pulumi (a new one replaces it when a release changes).
+    if (cfg.verify.enabled) {
+        const source: Source = { path: ["verify", "enabled"], value: true };
+        component("Verify", "verify", source);
+        declare("Verify", "verify", { apiVersion: "batch/v1", kind: "Job", namespace: cfg.verify.namespace, source });
+    }
+
     // The namespaces go first, as index.ts declares them, each with the entry of the first object in it.
     const firstIn = new Map<string, Source>();
     for (const o of objects) if (o.namespace !== undefined && !firstIn.has(o.namespace)) firstIn.set(o.namespace, o.source);

@@ -203,7 +203,7 @@ const cases: Record<string, [string, Record<string, unknown>, string[]][]> = {
             "a misspelt top-level key",
             { metalb: { addresses: [] } },
             [
-                `metalb: unknown key (did you mean "metallb"? allowed: cluster, rolloutTimeoutSeconds, releases, metallb, ingressNginx, nginxGateway, coredns, dashboard, access, minio, nodeExporter, security, hosts, hostsSshPrivateKey, kickstartPassword, minioRootUser, minioRootPassword)`,
+                `metalb: unknown key (did you mean "metallb"? allowed: cluster, rolloutTimeoutSeconds, releases, metallb, ingressNginx, nginxGateway, coredns, dashboard, access, minio, nodeExporter, security, verify, hosts, hostsSshPrivateKey, kickstartPassword, minioRootUser, minioRootPassword)`,
             ],
         ],
         [

@@ -386,6 +386,6 @@ describe("config: namespaces", () => {
             nodeExporter: { enabled: true, namespace: "edge" },
             coredns: { enabled: true },
         });
-        assert.deepEqual(namespacePlan(cfg), { "metallb-system": "privileged", edge: "privileged", storage: "restricted" });
+        assert.deepEqual(namespacePlan(cfg), { "metallb-system": "privileged", edge: "privileged", storage: "restricted", "platform-verify": "restricted" });
     });
 });

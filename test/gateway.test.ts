@@ -164,7 +164,7 @@ describe("split gateway in config", () => {
     it("opens the data plane: clients in on 80, out to the release's pods and the controller", () => {
         const cfg = parseConfig({ ...SECRETS, minio: { enabled: false }, nginxGateway: { enabled: true }, releases: { web: { ...release, port: 8000 } } });
         assert.deepEqual(networkPolicyPlan(cfg).default, [
-            { name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"] },
+            { name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["platform-verify"] },
             {
                 name: "web-gateway",
                 podSelector: { "gateway.networking.k8s.io/gateway-name": "web" },
@@ -191,7 +191,7 @@ describe("split gateway in config", () => {
                 },
             },
         });
-        const opening = { name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["kube-system"] };
+        const opening = { name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["kube-system", "platform-verify"] };
         assert.deepEqual(networkPolicyPlan(cfg), { default: [opening], canary: [opening] });
     });
 
@@ -203,11 +203,11 @@ describe("split gateway in config", () => {
             releases: { web: { ...release, port: 8000, canary: { name: "web", namespace: "canary", version: "1.1", replicas: 1 } } },
         });
         const plan = networkPolicyPlan(cfg);
-        assert.deepEqual(plan.canary, [{ name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["default"] }]);
+        assert.deepEqual(plan.canary, [{ name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["default", "platform-verify"] }]);
         assert.deepEqual(
             plan.default.map((o) => [o.name, o.fromNamespaces]),
             [
-                ["web", undefined],
+                ["web", ["platform-verify"]],
                 ["web-gateway", undefined],
             ],
         );

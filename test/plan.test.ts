@@ -36,6 +36,7 @@ describe("the plan", () => {
                 ["Namespace kubernetes-dashboard", "ns-kubernetes-dashboard"],
                 ["Namespace metallb-system", "ns-metallb-system"],
                 ["Namespace monitoring", "ns-monitoring"],
+                ["Namespace platform-verify", "ns-platform-verify"],
                 ["Namespace prometheus", "ns-prometheus"],
                 ["IPAddressPool metallb-system/default", "metallb-pool"],
                 ["IPAddressPool metallb-system/default-reserved", "metallb-reserved-pool"],
@@ -96,6 +97,7 @@ describe("the plan", () => {
                 ["Service monitoring/node-exporter", "node-exporter-svc"],
                 ["ClusterRole node-exporter", "node-exporter-role"],
                 ["ClusterRoleBinding node-exporter", "node-exporter-binding"],
+                ["Job platform-verify/<named by Pulumi>", "verify"],
             ],
         );
         assert.deepEqual(plan.pinnedAddresses(), ["172.17.255.2", "172.17.255.3"]);

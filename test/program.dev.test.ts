@@ -61,7 +61,7 @@ describe("dev stack: the lab's objects", () => {
                 clusterRoles: 2, // prometheus, node-exporter
                 clusterRoleBindings: 3, // bob, prometheus, node-exporter
                 roleBindings: 2, // jane, ken
-                namespaces: 7, // + default, labelled in place
+                namespaces: 8, // + default, labelled in place; platform-verify is the verify Job's
                 namespacePatches: 1,
                 pools: 2, // the pool, and the reserved pool of pinned addresses (CoreDNS, ingress-nginx)
                 l2: 1,
@@ -97,6 +97,7 @@ describe("dev stack: the lab's objects", () => {
             "metallb-system": "privileged",
             monitoring: "privileged",
             prometheus: "restricted",
+            "platform-verify": "restricted",
         });
     });
 

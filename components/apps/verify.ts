@@ -1,0 +1,196 @@
+// The platform's `helm test` (issue 22): a short-lived Job inside `pulumi up`, once the releases are
+// ready, that requests every Service of every release and its ingress or gateway route (with the
+// canary header where there is a canary) and checks that the page names the expected version. A
+// failure fails `pulumi up`, one line per failure, through the Job's termination message, which the
+// kubernetes provider's Job await reports.
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { restrictedContainer, restrictedPod } from "../core/security";
+import { CLOCK_INIT_IMAGE } from "./clockApp";
+
+/** One request of the verify step and what its page must name. */
+export interface VerifyCheck {
+    /** The release it belongs to. */
+    readonly release: string;
+    /** What is requested, as the failure line names it: `Service default/web-svc`, `route app.local/web (canary: always)`. */
+    readonly target: string;
+    /** The URL requested. */
+    readonly url: string;
+    /** Headers sent with it (`Host`, the canary header). Defaults to none. */
+    readonly headers?: Readonly<Record<string, string>>;
+    /** The versions an answer may name (either track's where the split sends to both). */
+    readonly versions: readonly string[];
+}
+
+/** Arguments of {@link Verify}. */
+export interface VerifyArgs {
+    /** Namespace of the Job (its own, so that the apps' NetworkPolicies can let it in by name). */
+    readonly namespace: string;
+    /** The requests. An Input: a route's URL holds an address known once its controller gave it. */
+    readonly checks: pulumi.Input<readonly VerifyCheck[]>;
+    /**
+     * What the Job re-runs on: any change of it gives the Job a new pod template, so the Job is
+     * replaced and runs again (the releases' config, say). Defaults to the checks alone.
+     */
+    readonly trigger?: unknown;
+    /** Requests per check before it counts as failed, one second apart (endpoints that are still spreading). Defaults to 10. */
+    readonly attempts?: number;
+    /** How long `pulumi up` waits for the Job. Defaults to 300 s. */
+    readonly timeoutSeconds?: number;
+    /** Seconds the finished Job and its pod stay before Kubernetes deletes them. Defaults to 30. */
+    readonly ttlSecondsAfterFinished?: number;
+}
+
+/** What {@link releaseChecks} reads of a release's config. */
+export interface VerifiedRelease {
+    readonly split: "replicas" | "ingress" | "gateway";
+    /** Port nginx listens on: a headless Service's pods are requested on it. */
+    readonly port: number;
+    readonly stable: { readonly version: string };
+    readonly canary?: { readonly version: string; readonly weight: number; readonly header: string };
+    readonly ingress?: { readonly host?: string; readonly path: string };
+    readonly gateway?: { readonly port: number };
+}
+
+/**
+ * The checks of one release: each of its Services (the versions its selector's track serves: a
+ * `track` label names one, none names both), then its route at `address` (the ingress controller's
+ * or the Gateway's; none: no route check) — without the canary header the versions the weight can
+ * send to, with it the canary's.
+ */
+export function releaseChecks(name: string, r: VerifiedRelease, services: readonly k8s.core.v1.Service[], address: pulumi.Input<string | undefined>): pulumi.Output<VerifyCheck[]> {
+    const both = [r.stable.version, ...(r.canary ? [r.canary.version] : [])];
+    const serviceChecks = services.map((svc) =>
+        pulumi.all([svc.metadata, svc.spec]).apply(([m, spec]): VerifyCheck => {
+            const track = spec.selector?.track;
+            // A headless Service has no address of its own: its name resolves to the pods, on their port.
+            const headless = spec.clusterIP === "None";
+            const host = headless || !spec.clusterIP ? `${m.name}.${m.namespace}.svc` : spec.clusterIP;
+            const port = headless ? r.port : spec.ports[0].port;
+            const versions = track === "canary" && r.canary ? [r.canary.version] : track === "stable" ? [r.stable.version] : both;
+            return { release: name, target: `Service ${m.namespace}/${m.name}`, url: `http://${host}:${port}/`, versions };
+        }),
+    );
+    return pulumi.all([pulumi.all(serviceChecks), pulumi.output(address)]).apply(([checks, addr]) => {
+        if (!r.ingress || addr === undefined) return checks;
+        const hostName = r.ingress.host;
+        const port = r.split === "gateway" ? (r.gateway?.port ?? 80) : 80;
+        const url = `http://${addr}${port === 80 ? "" : `:${port}`}${r.ingress.path}`;
+        const headers: Record<string, string> = hostName ? { Host: hostName } : {};
+        const where = `route ${hostName ?? addr}${r.ingress.path}`;
+        const weight = r.split === "replicas" ? undefined : (r.canary?.weight ?? 0);
+        const plain = weight === undefined ? both : weight === 0 || !r.canary ? [r.stable.version] : weight === 100 ? [r.canary.version] : both;
+        const routes: VerifyCheck[] = [{ release: name, target: where, url, headers, versions: plain }];
+        if (r.canary && r.split !== "replicas") {
+            routes.push({ release: name, target: `${where} (${r.canary.header}: always)`, url, headers: { ...headers, [r.canary.header]: "always" }, versions: [r.canary.version] });
+        }
+        return [...checks, ...routes];
+    });
+}
+
+/** The annotation on the Job's pod template that carries the trigger's hash. */
+export const VERIFY_TRIGGER_ANNOTATION = "bmp.local/verify-trigger";
+/** busybox's nobody. */
+const NOBODY = 65534;
+
+/** Quotes text for a POSIX shell (single quotes). */
+function shellQuote(text: string): string {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The Job's shell script (busybox `sh` and `wget`; `timeout` bounds each request, as Debian's busybox
+ * wget, the real node's, has no `-T` and crashes on it): each check is requested up to `attempts` times
+ * until its page names one of its versions; each check that never does prints one line —
+ * `release <r>, <target>: expected version <v>, got <what came back>` — and the script exits 1
+ * with those lines as its termination message.
+ */
+export function verifyScript(checks: readonly VerifyCheck[], attempts = 10, terminationLog = "/dev/termination-log"): string {
+    const lines = [
+        "fails=''",
+        "check() {",
+        '  release="$1"; target="$2"; url="$3"; want="$4"; shift 4',
+        "  i=0; got=''",
+        `  while [ "$i" -lt ${attempts} ]; do`,
+        '    if page=$(timeout 3 wget -q -O - "$@" "$url" 2>&1); then',
+        "      got=$(printf '%s\\n' \"$page\" | sed -n 's:.*<p id=\"version\">Version\\: \\([^<]*\\)</p>.*:\\1:p' | head -n 1)",
+        '      case " $want " in *" $got "*) [ -n "$got" ] && return 0 ;; esac',
+        '      [ -n "$got" ] && got="version $got" || got=\'a page naming no version\'',
+        "    else",
+        "      got=\"no answer ($(printf '%s' \"$page\" | tr '\\n' ' ' | sed 's/ *$//'))\"",
+        "    fi",
+        "    i=$((i + 1)); sleep 1",
+        "  done",
+        '  line="release $release, $target: expected version $(printf %s "$want" | sed \'s/ / or /g\'), got $got"',
+        "  printf '%s\\n' \"$line\"",
+        '  fails="$fails$line',
+        '"',
+        "}",
+    ];
+    for (const c of checks) {
+        const headers = Object.entries(c.headers ?? {}).flatMap(([k, v]) => ["--header", shellQuote(`${k}: ${v}`)]);
+        lines.push(["check", shellQuote(c.release), shellQuote(c.target), shellQuote(c.url), shellQuote(c.versions.join(" ")), ...headers].join(" "));
+    }
+    lines.push(`if [ -n "$fails" ]; then printf '%s' "$fails" > ${shellQuote(terminationLog)}; exit 1; fi`, `echo "verified: ${checks.length} requests, each answered by the expected version"`);
+    return lines.join("\n") + "\n";
+}
+
+/** The first 12 hex digits of the SHA-256 of a value's JSON. */
+export function triggerHash(value: unknown): string {
+    return crypto.createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 12);
+}
+
+/**
+ * The verify step: one Job (named by Pulumi, `verify-<suffix>`) whose pod runs {@link verifyScript}.
+ * Its pod template carries the trigger's hash, so a change of the releases replaces the Job (a new
+ * one runs before the old one is deleted); an unchanged stack leaves it alone. `backoffLimit: 0`: a
+ * failed check is a result, not a flake to retry (the script retries each request itself). The
+ * finished Job and its pod are deleted by Kubernetes after `ttlSecondsAfterFinished`, and by Pulumi
+ * when it is replaced or the stack destroyed, so none stays behind.
+ */
+export class Verify extends pulumi.ComponentResource {
+    public readonly job: k8s.batch.v1.Job;
+
+    constructor(name: string, args: VerifyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:apps:Verify", name, {}, opts);
+        const timeout = `${args.timeoutSeconds ?? 300}s`;
+        const script = pulumi.output(args.checks).apply((checks) => verifyScript(checks, args.attempts));
+        const trigger = script.apply((s) => triggerHash({ trigger: args.trigger ?? null, script: s }));
+        // Ready (the Job await): once it completed; failed, with its pod's termination message, when a check failed.
+        this.job = new k8s.batch.v1.Job(
+            name,
+            {
+                metadata: { namespace: args.namespace, labels: { app: name } },
+                spec: {
+                    backoffLimit: 0,
+                    activeDeadlineSeconds: args.timeoutSeconds ?? 300,
+                    ttlSecondsAfterFinished: args.ttlSecondsAfterFinished ?? 30,
+                    template: {
+                        metadata: { labels: { app: name }, annotations: { [VERIFY_TRIGGER_ANNOTATION]: trigger } },
+                        spec: {
+                            restartPolicy: "Never",
+                            automountServiceAccountToken: false,
+                            securityContext: restrictedPod(NOBODY),
+                            containers: [
+                                {
+                                    name: "verify",
+                                    image: CLOCK_INIT_IMAGE,
+                                    command: ["sh", "-c", script],
+                                    terminationMessagePolicy: "FallbackToLogsOnError",
+                                    securityContext: restrictedContainer(),
+                                    resources: {
+                                        requests: { cpu: "10m", memory: "16Mi", "ephemeral-storage": "16Mi" },
+                                        limits: { cpu: "100m", memory: "32Mi", "ephemeral-storage": "32Mi" },
+                                    },
+                                },
+                            ],
+                        },
+                    },
+                },
+            },
+            { parent: this, customTimeouts: { create: timeout, update: timeout } },
+        );
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,14 @@
+// Settings of the verify step (components/apps/verify.ts, issue 22): a Job inside `pulumi up` that
+// requests every release's Services and routes and checks the version each page names.
+import { bool, dnsLabel, strict } from "./primitives";
+
+export const verifySchema = strict({
+    enabled: bool
+        .default(true)
+        .describe(
+            "After the releases are ready, `pulumi up` runs a short-lived Job that requests every Service of every release and its ingress or gateway route (the canary header too) and fails, one line per failure, unless each page names the expected version. Runs again whenever a release changes.",
+        ),
+    namespace: dnsLabel
+        .default("platform-verify")
+        .describe("Namespace of the verify Job (Pod Security restricted; the apps' NetworkPolicies let its pods in). Must not be an app's or an add-on's namespace."),
+});
