@@ -3,7 +3,9 @@
 # module proxy) with Debian's runc and CNI plugins, kubelet and kube-proxy from the control plane's
 # k8s.io/kubernetes tag, and images imported into containerd under the names the program pins
 # (node/images.sh: stand-ins for the apps, the real network controllers built from source). Pod
-# networking stays on this machine: one bridge, one network namespace per pod.
+# networking stays on this machine: one bridge, one network namespace per pod. NetworkPolicies are
+# enforced as k3s enforces them: kube-router's policy controller (github.com/cloudnativelabs/kube-router/v2
+# from the module proxy), alone, with its own iptables chains and ipsets.
 #
 # The lab's LAN, also on this machine: the node's second link `bmp-lan0` leads to one client host,
 # the network namespace `bmp-client`, whose only routes go to the load-balancer pools (on-link, so
@@ -17,7 +19,7 @@
 #
 #   node.sh build   build (or reuse) the binaries and the images, into the cache outside the repo
 #   node.sh up      join the node `real-node` to the cluster of $BMP_CLUSTER_STATE (cluster.sh up)
-#   node.sh down    remove every pod, container, netns, veth, mount, cgroup, iptables rule and route
+#   node.sh down    remove every pod, container, netns, veth, mount, cgroup, iptables rule, ipset and route
 #                   it made, stop what it started and delete its state
 #
 # The node is registered with the taint bmp.local/real-node=true:NoSchedule, so only workloads that
@@ -31,8 +33,10 @@ STAGING_VERSION=v0.35.4
 CONTAINERD_VERSION=v2.2.9
 NODE_EXPORTER_VERSION=v1.9.1
 VERSITYGW_VERSION=v1.8.0
+# k3s's NetworkPolicy enforcer (its policy controller alone); the only version the module proxy serves.
+KUBE_ROUTER_VERSION=v2.1.0
 # The Debian packages the node needs on the host (installed by `build` when missing, as root).
-DEBIAN_PACKAGES="runc containernetworking-plugins iptables conntrack socat tcpdump"
+DEBIAN_PACKAGES="runc containernetworking-plugins iptables ipset conntrack socat tcpdump"
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
@@ -61,6 +65,7 @@ CLIENT_IP=10.246.0.2
 # The load-balancer pools the client reaches (cluster.sh keeps them `unreachable` on the machine).
 LB_RANGES=${BMP_LB_RANGES:-172.17.255.0/24 192.168.56.0/24}
 GUARD_CHAIN=BMP-GUARD
+KUBE_ROUTER_USER=bmp:kube-router
 
 log() { printf 'node: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -122,6 +127,21 @@ go_build() {
     )
 }
 
+# kube-router from a copy of its module (its own go.mod and go.sum decide the dependencies: the
+# upstream build, not a re-resolved one), as k3s embeds it.
+build_kube_router() {
+    local out=$bin/kube-router-$KUBE_ROUTER_VERSION m=github.com/cloudnativelabs/kube-router/v2 from src
+    [ -x "$out" ] && return 0
+    from=$(cd "${TMPDIR:-/tmp}" && go mod download -json "$m@$KUBE_ROUTER_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    [ -n "$from" ] || die "go mod download $m@$KUBE_ROUTER_VERSION failed"
+    src=$cache/src/module-kube-router-$KUBE_ROUTER_VERSION
+    rm -rf "$src" && cp -r "$from" "$src" && chmod -R u+w "$src"
+    log "building kube-router $KUBE_ROUTER_VERSION (minutes on a cold cache)"
+    (cd "$src" && GOFLAGS=-mod=mod CGO_ENABLED=0 nice go build -trimpath -ldflags "-s -w -X $m/pkg/version.Version=$KUBE_ROUTER_VERSION" -o "$out.tmp" ./cmd/kube-router)
+    mv "$out.tmp" "$out"
+    rm -rf "$src"
+}
+
 build_containerd() {
     local c=github.com/containerd/containerd/v2 b
     for b in containerd containerd-shim-runc-v2 ctr; do
@@ -144,6 +164,7 @@ build() {
     debian_packages
     build_containerd
     build_kubernetes
+    build_kube_router
     bash "$here/node/images.sh" "$images"
 }
 
@@ -160,6 +181,7 @@ snapshot_host() {
     local f
     for f in $SYSCTLS; do echo "$f $(cat "/proc/sys/$f")"; done >"$state/sysctls"
     for t in iptables ip6tables; do "$t-save" 2>/dev/null | sed -n 's/^:\([^ ]*\) .*/\1/p' | sort -u >"$state/chains.$t"; done
+    ipset list -n 2>/dev/null | sort >"$state/ipsets.before" || true
     ls /var/run/netns 2>/dev/null | sort >"$state/netns.before" || true
     # Folders the runtime makes at fixed paths (shim sockets, the CNI result cache, container log links).
     local d
@@ -272,6 +294,7 @@ up() {
     api_server=$(sed -n 's/.*server: "\([^"]*\)".*/\1/p' "$cluster_state/admin.kubeconfig")
     kubeconfig kubelet "system:node:$NODE_NAME" system:nodes
     kubeconfig kube-proxy system:kube-proxy system:node-proxier
+    kubeconfig kube-router "$KUBE_ROUTER_USER"
     config_files
 
     # The pods' bridge, with the node's address; Service addresses are routed to it (ahead of the
@@ -314,6 +337,7 @@ up() {
     local k=("$cluster_bin/kubectl" --kubeconfig "$cluster_state/admin.kubeconfig")
     api_for_pods "${k[@]}"
     wait_for "the node $NODE_NAME" 90 sh -c "${k[*]} get node $NODE_NAME --no-headers | grep -q ' Ready'"
+    policy_enforcer "${k[@]}"
     trap - EXIT INT TERM
     log "up in $((SECONDS - t0))s: node $NODE_NAME ($NODE_IP, pods in $POD_SUBNET, taint $TAINT)"
 }
@@ -366,6 +390,41 @@ ports: [{name: https, port: $API_PROXY_PORT, protocol: TCP}]
 SLICE
 }
 
+# NetworkPolicy enforced as k3s enforces it: kube-router's policy controller alone (its routing,
+# service proxy and CNI off: the bridge and kube-proxy do those here), with its default settings
+# but the Service range, no health or metrics port, and the node's name. It reads pods, namespaces
+# and policies with a read-only role, and keeps its own iptables chains (KUBE-ROUTER-*,
+# KUBE-NWPLCY-*, KUBE-POD-FW-*) and ipsets, which `down` removes as it removes kube-proxy's.
+policy_enforcer() {
+    "$@" apply -f - >/dev/null <<RBAC
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: $KUBE_ROUTER_USER, labels: {bmp.local/real-node: "true"}}
+rules:
+  - apiGroups: [""]
+    resources: [pods, namespaces, nodes, services, endpoints]
+    verbs: [get, list, watch]
+  - apiGroups: [discovery.k8s.io]
+    resources: [endpointslices]
+    verbs: [get, list, watch]
+  - apiGroups: [networking.k8s.io]
+    resources: [networkpolicies]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: $KUBE_ROUTER_USER, labels: {bmp.local/real-node: "true"}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: $KUBE_ROUTER_USER}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: $KUBE_ROUTER_USER}]
+RBAC
+    echo "$KUBE_ROUTER_USER" >"$state/kube-router-rbac"
+    start kube-router "$bin/kube-router-$KUBE_ROUTER_VERSION" --kubeconfig "$state/kube-router.kubeconfig" \
+        --hostname-override "$NODE_NAME" --run-firewall=true --run-router=false --run-service-proxy=false \
+        --enable-cni=false --service-cluster-ip-range "$SERVICE_CIDR" --health-port 0 --metrics-port 0
+    # Ready once its top-level chains hook the filter table's FORWARD chain.
+    wait_for "kube-router's policy controller" 60 sh -c "iptables -S FORWARD | grep -q -- '-j KUBE-ROUTER-FORWARD'"
+}
+
 # kill_pidfile NAME: TERM, then KILL after 10 s, the PID saved by `start` while it runs our binary
 # (socat for the API forwarder: its whole process group, the connections it forked with it).
 kill_pidfile() {
@@ -396,6 +455,10 @@ down_quiet() {
         "${k[@]}" delete node "$NODE_NAME" --wait=false >/dev/null 2>&1 || true
     fi
     "${k[@]}" delete endpointslice -n default kubernetes-real-node --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    [ -f "$state/kube-router-rbac" ] && "${k[@]}" delete clusterrolebinding,clusterrole "$KUBE_ROUTER_USER" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+    # Its chains and ipsets go with the sweep of step 5 (its --cleanup-config would also run the
+    # service proxy's and router's cleanups, which this node never started).
+    kill_pidfile kube-router
     kill_pidfile api-forwarder
     kill_pidfile kubelet
     kill_pidfile kube-proxy
@@ -462,6 +525,10 @@ down_quiet() {
             done
         done
     done
+    # The policy controller's ipsets, once no rule refers to them.
+    if [ -f "$state/ipsets.before" ]; then
+        for m in $(ipset list -n 2>/dev/null | sort | comm -13 "$state/ipsets.before" -); do ipset destroy "$m" 2>/dev/null || true; done
+    fi
     # 6. Host settings back as they were.
     if [ -f "$state/sysctls" ]; then
         local f v
@@ -507,6 +574,7 @@ leftovers() {
         done
     done
     ls /var/run/netns 2>/dev/null | grep '^cni-' | sort | comm -13 "$state/netns.before" - | sed 's/^/netns /'
+    ipset list -n 2>/dev/null | sort | comm -13 "$state/ipsets.before" - | sed 's/^/ipset /'
     for f in $SYSCTLS; do
         [ "$(cat "/proc/sys/$f")" = "$(sed -n "s#^$f ##p" "$state/sysctls")" ] || echo "sysctl $f"
     done
@@ -521,7 +589,7 @@ down() {
         log "down: left behind: $(echo "$left" | paste -sd ';' -)"
         return 1
     fi
-    log "down: checked: no process, mount, netns, veth, bridge, LAN link, client netns, guard, rule, route, iptables chain, cgroup or sysctl of the node left; $state deleted"
+    log "down: checked: no process, mount, netns, veth, bridge, LAN link, client netns, guard, rule, route, iptables chain, ipset, cgroup or sysctl of the node left; $state deleted"
 }
 
 case "${1:-}" in
