@@ -423,7 +423,8 @@ export function platformPlan(cfg: PlanInput, security: SecurityDecisions): Platf
 }
 
 /**
- * The NetworkPolicies of the app namespaces: per namespace a default-deny and a DNS policy, then one
+ * The NetworkPolicies of the app namespaces: per namespace a default-deny, a DNS and a same-namespace
+ * egress policy, then one
  * `allow-<name>` per opening, in the namespaces' order (components/core/networkIsolation.ts). Each
  * opening takes its config entry from what opened it — a release, its Gateway, MinIO — walked here in
  * the order config/security.ts opens them; two openings of one name in one namespace are both
@@ -465,6 +466,7 @@ function networkPolicies(cfg: PlanInput, openings: SecurityDecisions["openings"]
     for (const [ns, list] of Object.entries(openings).sort(([a], [b]) => a.localeCompare(b))) {
         policy(ns, "default-deny", switched);
         policy(ns, "allow-dns", switched, undefined);
+        policy(ns, "allow-same-namespace", switched, undefined);
         for (const o of list) {
             const peers = (o.from.includes("ingressController") ? 1 : 0) + (o.from.includes("sameNamespace") ? 1 : 0) + (o.fromNamespaces ?? []).length + cfg.security.extraSourceNamespaces.length;
             // An opening with no source to allow opens nothing (an empty `from` would mean every source).

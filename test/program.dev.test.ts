@@ -193,12 +193,14 @@ describe("dev stack: secrets and outputs", () => {
         const policies = ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => `${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`);
         assert.deepEqual(policies.sort(), [
             "canary/allow-dns",
+            "canary/allow-same-namespace",
             "canary/allow-web",
             "canary/default-deny",
             "default/allow-clock",
             "default/allow-dns",
             "default/allow-minio",
             "default/allow-nginx",
+            "default/allow-same-namespace",
             "default/allow-web",
             "default/default-deny",
         ]);

@@ -23,7 +23,7 @@ describe("NetworkIsolation", () => {
             extraSourceNamespaces: ["monitoring"],
         });
         await settle();
-        assert.deepEqual(isolation.policyNames, { default: ["default-deny", "allow-dns", "allow-web", "allow-minio"] });
+        assert.deepEqual(isolation.policyNames, { default: ["default-deny", "allow-dns", "allow-same-namespace", "allow-web", "allow-minio"] });
         assert.deepEqual(k8sObject(NETPOL, "default-deny", "default").inputs.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         assert.deepEqual(k8sObject(NETPOL, "allow-dns", "default").inputs.spec, {
             podSelector: {},
@@ -38,6 +38,7 @@ describe("NetworkIsolation", () => {
                 },
             ],
         });
+        assert.deepEqual(k8sObject(NETPOL, "allow-same-namespace", "default").inputs.spec, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: {} }] }] });
         assert.deepEqual(k8sObject(NETPOL, "allow-web", "default").inputs.spec, {
             podSelector: { matchLabels: { app: "web" } },
             policyTypes: ["Ingress"],
@@ -63,8 +64,10 @@ describe("NetworkIsolation", () => {
         new NetworkIsolation("netpol", { namespaces: { apps: [{ name: "web", podSelector: { app: "web" }, ports: [8000], from: [] }] } });
         await settle();
         assert.deepEqual(
-            ofType(NETPOL).map((r) => r.inputs.metadata.name),
-            ["default-deny", "allow-dns"],
+            ofType(NETPOL)
+                .map((r) => r.inputs.metadata.name)
+                .sort(),
+            ["allow-dns", "allow-same-namespace", "default-deny"],
         );
     });
 });

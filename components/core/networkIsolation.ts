@@ -1,6 +1,6 @@
 // NetworkPolicies for the app namespaces: deny everything by default, then open exactly what the
-// platform's own traffic needs — DNS out, the ingress controller in to each app's port, and the
-// outside world in where a NodePort or LoadBalancer Service publishes the app.
+// platform's own traffic needs — DNS out, out to the namespace's own pods, the ingress controller in
+// to each app's port, and the outside world in where a NodePort or LoadBalancer Service publishes it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_DNS, NAMESPACE_NAME_LABEL, PORTS } from "./constants";
@@ -42,8 +42,8 @@ export interface NetworkIsolationArgs {
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 /**
- * Default-deny NetworkPolicies (ingress and egress) for the app namespaces, with DNS egress and the
- * openings each workload needs. They take effect only where the CNI enforces NetworkPolicy (k3s,
+ * Default-deny NetworkPolicies (ingress and egress) for the app namespaces, with DNS egress, egress to
+ * the namespace's own pods and the openings each workload needs. They take effect only where the CNI enforces NetworkPolicy (k3s,
  * Calico, Cilium; kind's kindnet since v0.24); elsewhere they are accepted and ignored.
  */
 export class NetworkIsolation extends pulumi.ComponentResource {
@@ -76,6 +76,10 @@ export class NetworkIsolation extends pulumi.ComponentResource {
                     },
                 ],
             });
+            // Out to the namespace's own pods, where their openings let them in (an opening's "sameNamespace"
+            // source needs it: default-deny stops egress too). Found by the enforced matrix (test/e2e/netpol.e2e.ts):
+            // default → nginx-svc was refused.
+            policy(ns, "allow-same-namespace", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: {} }] }] });
             for (const o of openings) {
                 const ports = o.ports.map((port) => ({ protocol: "TCP", port }));
                 const anywhere = o.from.includes("anywhere");
