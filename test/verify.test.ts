@@ -173,4 +173,11 @@ describe("the checks of a release", () => {
             { release: "web", target: "route web.lab/ (x-canary: always)", url: "http://172.17.255.4:8000/", headers: { Host: "web.lab", "x-canary": "always" }, versions: ["2.1"] },
         ]);
     });
+
+    it("split gateway on a shared controller (k3s's Traefik, dataPlaneNamespace set): the route on its Service's port 80, not the entry point", async () => {
+        const r = { split: "gateway" as const, port: 8080, stable: { version: "2.0" }, ingress: { host: "web.lab", path: "/web" }, gateway: { port: 8000, dataPlaneNamespace: "kube-system" } };
+        assert.deepEqual(await value(releaseChecks("web", r, [], "172.17.255.1")), [
+            { release: "web", target: "route web.lab/web", url: "http://172.17.255.1/web", headers: { Host: "web.lab" }, versions: ["2.0"] },
+        ]);
+    });
 });

@@ -50,7 +50,7 @@ export interface VerifiedRelease {
     readonly stable: { readonly version: string };
     readonly canary?: { readonly version: string; readonly weight: number; readonly header: string };
     readonly ingress?: { readonly host?: string; readonly path: string };
-    readonly gateway?: { readonly port: number };
+    readonly gateway?: { readonly port: number; readonly dataPlaneNamespace?: string };
 }
 
 /**
@@ -75,7 +75,10 @@ export function releaseChecks(name: string, r: VerifiedRelease, services: readon
     return pulumi.all([pulumi.all(serviceChecks), pulumi.output(address)]).apply(([checks, addr]) => {
         if (!r.ingress || addr === undefined) return checks;
         const hostName = r.ingress.host;
-        const port = r.split === "gateway" ? (r.gateway?.port ?? 80) : 80;
+        // Clients reach a Gateway's own data plane (NGINX Gateway Fabric's) on the listener's port; a
+        // controller shared by every Gateway (k3s's Traefik, `dataPlaneNamespace` set) on its own
+        // Service's HTTP port, 80 — its listener's port (8000) is the entry point behind it.
+        const port = r.split === "gateway" && r.gateway?.dataPlaneNamespace === undefined ? (r.gateway?.port ?? 80) : 80;
         const url = `http://${addr}${port === 80 ? "" : `:${port}`}${r.ingress.path}`;
         const headers: Record<string, string> = hostName ? { Host: hostName } : {};
         const where = `route ${hostName ?? addr}${r.ingress.path}`;
