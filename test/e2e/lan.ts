@@ -6,7 +6,7 @@ import * as path from "node:path";
 import type { Reply } from "./client";
 import { METALLB_CHART_DEFAULT } from "../../components/network";
 import type { DnsAnswer } from "./http";
-import { kubectl, ROOT, run } from "./lib";
+import { ensureGatewayApiCrds, ensureInstalledNamespaces, kubectl, namespacesGone, onlyRealNode, ROOT, run } from "./lib";
 
 export type { Reply };
 /** The client host's network namespace and the node's link to it (node.sh's CLIENT_NETNS and LAN_LINK). */
@@ -127,6 +127,37 @@ export async function removeTraefik(): Promise<void> {
     await run("kubectl", ["delete", "-f", TRAEFIK, "--ignore-not-found", "--wait=true"]);
 }
 
+const METALLB_CRDS = path.join(ROOT, "test", "e2e", "fixtures", "metallb-crds.yaml");
+
+/**
+ * The cluster as the lab's for a stack of {@link trafficOverrides}: every pod on the real node, the
+ * Gateway API CRDs and k3s's Traefik installed, and MetalLB never installed — the fixture's CRDs (for
+ * the other files' stacks with `install: false`) and their "already installed" metallb-system
+ * namespace go first, as the program installs MetalLB's chart itself. {@link labDown} puts them back.
+ */
+export async function labUp(): Promise<void> {
+    await namespacesGone();
+    await onlyRealNode(true);
+    await ensureGatewayApiCrds();
+    await kubectl("delete", "-f", METALLB_CRDS, "--ignore-not-found", "--wait=true");
+    await kubectl("delete", "namespace", "metallb-system", "--ignore-not-found", "--wait=true", "--timeout=120s");
+    await installTraefik();
+}
+
+/** Back as {@link labUp} found it, once the stack is destroyed. */
+export async function labDown(): Promise<void> {
+    try {
+        await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=false"]);
+        await removeTraefik();
+        await ensureInstalledNamespaces();
+        await kubectl("apply", "-f", METALLB_CRDS);
+        await kubectl("wait", "--for=condition=Established", "crd/ipaddresspools.metallb.io", "crd/l2advertisements.metallb.io", "--timeout=60s");
+        await namespacesGone();
+    } finally {
+        await onlyRealNode(false);
+    }
+}
+
 /**
  * The e2e stack for traffic: the dev stack's lab (MinIO, CoreDNS on 172.17.255.2, the accounts) with
  * MetalLB's chart installed by the program and announcing on the LAN link only, the web release
@@ -159,7 +190,7 @@ export function trafficOverrides(dev: (key: string) => any): Record<string, unkn
             web: {
                 ...dev("releases").web,
                 split: "gateway",
-                gateway: { className: "traefik", port: 8000 },
+                gateway: { className: "traefik", port: 8000, dataPlaneNamespace: "kube-system" },
                 stable: { ...dev("releases").web.stable, replicas: 2 },
                 // Weight 0 to start with: without the header every request reaches the stable track.
                 canary: { ...dev("releases").web.canary, replicas: 2, weight: 0 },

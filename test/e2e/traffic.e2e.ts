@@ -9,31 +9,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, installTraefik, LAN_LINK, removeTraefik, type Reply, trafficOverrides } from "./lan";
-import {
-    ensureGatewayApiCrds,
-    ensureInstalledNamespaces,
-    eventually,
-    kubectl,
-    kubectlJson,
-    namespacesGone,
-    onlyRealNode,
-    REAL_NODE,
-    ROOT,
-    run,
-    shippedConfig,
-    Stack,
-    stepLines,
-    tail,
-    timing,
-} from "./lib";
+import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, LAN_LINK, labDown, labUp, type Reply, trafficOverrides } from "./lan";
+import { eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-traffic-"));
 /** The load-balancer ranges cluster.sh keeps `unreachable` on this machine: none may appear on its interfaces. */
 const POOL_NETS = (process.env.BMP_LB_RANGES ?? "172.17.255.0/24 192.168.56.0/24").split(" ");
 const HOST = "app.local";
-const METALLB_CRDS = path.join(ROOT, "test", "e2e", "fixtures", "metallb-crds.yaml");
 const CANARY = { canary: "always" };
 /** A pool of addresses no route leads to (TEST-NET-3), held by a pool that is not the program's. */
 const FOREIGN_POOL = "203.0.113.0/24";
@@ -67,19 +50,11 @@ function failures(replies: Reply[]): string[] {
 const canaryShare = (replies: Reply[]) => replies.filter((r) => r.version === "1.1").length;
 
 before(async () => {
-    await namespacesGone();
-    await onlyRealNode(true);
-    await ensureGatewayApiCrds();
     // Nothing of the pools may appear on the machine's own interfaces (from here to the end), while
     // the LAN link shows the speaker's ARP answers (the capture's positive control).
     leaks = await Promise.all((await defaultRouteInterfaces()).map((i) => Capture.start(i, POOL_NETS.map((n) => `net ${n}`).join(" or "))));
     lan = await Capture.start(LAN_LINK, "arp");
-    // MetalLB's chart brings its own CRDs: the fixture's (for the stacks with install: false) go first,
-    // as on a cluster where MetalLB was never installed; they come back after.
-    await kubectl("delete", "-f", METALLB_CRDS, "--ignore-not-found", "--wait=true");
-    // The namespace the other files' "already installed" MetalLB had: the program makes its own.
-    await kubectl("delete", "namespace", "metallb-system", "--ignore-not-found", "--wait=true", "--timeout=120s");
-    await installTraefik();
+    await labUp();
     stack = await Stack.create("traffic", { from: "dev", base, overrides: trafficOverrides(dev) });
     const r = await stack.up();
     timing("pulumi up from empty (real MetalLB, Traefik's Gateway)", r.ms);
@@ -89,16 +64,10 @@ before(async () => {
 after(async () => {
     try {
         if (stack) await stack.destroy();
-        await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=false"]);
         await run("kubectl", ["delete", "ipaddresspool", "-n", "metallb-system", "foreign", "--ignore-not-found"]);
-        await removeTraefik();
-        await ensureInstalledNamespaces();
-        await kubectl("apply", "-f", METALLB_CRDS);
-        await kubectl("wait", "--for=condition=Established", "crd/ipaddresspools.metallb.io", "crd/l2advertisements.metallb.io", "--timeout=60s");
-        await namespacesGone();
+        await labDown();
     } finally {
         stack?.remove();
-        await onlyRealNode(false);
         for (const c of [...leaks, lan]) await c?.stop();
         fs.rmSync(base, { recursive: true, force: true });
     }
