@@ -9,7 +9,7 @@ import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, budgetOf, ephemeralOf, gatewayOf, hostsPlan, loadConfig, namespacePlan, networkPolicyPlan, planOf, routersOf, spreadOf } from "./config";
+import { BUILT_IN_NAMESPACES, budgetOf, ephemeralOf, gatewayOf, hostsPlan, loadConfig, planOf, routersOf, spreadOf } from "./config";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 //    The plan: every object the config makes, named once (plan/), which the checks have just read.
@@ -30,8 +30,7 @@ const provider = new k8s.Provider("cluster", {
 const inCluster = { provider };
 
 // 4. Namespaces, labelled for Pod Security admission.
-const namespacePlanned = namespacePlan(cfg);
-const namespaces = new Namespaces("ns", { namespaces: namespacePlanned, existing: BUILT_IN_NAMESPACES }, inCluster);
+const namespaces = new Namespaces("ns", { namespaces: plan.namespaces, existing: BUILT_IN_NAMESPACES }, inCluster);
 const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.dependenciesFor(...ns) });
 
 // 5. Load balancing on bare metal: MetalLB in layer 2 mode.
@@ -88,7 +87,7 @@ const releases = Object.entries(cfg.releases).map(
 );
 
 // 10. Access: the lab's accounts and group grants.
-new AccessControl("access", cfg.access, after(...Object.keys(namespacePlanned)));
+new AccessControl("access", cfg.access, after(...Object.keys(plan.namespaces)));
 
 // 11. Storage: MinIO with its credentials in a Secret.
 const minio =
@@ -119,7 +118,7 @@ if (cfg.nodeExporter.enabled) {
 
 // 13. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller
 //     and the ports that NodePort and LoadBalancer Services publish (security.networkPolicies).
-const openings = networkPolicyPlan(cfg);
+const openings = plan.openings;
 const isolation =
     Object.keys(openings).length > 0
         ? new NetworkIsolation(

@@ -10,7 +10,7 @@
 //   storage.ts       MinIO                                  (components/storage)
 //   observability.ts node-exporter                          (components/observability)
 //   maintenance.ts   disruption budgets, spread, ephemeral storage (components/core/placement)
-//   security.ts      Pod Security, NetworkPolicies; namespace plans (components/core)
+//   security.ts      Pod Security, NetworkPolicies (components/core; their plans in plan/security.ts)
 //   hosts.ts         the VMs over SSH, k3s, Kickstart       (components/hosts)
 //   planChecks.ts    the plan (plan/) checked whole: each object and resource name once, selectors apart
 import * as pulumi from "@pulumi/pulumi";
@@ -24,7 +24,7 @@ import { corednsSchema, dashboardSchema, ingressNginxSchema, metallbSchema, netw
 import { nodeExporterSchema } from "./observability";
 import { planChecks } from "./planChecks";
 import { formatPath, Report, strict, unknownKeyLines, withDefaults } from "./primitives";
-import { namespacePlan, networkPolicyPlan, securityChecks, securitySchema } from "./security";
+import { securityChecks, securitySchema } from "./security";
 import { minioChecks, minioSchema } from "./storage";
 import { verifySchema } from "./verify";
 
@@ -104,12 +104,9 @@ function crossChecks(cfg: RawConfig, add: Report): void {
     planChecks(plan, (path, message) => reported.has(formatPath(path)) || first(path, message));
 }
 
-/**
- * The platform's plan (plan/platform.ts) for a parsed config: every object the stack declares, with
- * what config/security.ts still decides itself — the namespaces' levels and the NetworkPolicy openings.
- */
-export function planOf(cfg: PlanInput & Parameters<typeof namespacePlan>[0]): PlatformPlan {
-    return platformPlan(cfg, { namespaces: namespacePlan(cfg), openings: networkPolicyPlan(cfg) });
+/** The platform's plan (plan/platform.ts) for a parsed config: every object the stack declares. */
+export function planOf(cfg: PlanInput): PlatformPlan {
+    return platformPlan(cfg);
 }
 
 /** Validated config; secrets are wrapped as secret Outputs and never exposed as plain strings. */

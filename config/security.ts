@@ -1,13 +1,13 @@
 // Settings of the platform's security defaults (components/core): Pod Security levels, read-only
-// root filesystems, default-deny NetworkPolicies; the namespace and NetworkPolicy plans.
+// root filesystems, default-deny NetworkPolicies. The namespaces' levels and the openings they make are
+// the plan's (plan/security.ts).
 import { z } from "zod";
-import { GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
-import type { WorkloadOpening } from "../components/core";
 import { tracksOf } from "./apps";
 import type { PlatformConfig } from "./index";
 import { bool, ConfigPath, dnsLabel, expected, renderValue, Report, strict } from "./primitives";
 
 export { BUILT_IN_NAMESPACES } from "../components/core/constants";
+export { namespacePlan, networkPolicyPlan } from "../plan";
 
 export const securitySchema = strict({
     appNamespaceLevel: z
@@ -18,9 +18,6 @@ export const securitySchema = strict({
     networkPolicies: bool.default(true).describe("Default-deny NetworkPolicies in the app namespaces, opened only for DNS, the ingress controller and published ports."),
     extraSourceNamespaces: z.array(dnsLabel, expected("a list of namespace names")).default([]).describe("More namespaces whose pods may reach the apps and MinIO (e.g. a monitoring namespace)."),
 });
-
-type Level = "restricted" | "baseline" | "privileged";
-const PERMISSIVENESS: Record<Level, number> = { restricted: 0, baseline: 1, privileged: 2 };
 
 /** The parts of the config the security rules read (parsed, before secrets are wrapped). */
 type SecurityView = Pick<PlatformConfig, "metallb" | "ingressNginx" | "nginxGateway" | "dashboard" | "nodeExporter" | "releases" | "minio" | "access" | "security" | "verify">;
@@ -72,98 +69,4 @@ export function securityChecks(cfg: SecurityView, add: Report): void {
             );
         }
     }
-}
-
-/**
- * Every namespace the config uses, with the Pod Security Standards level it enforces. A namespace used
- * by two parts gets the more permissive of their levels. kube-system is never labelled.
- * - MetalLB's speaker (host network, NET_RAW) and node-exporter (host network, PID, paths): privileged;
- * - ingress-nginx, NGINX Gateway Fabric and the dashboard (charts we do not control): baseline;
- * - everything else: `security.appNamespaceLevel` (restricted unless relaxed).
- */
-export function namespacePlan(cfg: SecurityView): Record<string, Level> {
-    const plan: Record<string, Level> = {};
-    const use = (ns: string | undefined, level: Level) => {
-        if (ns === undefined || ns === "kube-system") {
-            return;
-        }
-        const current = plan[ns];
-        plan[ns] = current !== undefined && PERMISSIVENESS[current] >= PERMISSIVENESS[level] ? current : level;
-    };
-    const app = cfg.security.appNamespaceLevel;
-    // A part with `install: false` lives in a namespace its own installation made: never created here.
-    if (cfg.metallb.enabled && cfg.metallb.install) use(cfg.metallb.namespace, "privileged");
-    if (cfg.nodeExporter.enabled) use(cfg.nodeExporter.namespace, "privileged");
-    if (cfg.ingressNginx.enabled && cfg.ingressNginx.install) use(cfg.ingressNginx.namespace, "baseline");
-    if (cfg.nginxGateway.enabled && cfg.nginxGateway.install) use(cfg.nginxGateway.namespace, "baseline");
-    if (cfg.dashboard.enabled && cfg.dashboard.install) use(cfg.dashboard.namespace, "baseline");
-    for (const r of Object.values(cfg.releases)) {
-        use(r.namespace, app);
-        use(r.stable.namespace, app);
-        use(r.canary?.namespace, app);
-    }
-    if (cfg.minio.enabled) use(cfg.minio.namespace, app);
-    for (const a of cfg.access.accounts) {
-        use(a.namespace, app);
-        use(a.grant?.namespace, app);
-    }
-    for (const g of cfg.access.groups) use(g.namespace, app);
-    // The verify Job's namespace: restricted whatever the apps' level (its pod meets it).
-    if (cfg.verify.enabled) use(cfg.verify.namespace, "restricted");
-    return plan;
-}
-
-/**
- * The NetworkPolicy openings of every app namespace (empty when `security.networkPolicies` is false):
- * each release's pods on its port, from the ingress controller and its own namespace, and from
- * anywhere when a NodePort or LoadBalancer Service publishes it; MinIO's API from its namespace, and
- * from anywhere when its LoadBalancer is on.
- */
-export function networkPolicyPlan(cfg: SecurityView): Record<string, WorkloadOpening[]> {
-    if (!cfg.security.networkPolicies) {
-        return {};
-    }
-    const plan: Record<string, WorkloadOpening[]> = {};
-    const open = (ns: string, opening: WorkloadOpening) => {
-        const list = (plan[ns] ??= []);
-        if (!list.some((o) => o.name === opening.name)) list.push(opening);
-    };
-    for (const [name, r] of Object.entries(cfg.releases)) {
-        const published = r.services.some((s) => s.type === "NodePort" || s.type === "LoadBalancer");
-        const from: WorkloadOpening["from"] = published ? ["anywhere"] : cfg.ingressNginx.enabled ? ["ingressController", "sameNamespace"] : ["sameNamespace"];
-        const tracks = tracksOf(name, r);
-        const opening = { name, podSelector: { app: tracks.app }, ports: [r.port], from };
-        const gateway = r.split === "gateway" ? tracks.entry : undefined;
-        // Who carries the Gateway's traffic: a data plane in another namespace (k3s's Traefik in
-        // kube-system), or NGINX Gateway Fabric's in the Gateway's own namespace — let in to a track
-        // elsewhere.
-        const dataPlane = gateway === undefined ? undefined : (r.gateway?.dataPlaneNamespace ?? r.namespace);
-        // The verify Job's pods request every track (issue 22); a published track is open to them already.
-        const verifier = cfg.verify.enabled && !published ? [cfg.verify.namespace] : [];
-        const track = (ns: string): WorkloadOpening => {
-            const fromNamespaces = [...(dataPlane !== undefined && dataPlane !== ns ? [dataPlane] : []), ...verifier];
-            return fromNamespaces.length > 0 ? { ...opening, fromNamespaces } : opening;
-        };
-        open(tracks.stable.namespace, track(tracks.stable.namespace));
-        if (tracks.canary !== undefined) open(tracks.canary.namespace, track(tracks.canary.namespace));
-        if (gateway !== undefined && r.gateway?.dataPlaneNamespace === undefined) {
-            // The data plane NGINX Gateway Fabric provisions for the Gateway: clients in on the listener's port,
-            // out to the release's pods and to its control plane (the agent's connection, port 8443).
-            const backends = [tracks.stable.namespace, ...(tracks.canary ? [tracks.canary.namespace] : [])];
-            open(r.namespace, {
-                name: `${gateway}-gateway`,
-                podSelector: { [GATEWAY_NAME_LABEL]: gateway },
-                ports: [80],
-                from: ["anywhere"],
-                egress: [
-                    ...[...new Set(backends)].map((namespace) => ({ namespace, podSelector: { app: tracks.app }, ports: [r.port] })),
-                    { namespace: cfg.nginxGateway.namespace, ports: [PORTS.gatewayControlPlane] },
-                ],
-            });
-        }
-    }
-    if (cfg.minio.enabled) {
-        open(cfg.minio.namespace, { name: cfg.minio.name, podSelector: { app: cfg.minio.name }, ports: [PORTS.minio], from: cfg.minio.loadBalancer.enabled ? ["anywhere"] : ["sameNamespace"] });
-    }
-    return plan;
 }

@@ -1,7 +1,7 @@
 // What the plan reads: the parts of the parsed config (config/index.ts's PlatformConfig fits) that
 // decide which objects exist and what they are called. Declared here, not imported, so that plan/
 // sits below config/ (config → plan → components) and never imports back up.
-import type { PodSecurityLevel, WorkloadOpening } from "../components/core";
+import type { PodSecurityLevel } from "../components/core";
 
 /** A config key as a path: `["releases", "web", "services", 0, "name"]`. */
 export type ConfigPath = readonly (string | number)[];
@@ -30,17 +30,17 @@ export interface ReleaseInput {
     readonly canary?: TrackInput;
     readonly services: readonly ServiceInput[];
     readonly ingress?: { readonly name?: string; readonly host?: string; readonly path: string; readonly service?: string };
-    readonly gateway?: { readonly className?: string; readonly loadBalancerIP?: string; readonly port: number };
+    readonly gateway?: { readonly className?: string; readonly loadBalancerIP?: string; readonly port: number; readonly dataPlaneNamespace?: string };
     readonly disruptionBudget: { readonly enabled: boolean };
 }
 
 export interface PlanInput {
     readonly releases: Readonly<Record<string, ReleaseInput>>;
-    readonly metallb: { readonly enabled: boolean; readonly namespace: string; readonly poolName: string; readonly addresses: readonly string[] };
+    readonly metallb: { readonly enabled: boolean; readonly install: boolean; readonly namespace: string; readonly poolName: string; readonly addresses: readonly string[] };
     readonly ingressNginx: { readonly enabled: boolean; readonly install: boolean; readonly namespace: string; readonly className: string; readonly loadBalancerIP?: string };
     readonly nginxGateway: { readonly enabled: boolean; readonly install: boolean; readonly namespace: string; readonly className: string };
     readonly coredns: { readonly enabled: boolean; readonly address: string; readonly sharingKey: string };
-    readonly dashboard: { readonly enabled: boolean; readonly namespace: string };
+    readonly dashboard: { readonly enabled: boolean; readonly install: boolean; readonly namespace: string };
     readonly access: {
         readonly accounts: readonly { readonly name: string; readonly namespace: string; readonly grant?: { readonly clusterRole: string; readonly namespace?: string } }[];
         readonly groups: readonly { readonly namespace: string; readonly clusterRole: string }[];
@@ -52,16 +52,6 @@ export interface PlanInput {
         readonly loadBalancer: { readonly enabled: boolean; readonly name: string; readonly loadBalancerIP?: string };
     };
     readonly nodeExporter: { readonly enabled: boolean; readonly namespace: string };
-    readonly security: { readonly networkPolicies: boolean; readonly extraSourceNamespaces: readonly string[] };
+    readonly security: { readonly appNamespaceLevel: PodSecurityLevel; readonly networkPolicies: boolean; readonly extraSourceNamespaces: readonly string[] };
     readonly verify: { readonly enabled: boolean; readonly namespace: string };
-}
-
-/**
- * What config/security.ts still decides on its own (namespacePlan, networkPolicyPlan; they move here
- * with issue 25's third part): the namespaces with their Pod Security levels, and the NetworkPolicy
- * openings of each namespace. The plan turns them into objects.
- */
-export interface SecurityDecisions {
-    readonly namespaces: Readonly<Record<string, PodSecurityLevel>>;
-    readonly openings: Readonly<Record<string, readonly WorkloadOpening[]>>;
 }

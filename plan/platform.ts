@@ -4,10 +4,11 @@
 // on pulumi-awsx's VPC (subnet specs planned and named first, validated whole, then rendered):
 // config/planChecks.ts validates it whole, and test/plan.property.test.ts holds the components to it.
 import { APP_LABEL, BUILT_IN_NAMESPACES, CLUSTER_DNS, GATEWAY_NAME_LABEL, PORTS, TRACK_LABEL, VERSION_LABEL } from "../components/core/constants";
-import type { PodSecurityLevel, WorkloadOpening } from "../components/core";
+import { planNamespaces, planNetworkIsolation, type PodSecurityLevel, type WorkloadOpening } from "../components/core";
 import { poolContains } from "../components/network/ipv4";
-import type { ConfigPath, PlanInput, SecurityDecisions } from "./input";
+import type { ConfigPath, PlanInput } from "./input";
 import { gatewayClassOf, gatewayDataPlaneName, routersOf, tracksOf } from "./names";
+import { namespacePlan, openingsPlan, type PlannedOpening } from "./security";
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -71,6 +72,10 @@ export interface PlannedComponent {
 }
 
 export interface PlatformPlan {
+    /** Every namespace the config uses, with its Pod Security level: the Namespaces component's `namespaces`. */
+    readonly namespaces: Readonly<Record<string, PodSecurityLevel>>;
+    /** The NetworkPolicy openings of every app namespace: the NetworkIsolation component's `namespaces`. */
+    readonly openings: Readonly<Record<string, readonly WorkloadOpening[]>>;
     /** The components, in the order index.ts declares them. */
     readonly components: readonly PlannedComponent[];
     /** Every object in the cluster the config makes, whoever puts it there: what the checks read. */
@@ -100,9 +105,9 @@ const GATEWAY_API = "gateway.networking.k8s.io";
 
 /**
  * The plan of the whole platform. Pure: the same config gives the same plan, nothing is registered,
- * nothing read from outside. `security` is what config/security.ts decides (see {@link SecurityDecisions}).
+ * nothing read from outside.
  */
-export function platformPlan(cfg: PlanInput, security: SecurityDecisions): PlatformPlan {
+export function platformPlan(cfg: PlanInput): PlatformPlan {
     const objects: PlannedObject[] = [];
     const components: PlannedComponent[] = [];
     const component = (type: string, name: string, source: Source) => components.push({ type, name, source });
@@ -110,9 +115,10 @@ export function platformPlan(cfg: PlanInput, security: SecurityDecisions): Platf
     const declare = (owner: string, resourceName: string, o: Omit<PlannedObject, "by" | "resource">, resourceSource: Source = o.source) =>
         objects.push({ ...o, by: "program", resource: { type: `${owner}/${o.kind}`, name: resourceName, source: resourceSource } });
     const routers = routersOf(cfg);
+    const namespaces = namespacePlan(cfg);
+    const openings = openingsPlan(cfg);
 
-    // Namespaces: the component sorts them by name; each takes its config entry from the first object planned in it (below).
-    const namespaceNames = Object.keys(security.namespaces).sort((a, b) => a.localeCompare(b));
+    // Namespaces: each takes its config entry from the first object planned in it (below).
     component("Namespaces", "ns", { path: ["security", "appNamespaceLevel"], value: undefined });
     const namespaceAt = objects.length;
 
@@ -319,7 +325,7 @@ export function platformPlan(cfg: PlanInput, security: SecurityDecisions): Platf
     }
 
     // The NetworkPolicies right after the releases that open most of them (the checks report the first of two entries in this order).
-    objects.push(...networkPolicies(cfg, security.openings));
+    objects.push(...networkPolicies(cfg, openings));
 
     component("AccessControl", "access", { path: ["access"], value: undefined });
     cfg.access.accounts.forEach((a, i) => {
@@ -394,16 +400,19 @@ export function platformPlan(cfg: PlanInput, security: SecurityDecisions): Platf
     objects.splice(
         namespaceAt,
         0,
-        ...namespaceNames.map((ns): PlannedObject => ({
-            apiVersion: "v1",
-            kind: "Namespace",
-            name: ns,
-            by: "program",
-            patch: BUILT_IN_NAMESPACES.includes(ns) || undefined,
-            resource: { type: "Namespaces/Namespace", name: `ns-${ns}`, source: firstIn.get(ns) ?? { path: ["security", "appNamespaceLevel"], value: ns } },
-            source: firstIn.get(ns) ?? { path: ["security", "appNamespaceLevel"], value: ns },
-            level: security.namespaces[ns],
-        })),
+        ...planNamespaces("ns", { namespaces, existing: BUILT_IN_NAMESPACES }).map((ns): PlannedObject => {
+            const source = firstIn.get(ns.namespace) ?? { path: ["security", "appNamespaceLevel"], value: ns.namespace };
+            return {
+                apiVersion: "v1",
+                kind: "Namespace",
+                name: ns.namespace,
+                by: "program",
+                patch: ns.patch || undefined,
+                resource: { type: "Namespaces/Namespace", name: ns.resourceName, source },
+                source,
+                level: ns.level,
+            };
+        }),
     );
 
     // MetalLB's reserved pool exists only when a Service pins an address of the pool.
@@ -413,6 +422,8 @@ export function platformPlan(cfg: PlanInput, security: SecurityDecisions): Platf
     const planned = objects.filter((o) => !(o.resource?.name === "metallb-reserved-pool" && o.kind === "IPAddressPool" && reserved.length === 0));
     const declared = planned.filter((o) => o.by === "program");
     return {
+        namespaces,
+        openings: Object.fromEntries(Object.entries(openings).map(([ns, list]) => [ns, list.map((o) => o.opening)])),
         components,
         all: () => planned,
         declared: () => declared,
@@ -423,56 +434,30 @@ export function platformPlan(cfg: PlanInput, security: SecurityDecisions): Platf
 }
 
 /**
- * The NetworkPolicies of the app namespaces: per namespace a default-deny, a DNS and a same-namespace
- * egress policy, then one
- * `allow-<name>` per opening, in the namespaces' order (components/core/networkIsolation.ts). Each
- * opening takes its config entry from what opened it — a release, its Gateway, MinIO — walked here in
- * the order config/security.ts opens them; two openings of one name in one namespace are both
- * planned, so the checks refuse the second instead of one of them silently missing.
+ * The NetworkPolicies of the app namespaces, as components/core/networkIsolation.ts plans them
+ * (default-deny, DNS, same-namespace, then `allow-<name>` per opening with a source), each opening's
+ * with the config entry that opened it (plan/security.ts); two openings of one name in one namespace
+ * are both planned, so the checks refuse the second instead of one of them silently missing.
  */
-function networkPolicies(cfg: PlanInput, openings: SecurityDecisions["openings"]): PlannedObject[] {
-    if (!cfg.security.networkPolicies) return [];
+function networkPolicies(cfg: PlanInput, openings: Readonly<Record<string, readonly PlannedOpening[]>>): PlannedObject[] {
     const switched: Source = { path: ["security", "networkPolicies"], value: true };
-    const opened: { namespace: string; name: string; source: Source }[] = [];
-    for (const [name, r] of Object.entries(cfg.releases)) {
-        const { stable, canary, entry } = tracksOf(name, r);
-        const release: Source = { path: ["releases", name], value: name };
-        opened.push({ namespace: stable.namespace, name, source: release });
-        if (canary !== undefined && canary.namespace !== stable.namespace) opened.push({ namespace: canary.namespace, name, source: release });
-        if (r.split === "gateway" && entry !== undefined) {
-            opened.push({
-                namespace: r.namespace,
-                name: `${entry}-gateway`,
-                source: { path: r.ingress?.name !== undefined ? ["releases", name, "ingress", "name"] : ["releases", name], value: entry },
-            });
-        }
-    }
-    if (cfg.minio.enabled) opened.push({ namespace: cfg.minio.namespace, name: cfg.minio.name, source: { path: ["minio", "name"], value: cfg.minio.name } });
-
+    const namespaces = Object.fromEntries(Object.entries(openings).map(([ns, list]) => [ns, list.map((o) => o.opening)]));
     const policies: PlannedObject[] = [];
-    const policy = (namespace: string, name: string, source: Source, opening?: WorkloadOpening) =>
-        policies.push({
-            apiVersion: "networking.k8s.io/v1",
-            kind: "NetworkPolicy",
-            namespace,
-            name,
-            by: "program",
-            resource: { type: "NetworkIsolation/NetworkPolicy", name: `netpol-${namespace}-${name}`, source },
-            source,
-            opening,
-            ports: opening?.ports,
-            selector: opening ? { labels: opening.podSelector, source } : undefined,
-        });
-    for (const [ns, list] of Object.entries(openings).sort(([a], [b]) => a.localeCompare(b))) {
-        policy(ns, "default-deny", switched);
-        policy(ns, "allow-dns", switched, undefined);
-        policy(ns, "allow-same-namespace", switched, undefined);
-        for (const o of list) {
-            const peers = (o.from.includes("ingressController") ? 1 : 0) + (o.from.includes("sameNamespace") ? 1 : 0) + (o.fromNamespaces ?? []).length + cfg.security.extraSourceNamespaces.length;
-            // An opening with no source to allow opens nothing (an empty `from` would mean every source).
-            if (!o.from.includes("anywhere") && peers === 0) continue;
-            const sources = opened.filter((x) => x.namespace === ns && x.name === o.name);
-            for (const { source } of sources.length > 0 ? sources : [{ source: switched }]) policy(ns, `allow-${o.name}`, source, o);
+    for (const p of planNetworkIsolation("netpol", { namespaces, extraSourceNamespaces: cfg.security.extraSourceNamespaces })) {
+        const sources = p.opening === undefined ? [switched] : (openings[p.namespace].find((o) => o.opening.name === p.opening?.name)?.sources ?? [switched]);
+        for (const source of sources) {
+            policies.push({
+                apiVersion: "networking.k8s.io/v1",
+                kind: "NetworkPolicy",
+                namespace: p.namespace,
+                name: p.name,
+                by: "program",
+                resource: { type: "NetworkIsolation/NetworkPolicy", name: p.resourceName, source },
+                source,
+                opening: p.opening,
+                ports: p.opening?.ports,
+                selector: p.opening ? { labels: p.opening.podSelector, source } : undefined,
+            });
         }
     }
     return policies;

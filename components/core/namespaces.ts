@@ -14,6 +14,22 @@ export interface NamespacesArgs {
     readonly existing?: readonly string[];
 }
 
+/** One namespace of {@link Namespaces}: its name, level, Pulumi resource name, and whether it is labelled in place (it exists already). */
+export interface PlannedNamespace {
+    readonly namespace: string;
+    readonly level: PodSecurityLevel;
+    readonly resourceName: string;
+    readonly patch: boolean;
+}
+
+/** The namespaces {@link Namespaces} `name` declares of `args`, by name: `<name>-<namespace>` each. */
+export function planNamespaces(name: string, args: NamespacesArgs): PlannedNamespace[] {
+    const existing = new Set(args.existing ?? []);
+    return Object.entries(args.namespaces)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([namespace, level]) => ({ namespace, level, resourceName: `${name}-${namespace}`, patch: existing.has(namespace) }));
+}
+
 /** The platform's namespaces, labelled for Pod Security admission. */
 export class Namespaces extends pulumi.ComponentResource {
     /** Namespace name → the resource that declares or labels it (depend on it before using the namespace). */
@@ -21,13 +37,12 @@ export class Namespaces extends pulumi.ComponentResource {
 
     constructor(name: string, args: NamespacesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:core:Namespaces", name, {}, opts);
-        const existing = new Set(args.existing ?? []);
         const byName: Record<string, pulumi.Resource> = {};
-        for (const [ns, level] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {
-            const metadata = { name: ns, labels: podSecurityLabels(level) };
-            byName[ns] = existing.has(ns)
-                ? new k8s.core.v1.NamespacePatch(`${name}-${ns}`, { metadata }, { parent: this })
-                : new k8s.core.v1.Namespace(`${name}-${ns}`, { metadata }, { parent: this });
+        for (const ns of planNamespaces(name, args)) {
+            const metadata = { name: ns.namespace, labels: podSecurityLabels(ns.level) };
+            byName[ns.namespace] = ns.patch
+                ? new k8s.core.v1.NamespacePatch(ns.resourceName, { metadata }, { parent: this })
+                : new k8s.core.v1.Namespace(ns.resourceName, { metadata }, { parent: this });
         }
         this.byName = byName;
         this.registerOutputs({ byName });

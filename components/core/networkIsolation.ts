@@ -41,6 +41,34 @@ export interface NetworkIsolationArgs {
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
+/** One NetworkPolicy of {@link NetworkIsolation}: its namespace, its name, its Pulumi resource name and the opening it renders (absent: a namespace's default-deny, DNS or same-namespace policy). */
+export interface PlannedPolicy {
+    readonly namespace: string;
+    readonly name: string;
+    readonly resourceName: string;
+    readonly opening?: WorkloadOpening;
+}
+
+/**
+ * The NetworkPolicies {@link NetworkIsolation} `name` makes of `args`, in its order: per namespace (by
+ * name) `default-deny`, `allow-dns`, `allow-same-namespace`, then `allow-<opening>` for every opening
+ * that has a source to allow (an empty `from` would mean every source: with none, it opens nothing).
+ */
+export function planNetworkIsolation(name: string, args: Pick<NetworkIsolationArgs, "namespaces" | "extraSourceNamespaces">): PlannedPolicy[] {
+    const policies: PlannedPolicy[] = [];
+    const policy = (namespace: string, policyName: string, opening?: WorkloadOpening) => policies.push({ namespace, name: policyName, resourceName: `${name}-${namespace}-${policyName}`, opening });
+    for (const [ns, openings] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {
+        policy(ns, "default-deny");
+        policy(ns, "allow-dns");
+        policy(ns, "allow-same-namespace");
+        for (const o of openings) {
+            const peers = (o.from.includes("ingressController") ? 1 : 0) + (o.from.includes("sameNamespace") ? 1 : 0) + (o.fromNamespaces ?? []).length + (args.extraSourceNamespaces ?? []).length;
+            if (o.from.includes("anywhere") || peers > 0) policy(ns, `allow-${o.name}`, o);
+        }
+    }
+    return policies;
+}
+
 /**
  * Default-deny NetworkPolicies (ingress and egress) for the app namespaces, with DNS egress, egress to
  * the namespace's own pods and the openings each workload needs. They take effect only where the CNI enforces NetworkPolicy (k3s,
@@ -55,55 +83,52 @@ export class NetworkIsolation extends pulumi.ComponentResource {
         const dns = args.dns ?? CLUSTER_DNS;
         const controllerNs = args.ingressControllerNamespace ?? "ingress-nginx";
         const names: Record<string, string[]> = {};
-        const policy = (ns: string, policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) => {
-            new k8s.networking.v1.NetworkPolicy(`${name}-${ns}-${policyName}`, { metadata: { name: policyName, namespace: ns }, spec }, { parent: this });
-            (names[ns] ??= []).push(policyName);
-        };
         const fromNamespace = (ns: string): Peer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } } });
-
-        for (const [ns, openings] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {
-            policy(ns, "default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-            policy(ns, "allow-dns", {
-                podSelector: {},
-                policyTypes: ["Egress"],
-                egress: [
-                    {
-                        to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: dns.namespace } }, podSelector: { matchLabels: { ...dns.podSelector } } }],
-                        ports: [
-                            { protocol: "UDP", port: PORTS.dns },
-                            { protocol: "TCP", port: PORTS.dns },
+        const spec = (o: WorkloadOpening | undefined, policyName: string): k8s.types.input.networking.v1.NetworkPolicySpec => {
+            if (o === undefined) {
+                if (policyName === "default-deny") return { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+                if (policyName === "allow-dns") {
+                    return {
+                        podSelector: {},
+                        policyTypes: ["Egress"],
+                        egress: [
+                            {
+                                to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: dns.namespace } }, podSelector: { matchLabels: { ...dns.podSelector } } }],
+                                ports: [
+                                    { protocol: "UDP", port: PORTS.dns },
+                                    { protocol: "TCP", port: PORTS.dns },
+                                ],
+                            },
                         ],
-                    },
-                ],
-            });
-            // Out to the namespace's own pods, where their openings let them in (an opening's "sameNamespace"
-            // source needs it: default-deny stops egress too). Found by the enforced matrix (test/e2e/netpol.e2e.ts):
-            // default → nginx-svc was refused.
-            policy(ns, "allow-same-namespace", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: {} }] }] });
-            for (const o of openings) {
-                const ports = o.ports.map((port) => ({ protocol: "TCP", port }));
-                const anywhere = o.from.includes("anywhere");
-                const peers: Peer[] = [
-                    ...(o.from.includes("ingressController") ? [fromNamespace(controllerNs)] : []),
-                    ...(o.from.includes("sameNamespace") ? [{ podSelector: {} }] : []),
-                    ...[...(o.fromNamespaces ?? []), ...(args.extraSourceNamespaces ?? [])].map(fromNamespace),
-                ];
-                if (!anywhere && peers.length === 0) {
-                    // An empty `from` would mean every source: with no source to allow, open nothing.
-                    continue;
+                    };
                 }
-                const egress = (o.egress ?? []).map((e) => ({
-                    to: [{ ...fromNamespace(e.namespace), ...(e.podSelector ? { podSelector: { matchLabels: { ...e.podSelector } } } : {}) }],
-                    ports: e.ports.map((port) => ({ protocol: "TCP", port })),
-                }));
-                policy(ns, `allow-${o.name}`, {
-                    podSelector: { matchLabels: { ...o.podSelector } },
-                    policyTypes: egress.length > 0 ? ["Ingress", "Egress"] : ["Ingress"],
-                    // No `from`: any source, for apps published outside the cluster.
-                    ingress: [anywhere ? { ports } : { from: peers, ports }],
-                    egress: egress.length > 0 ? egress : undefined,
-                });
+                // allow-same-namespace: out to the namespace's own pods, where their openings let them in (an opening's
+                // "sameNamespace" source needs it: default-deny stops egress too). Found by the enforced matrix
+                // (test/e2e/netpol.e2e.ts): default → nginx-svc was refused.
+                return { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: {} }] }] };
             }
+            const ports = o.ports.map((port) => ({ protocol: "TCP", port }));
+            const anywhere = o.from.includes("anywhere");
+            const peers: Peer[] = [
+                ...(o.from.includes("ingressController") ? [fromNamespace(controllerNs)] : []),
+                ...(o.from.includes("sameNamespace") ? [{ podSelector: {} }] : []),
+                ...[...(o.fromNamespaces ?? []), ...(args.extraSourceNamespaces ?? [])].map(fromNamespace),
+            ];
+            const egress = (o.egress ?? []).map((e) => ({
+                to: [{ ...fromNamespace(e.namespace), ...(e.podSelector ? { podSelector: { matchLabels: { ...e.podSelector } } } : {}) }],
+                ports: e.ports.map((port) => ({ protocol: "TCP", port })),
+            }));
+            return {
+                podSelector: { matchLabels: { ...o.podSelector } },
+                policyTypes: egress.length > 0 ? ["Ingress", "Egress"] : ["Ingress"],
+                // No `from`: any source, for apps published outside the cluster.
+                ingress: [anywhere ? { ports } : { from: peers, ports }],
+                egress: egress.length > 0 ? egress : undefined,
+            };
+        };
+        for (const p of planNetworkIsolation(name, args)) {
+            new k8s.networking.v1.NetworkPolicy(p.resourceName, { metadata: { name: p.name, namespace: p.namespace }, spec: spec(p.opening, p.name) }, { parent: this });
+            (names[p.namespace] ??= []).push(p.name);
         }
         this.policyNames = names;
         this.registerOutputs({ policyNames: names });
