@@ -1,35 +1,54 @@
 // `npm run bench`: the program on the real engine against kubectl on the same local control plane,
-// alternating, with min and median of each figure. Not a test: it prints a table.
+// in one run, alternating, with min and median of each figure. Not a test: it prints tables.
 //
-//   pulumi up from empty  vs  kubectl apply --server-side of the same objects (rendered by the
-//                             program's render mode, namespaces first) + rollout status of every
-//                             Deployment and StatefulSet
-//   no-op pulumi preview  vs  kubectl diff --server-side of the same objects
-//   pulumi destroy
-// at the e2e stack's size and with 10, 25 and 50 generated clock releases (BMP_BENCH_SIZES); then
-// the load through the Gateway: 2,000 requests, 20 at a time, from the client host of the lab's LAN
-// to Traefik on its MetalLB address (test/e2e/traffic.e2e.ts's stack), p50/p99 and errors
-// (BMP_BENCH_LOAD=0 leaves it out).
+//   pulumi up from empty      vs  kubectl apply --server-side of the same objects (rendered by the
+//                                 program's render mode, namespaces first) + rollout status of every
+//                                 Deployment and StatefulSet
+//   a one-release change      vs  kubectl apply --server-side of the changed rendering + rollout status
+//     (the first release's stable version 1.0 → 1.1: a new pod template, and with verify on a new verify Job)
+//   no-op pulumi preview      vs  kubectl diff --server-side of the same objects
+//   pulumi destroy            vs  kubectl delete --wait of the same objects (namespaces last)
+// at the e2e stack's size and with 10, 25 and 50 generated clock releases (BMP_BENCH_SIZES), each
+// with verify off and on (config verify.enabled; on kwok's fake nodes a Job's pod is marked complete
+// without running, so "verify on" here measures the engine's create-and-await of the verify Job, not
+// its requests). Per round of a size: pulumi verify off, kubectl, pulumi verify on, in this order. Then the
+// start-up floor: `pulumi preview` of an empty program (same runtime and tsconfig, no resource).
+// With the real node (BMP_REAL_NODE=1, test/e2e/with-cluster.sh), the load through the Gateway too:
+// 2,000 requests, 20 at a time, from the client host of the lab's LAN to Traefik on its MetalLB
+// address (test/e2e/traffic.e2e.ts's stack), p50/p99 and errors (BMP_BENCH_LOAD=0 leaves it out).
+//
+// BMP_BENCH_REPS (default 3) rounds per size; BMP_BENCH_REPS_50 overrides it at 50 releases;
+// BMP_BENCH_VERIFY: the sizes measured with verify on too (default: every size). Each row says its n.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { clientGet, installTraefik, removeTraefik, trafficOverrides } from "./lan";
-import { E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack } from "./lib";
+import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, ensureGatewayApiCrds, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack } from "./lib";
 
 const REPS = Number(process.env.BMP_BENCH_REPS ?? 3);
+const repsFor = (size: string) => (size === "50" && process.env.BMP_BENCH_REPS_50 ? Number(process.env.BMP_BENCH_REPS_50) : REPS);
 const SIZES = (process.env.BMP_BENCH_SIZES ?? "e2e,10,25,50").split(",");
+const VERIFY_SIZES = (process.env.BMP_BENCH_VERIFY ?? SIZES.join(",")).split(",");
+const REAL_NODE = process.env.BMP_REAL_NODE !== "0";
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-bench-"));
 
 /** The e2e stack's config, its releases replaced by `n` generated clock releases when n is given. */
-function configFor(size: string): Record<string, unknown> {
+function configFor(size: string, opts: { changed?: boolean; verify?: boolean } = {}): Record<string, unknown> {
     const overrides = E2E_OVERRIDES(dev);
-    if (size === "e2e") return overrides;
-    const releases = Object.fromEntries(
-        Array.from({ length: Number(size) }, (_, i) => [`clock${i}`, { app: `clock${i}`, stable: { name: `clock${i}`, version: "1.0", replicas: 2 }, services: [{ name: `clock${i}`, port: 80 }] }]),
-    );
-    return { ...overrides, releases };
+    const releases: Record<string, any> =
+        size === "e2e"
+            ? structuredClone(dev("releases"))
+            : Object.fromEntries(
+                  Array.from({ length: Number(size) }, (_, i) => [
+                      `clock${i}`,
+                      { app: `clock${i}`, stable: { name: `clock${i}`, version: "1.0", replicas: 2 }, services: [{ name: `clock${i}`, port: 80 }] },
+                  ]),
+              );
+    // The one-release change: the first release's stable version (a new pod template).
+    if (opts.changed) releases[Object.keys(releases)[0]].stable.version = "1.1";
+    return { ...overrides, releases, verify: { enabled: opts.verify ?? false } };
 }
 
 async function must(cmd: string, args: string[]): Promise<number> {
@@ -38,10 +57,16 @@ async function must(cmd: string, args: string[]): Promise<number> {
     return r.ms;
 }
 
+interface Manifests {
+    namespaces: string[];
+    rest: string[];
+    workloads: string[];
+}
+
 /** The render mode's manifests of this config, as two lists: namespaces, then everything else. */
-async function render(size: string): Promise<{ namespaces: string[]; rest: string[]; workloads: string[] }> {
+async function render(size: string, changed: boolean): Promise<Manifests> {
     const out = fs.mkdtempSync(path.join(base, `rendered-${size}-`));
-    const stack = await Stack.create(`render${size}`, { from: "dev", base, overrides: { ...configFor(size), cluster: { renderYamlTo: out } } });
+    const stack = await Stack.create(`render${size}`, { from: "dev", base, overrides: { ...configFor(size, { changed }), cluster: { renderYamlTo: out } } });
     await stack.up();
     stack.remove();
     const files = fs
@@ -59,7 +84,7 @@ async function render(size: string): Promise<{ namespaces: string[]; rest: strin
     return { namespaces, rest, workloads };
 }
 
-async function kubectlApply(m: { namespaces: string[]; rest: string[]; workloads: string[] }): Promise<number> {
+async function kubectlApply(m: Manifests): Promise<number> {
     const t0 = Date.now();
     await must("kubectl", ["apply", "--server-side", ...m.namespaces.flatMap((f) => ["-f", f])]);
     await must("kubectl", ["apply", "--server-side", ...m.rest.flatMap((f) => ["-f", f])]);
@@ -67,18 +92,39 @@ async function kubectlApply(m: { namespaces: string[]; rest: string[]; workloads
     return Date.now() - t0;
 }
 
-async function kubectlDiff(m: { namespaces: string[]; rest: string[] }): Promise<number> {
+async function kubectlDiff(m: Manifests): Promise<number> {
     const r = await run("kubectl", ["diff", "--server-side", ...[...m.namespaces, ...m.rest].flatMap((f) => ["-f", f])], { timeoutMs: 300_000 });
     if (r.code > 1) throw new Error(`kubectl diff failed (${r.code}): ${r.stderr}`);
     return r.ms;
 }
 
-async function kubectlDelete(m: { namespaces: string[]; rest: string[] }): Promise<void> {
-    await run("kubectl", ["delete", "--ignore-not-found", "--wait=true", ...m.rest.flatMap((f) => ["-f", f])], { timeoutMs: 300_000 });
+/** kubectl delete --wait of the objects, then of their namespaces (--wait: until gone, not terminating). */
+async function kubectlDelete(m: Manifests): Promise<number> {
+    const t0 = Date.now();
+    const objects = await run("kubectl", ["delete", "--ignore-not-found", "--wait=true", ...m.rest.flatMap((f) => ["-f", f])], { timeoutMs: 300_000 });
+    if (objects.code !== 0) console.error(`bench: kubectl delete: ${objects.stderr.trim()}`);
     const names = m.namespaces.map((f) => YAML.parse(fs.readFileSync(f, "utf8")).metadata.name as string).filter((n) => n !== "default");
-    // --wait returns once the namespaces are gone, not just terminating: the next round starts clean.
-    await run("kubectl", ["delete", "namespace", "--ignore-not-found", "--wait=true", ...names], { timeoutMs: 300_000 });
+    if (names.length > 0) await must("kubectl", ["delete", "namespace", "--ignore-not-found", "--wait=true", ...names]);
+    const ms = Date.now() - t0;
     await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
+    return ms;
+}
+
+/** The start-up floor: `pulumi preview` of a program with no resource, on the project's runtime, tsconfig and node_modules. */
+async function emptyPreview(): Promise<number> {
+    const dir = fs.mkdtempSync(path.join(base, "empty-"));
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify({ name: "bmp-empty", runtime: project.runtime }));
+    fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
+    for (const entry of ["package.json", "tsconfig.json", "node_modules"]) fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+    fs.mkdirSync(path.join(dir, ".state"));
+    const env = { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK: "true" };
+    const init = await run("pulumi", ["stack", "init", "empty", "--non-interactive"], { cwd: dir, env });
+    if (init.code !== 0) throw new Error(`pulumi stack init (empty program) failed: ${init.stderr}`);
+    const r = await run("pulumi", ["preview", "--stack", "empty", "--non-interactive"], { cwd: dir, env });
+    if (r.code !== 0) throw new Error(`pulumi preview (empty program) failed:\n${r.stdout}${r.stderr}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return r.ms;
 }
 
 const LOAD = { requests: 2000, concurrency: 20 };
@@ -112,47 +158,85 @@ async function gatewayLoad(): Promise<string> {
     }
 }
 
-const stats = (xs: number[]) => {
+const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
-    return { min: s[0], median: s[Math.floor(s.length / 2)] };
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const secs = (ms: number) => (ms / 1000).toFixed(1);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`;
+
+type Phase = "up" | "change" | "preview" | "destroy";
+const PHASES: Phase[] = ["up", "change", "preview", "destroy"];
+type Times = Record<Phase, number[]>;
+const empty = (): Times => ({ up: [], change: [], preview: [], destroy: [] });
+
+/** One pulumi round: up from empty, the one-release change, a no-op preview, destroy. */
+async function pulumiRound(size: string, verify: boolean, t: Times): Promise<void> {
+    const stack = await Stack.create(`bench${size}v${verify ? 1 : 0}`, { from: "dev", base, overrides: configFor(size, { verify }) });
+    try {
+        t.up.push((await stack.up()).ms);
+        stack.setConfig(configFor(size, { verify, changed: true }));
+        t.change.push((await stack.up()).ms);
+        t.preview.push((await stack.pulumiOk("preview", "--expect-no-changes")).ms);
+        t.destroy.push((await stack.destroy()).ms);
+    } finally {
+        stack.remove();
+        await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
+    }
+}
+
+/** One kubectl round over the same objects. */
+async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times): Promise<void> {
+    t.up.push(await kubectlApply(m.before));
+    t.change.push(await kubectlApply(m.after));
+    t.preview.push(await kubectlDiff(m.after));
+    t.destroy.push(await kubectlDelete(m.after));
+}
 
 (async () => {
+    const started = Date.now();
     await ensureInstalledNamespaces();
     const rows: string[] = [];
+    const floor: number[] = [];
     for (const size of SIZES) {
-        const manifests = await render(size);
-        const objects = manifests.namespaces.length + manifests.rest.length;
-        const t = { up: [] as number[], apply: [] as number[], preview: [] as number[], diff: [] as number[], destroy: [] as number[] };
-        for (let rep = 0; rep < REPS; rep++) {
-            const stack = await Stack.create(`bench${size}`, { from: "dev", base, overrides: configFor(size) });
-            t.up.push((await stack.up()).ms);
-            t.preview.push((await stack.pulumiOk("preview", "--expect-no-changes")).ms);
-            t.destroy.push((await stack.destroy()).ms);
-            stack.remove();
-            await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
-            t.apply.push(await kubectlApply(manifests));
-            t.diff.push(await kubectlDiff(manifests));
-            await kubectlDelete(manifests);
-            console.error(`bench: ${size} rep ${rep + 1}/${REPS} done`);
+        const manifests = { before: await render(size, false), after: await render(size, true) };
+        const objects = manifests.before.namespaces.length + manifests.before.rest.length;
+        const t = { off: empty(), on: empty(), kubectl: empty() };
+        const n = repsFor(size);
+        for (let rep = 0; rep < n; rep++) {
+            floor.push(await emptyPreview());
+            await pulumiRound(size, false, t.off);
+            await kubectlRound(manifests, t.kubectl);
+            if (VERIFY_SIZES.includes(size)) await pulumiRound(size, true, t.on);
+            console.error(`bench: ${size} round ${rep + 1}/${n} done (${secs(Date.now() - started)} s so far)`);
         }
-        const [up, apply, preview, diff, destroy] = [t.up, t.apply, t.preview, t.diff, t.destroy].map(stats);
-        rows.push(
-            `| ${size === "e2e" ? "e2e stack" : `${size} releases`} | ${objects} | ${secs(up.min)} / ${secs(up.median)} | ${secs(apply.min)} / ${secs(apply.median)} | ${(up.median / apply.median).toFixed(2)}× | ${secs(preview.min)} / ${secs(preview.median)} | ${secs(diff.min)} / ${secs(diff.median)} | ${(preview.median / diff.median).toFixed(1)}× | ${secs(destroy.min)} / ${secs(destroy.median)} |`,
-        );
+        const k = Object.fromEntries(PHASES.map((p) => [p, median(t.kubectl[p])])) as Record<Phase, number>;
+        const label = size === "e2e" ? "e2e stack" : `${size} releases`;
+        for (const verify of VERIFY_SIZES.includes(size) ? (["off", "on"] as const) : (["off"] as const)) {
+            const p = Object.fromEntries(PHASES.map((ph) => [ph, median(t[verify][ph])])) as Record<Phase, number>;
+            const cells = PHASES.map((ph) => `${secs(p[ph])} / ${secs(k[ph])} (${ratio(p[ph], k[ph])})`);
+            const extra = verify === "on" ? `+${secs(p.up - median(t.off.up))} / +${secs(p.change - median(t.off.change))}` : "";
+            rows.push(`| ${label} | ${objects} | ${verify} | ${n} | ${cells.join(" | ")} | ${extra} |`);
+            console.error(`bench: ${rows[rows.length - 1]}`);
+        }
     }
-    console.log(`\n${REPS} repetitions each, alternating; seconds, min / median; ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.cpus()[0]?.model ?? "unknown CPU"}\n`);
-    console.log("| size | objects | pulumi up | kubectl apply + rollout status | ratio | no-op pulumi preview | kubectl diff | ratio | pulumi destroy |");
+    console.log(
+        `\n${REPS} rounds each (n per row), alternating pulumi verify off / kubectl / pulumi verify on; medians in seconds, pulumi / kubectl (ratio); ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.cpus()[0]?.model ?? "unknown CPU"}, load average at the end ${os.loadavg()[0].toFixed(1)}; kwok nodes (on them a Job's pod is marked complete without running: "verify on" measures the engine's await of the verify Job, not its requests); whole run ${secs(Date.now() - started)} s\n`,
+    );
+    console.log(
+        "| size | objects | verify | n | up from empty: pulumi up / kubectl apply + rollout status | one-release change: pulumi up / kubectl apply + rollout status | no-op: pulumi preview / kubectl diff | pulumi destroy / kubectl delete --wait | verify adds (up / change) |",
+    );
     console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const row of rows) console.log(row);
-    if (process.env.BMP_BENCH_LOAD !== "0") {
+    const fs_ = [...floor].sort((a, b) => a - b);
+    console.log(`\nStart-up floor (pulumi preview of an empty program, n=${floor.length}): median ${secs(median(floor))} s, min ${secs(fs_[0])} s`);
+    if (REAL_NODE && process.env.BMP_BENCH_LOAD !== "0") {
         const row = await gatewayLoad();
         console.log("\nThrough the Gateway (Traefik on its MetalLB address, from the client host of the lab's LAN; weight 50):\n");
         console.log("| load | p50 | p99 | max | errors | throughput | canary |");
         console.log("| --- | --- | --- | --- | --- | --- | --- |");
         console.log(row);
-    }
+    } else if (!REAL_NODE) console.log("\n(no load figure through the Gateway: it needs the real node; BMP_REAL_NODE=1 npm run bench)");
     fs.rmSync(base, { recursive: true, force: true });
 })().catch((e) => {
     console.error(e);

@@ -4,16 +4,24 @@
 # repository (test/e2e/charts.sh) served; stops all of it on every exit. KUBECONFIG, PATH (the built
 # kubectl first), BMP_CHART_REPO, BMP_CHARTS (its charts, "name-version" a word) and BMP_E2E_STATE
 # are exported to COMMAND. `npm run test:e2e` and `npm run bench` run through it.
+#
+# BMP_REAL_NODE=0: the control plane with its kwok nodes only — node.sh is neither built, brought up
+# nor taken down, so this runs beside a suite that holds the machine's one real node (node.sh's
+# lock). Nothing needing a running container works then (no pod answers, no LAN, no enforced
+# NetworkPolicy). `npm run bench` runs so by default; `npm run test:e2e` never does (default 1).
+# BMP_REAL_NODE is exported to COMMAND.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=test/e2e
+real_node=${BMP_REAL_NODE:-1}
+export BMP_REAL_NODE=$real_node
 
 missing=$(bash "$here/toolchain.sh" check) || { echo "e2e: $missing" >&2; exit 1; }
 [ $# -gt 0 ] || { echo "usage: with-cluster.sh COMMAND…" >&2; exit 2; }
 
 t0=$SECONDS
 bash "$here/cluster.sh" build
-bash "$here/node.sh" build
+[ "$real_node" = 0 ] || bash "$here/node.sh" build
 echo "# time build (cached when warm): $((SECONDS - t0)) s"
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/bmp-e2e-cluster-XXXXXX")
@@ -22,7 +30,7 @@ export BMP_CLUSTER_STATE=$state/cluster
 export BMP_INGRESS_ADDRESS=${BMP_INGRESS_ADDRESS:-172.17.255.3}
 cleanup() {
     [ -f "$state/chart-repo.pid" ] && kill "$(cat "$state/chart-repo.pid")" 2>/dev/null
-    bash "$here/node.sh" down || true
+    [ "$real_node" = 0 ] || bash "$here/node.sh" down || true
     bash "$here/cluster.sh" down || true
     rm -rf "$state"
 }
@@ -33,7 +41,7 @@ t0=$SECONDS
 envfile=$(bash "$here/cluster.sh" up)
 # shellcheck disable=SC1090
 source "$envfile"
-bash "$here/node.sh" up
+if [ "$real_node" = 0 ]; then echo "# BMP_REAL_NODE=0: kwok nodes only, no real node"; else bash "$here/node.sh" up; fi
 kubectl apply -f "$here/fixtures/" >/dev/null
 kubectl wait --for=condition=Established crd/ipaddresspools.metallb.io crd/l2advertisements.metallb.io --timeout=30s >/dev/null
 echo "# time control plane up: $((SECONDS - t0)) s"
