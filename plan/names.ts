@@ -1,20 +1,18 @@
 // The names the config does not spell out, decided once: a release's tracks, its entry (Ingress or
 // Gateway), the GatewayClass its Gateway uses. config/ checks them, the plan declares them.
+import { planCanaryRelease } from "../components/apps/canaryRelease";
 import { PORTS } from "../components/core/constants";
 import type { ReleaseInput } from "./input";
 
 /**
  * The Deployment, namespace and `app` label of each track of a release, and the name of its Ingress
- * (or, split "gateway", of its Gateway and HTTPRoute), with the defaults applied.
+ * (or, split "gateway", of its Gateway and HTTPRoute), with the defaults applied: the component's own
+ * plan ({@link planCanaryRelease}), in the shape the checks read.
  */
 export function tracksOf(name: string, r: ReleaseInput) {
-    const app = r.app ?? name;
-    return {
-        app,
-        entry: r.ingress && (r.ingress.name ?? name),
-        stable: { deployment: r.stable.name ?? name, namespace: r.stable.namespace ?? r.namespace },
-        canary: r.canary && { deployment: r.canary.name ?? `${name}-canary`, namespace: r.canary.namespace ?? r.namespace },
-    };
+    const p = planCanaryRelease(name, { ...r, disruptionBudget: undefined });
+    const track = (t: typeof p.stable) => ({ deployment: t.deployment.name, namespace: t.namespace });
+    return { app: p.app, entry: p.entry, stable: track(p.stable), canary: p.canary && track(p.canary) };
 }
 
 /** What the release rules need to know of the platform's routers. */

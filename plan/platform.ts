@@ -3,11 +3,12 @@
 // entry that made it, its labels, selector, ports, pinned address and NetworkPolicy opening. Modelled
 // on pulumi-awsx's VPC (subnet specs planned and named first, validated whole, then rendered):
 // config/planChecks.ts validates it whole, and test/plan.property.test.ts holds the components to it.
-import { APP_LABEL, BUILT_IN_NAMESPACES, CLUSTER_DNS, GATEWAY_NAME_LABEL, PORTS, TRACK_LABEL, VERSION_LABEL } from "../components/core/constants";
+import { APP_LABEL, BUILT_IN_NAMESPACES, CLUSTER_DNS, GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
 import { planNamespaces, planNetworkIsolation, type PodSecurityLevel, type WorkloadOpening } from "../components/core";
+import { planCanaryRelease, type PlannedCanaryRelease } from "../components/apps/canaryRelease";
 import { poolContains } from "../components/network/ipv4";
 import type { ConfigPath, PlanInput } from "./input";
-import { gatewayClassOf, gatewayDataPlaneName, routersOf, tracksOf } from "./names";
+import { gatewayClassOf, gatewayDataPlaneName, routersOf } from "./names";
 import { namespacePlan, openingsPlan, type PlannedOpening } from "./security";
 
 export type Labels = Readonly<Record<string, string>>;
@@ -194,83 +195,79 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     for (const [name, r] of Object.entries(cfg.releases)) {
         const at: ConfigPath = ["releases", name];
         const release: Source = { path: at, value: name };
-        const { app, stable, canary, entry } = tracksOf(name, r);
+        // The names, labels and selectors are the component's own plan (components/apps/canaryRelease.ts); here they get their config entries.
+        const p = planCanaryRelease(name, { ...r, disruptionBudget: r.disruptionBudget.enabled ? undefined : null });
+        const app = p.app;
         const appSource: Source = { path: r.app !== undefined ? [...at, "app"] : at, value: app };
-        const disjoint = r.split !== "replicas";
         component("CanaryRelease", name, release);
-        const track = (kind: "stable" | "canary", t: { deployment: string; namespace: string }, own: string | undefined, version: string, replicas: number) => {
+        const track = (kind: "stable" | "canary", t: PlannedCanaryRelease["stable"], own: string | undefined) => {
             const source: Source = { path: own !== undefined ? [...at, kind, "name"] : at, value: own ?? name };
             const derived = own === undefined && kind === "canary";
-            const selector = { [APP_LABEL]: app, [TRACK_LABEL]: kind };
-            const labels = { ...selector, [VERSION_LABEL]: version };
-            const resource = `${name}-${kind}`;
-            component("ClockApp", resource, release);
-            declare("ClockApp", `${resource}-page`, { apiVersion: "v1", kind: "ConfigMap", namespace: t.namespace, source: release, labels });
+            component("ClockApp", t.resourceName, release);
+            declare("ClockApp", t.page.resourceName, { apiVersion: "v1", kind: "ConfigMap", namespace: t.namespace, source: release, labels: t.labels });
             declare(
                 "ClockApp",
-                resource,
-                { apiVersion: "apps/v1", kind: "Deployment", namespace: t.namespace, name: t.deployment, source, derived, labels, selector: { labels: selector, source: appSource } },
+                t.deployment.resourceName,
+                { apiVersion: "apps/v1", kind: "Deployment", namespace: t.namespace, name: t.deployment.name, source, derived, labels: t.labels, selector: { labels: t.selector, source: appSource } },
                 release,
             );
-            // The track's budget, named as its Deployment; a single pod gets none.
-            if (r.disruptionBudget.enabled && replicas > 1) {
+            if (t.disruptionBudget !== undefined) {
                 declare(
                     "ClockApp",
-                    `${resource}-pdb`,
+                    t.disruptionBudget.resourceName,
                     {
                         apiVersion: "policy/v1",
                         kind: "PodDisruptionBudget",
                         namespace: t.namespace,
-                        name: t.deployment,
+                        name: t.disruptionBudget.name,
                         source,
                         derived,
-                        labels: selector,
-                        selector: { labels: selector, source: appSource },
+                        labels: t.selector,
+                        selector: { labels: t.selector, source: appSource },
                     },
                     release,
                 );
             }
         };
-        track("stable", stable, r.stable.name, r.stable.version, r.stable.replicas);
-        if (canary !== undefined && r.canary !== undefined) track("canary", canary, r.canary.name, r.canary.version, r.canary.replicas);
+        track("stable", p.stable, r.stable.name);
+        if (p.canary !== undefined) track("canary", p.canary, r.canary?.name);
 
         /** A release's Service in front of one track (both, split "replicas"). */
-        const service = (kind: "stable" | "canary", namespace: string, svcName: string, svc: (typeof r.services)[number], source: Source, resourceName: string, derived: boolean, path: ConfigPath) => {
-            const selector: Labels = disjoint ? { [APP_LABEL]: app, [TRACK_LABEL]: kind } : { [APP_LABEL]: app };
-            const pinSource: Source = { path: [...path, "loadBalancerIP"], value: svc.loadBalancerIP };
-            declare("CanaryRelease", resourceName, {
+        const service = (s: PlannedCanaryRelease["services"][number]) => {
+            const svc = r.services[s.index];
+            const path: ConfigPath = [...at, "services", s.index];
+            const address = svc.loadBalancerIP;
+            declare("CanaryRelease", s.resourceName, {
                 apiVersion: "v1",
                 kind: "Service",
-                namespace,
-                name: svcName,
-                source,
-                derived,
-                labels: selector,
-                selector: { labels: selector, source: appSource },
+                namespace: s.namespace,
+                name: s.name,
+                source: { path: [...path, "name"], value: svc.name },
+                // The canary's Service in the stable one's namespace is named `<service>-canary`.
+                derived: s.track === "canary" && s.name !== svc.name,
+                labels: s.labels,
+                selector: { labels: s.selector, source: appSource },
                 ports: [svc.port],
-                pin: svc.loadBalancerIP === undefined ? undefined : { address: svc.loadBalancerIP, source: pinSource },
+                pin: address === undefined ? undefined : { address, source: { path: [...path, "loadBalancerIP"], value: address } },
             });
         };
-        r.services.forEach((s, i) => {
-            const path: ConfigPath = [...at, "services", i];
-            service("stable", stable.namespace, s.name, s, { path: [...path, "name"], value: s.name }, `${name}-${s.name}`, false, path);
-        });
+        for (const s of p.services) if (s.track === "stable") service(s);
 
-        const ing = r.ingress;
-        if (ing !== undefined && entry !== undefined) {
-            const entrySource: Source = { path: ing.name !== undefined ? [...at, "ingress", "name"] : at, value: entry };
+        if (r.ingress !== undefined && p.entry !== undefined) {
+            const entry = p.entry;
+            const entrySource: Source = { path: r.ingress.name !== undefined ? [...at, "ingress", "name"] : at, value: entry };
             const labels = { [APP_LABEL]: app };
-            if (r.split === "gateway") {
+            if (p.gateway !== undefined && p.route !== undefined) {
                 const className = gatewayClassOf(r, routers);
                 const address = r.gateway?.loadBalancerIP;
                 declare(
                     "CanaryRelease",
-                    `${name}-gateway`,
+                    p.gateway.resourceName,
                     {
                         apiVersion: `${GATEWAY_API}/v1`,
                         kind: "Gateway",
-                        namespace: r.namespace,
-                        name: entry,
+                        namespace: p.gateway.namespace,
+                        name: p.gateway.name,
                         source: entrySource,
                         labels,
                         ports: [r.gateway?.port ?? PORTS.http],
@@ -279,13 +276,18 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
                     },
                     release,
                 );
-                declare("CanaryRelease", `${name}-route`, { apiVersion: `${GATEWAY_API}/v1`, kind: "HTTPRoute", namespace: r.namespace, name: entry, source: entrySource, labels }, release);
+                declare(
+                    "CanaryRelease",
+                    p.route.resourceName,
+                    { apiVersion: `${GATEWAY_API}/v1`, kind: "HTTPRoute", namespace: p.route.namespace, name: p.route.name, source: entrySource, labels },
+                    release,
+                );
                 // The controller's data plane for this Gateway, beside the release's Services.
                 if (className !== undefined) {
                     objects.push({
                         apiVersion: "v1",
                         kind: "Service",
-                        namespace: r.namespace,
+                        namespace: p.gateway.namespace,
                         name: gatewayDataPlaneName(entry, className),
                         by: "controller",
                         source: entrySource,
@@ -293,31 +295,30 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
                         selector: { labels: { [GATEWAY_NAME_LABEL]: entry }, source: entrySource },
                     });
                 }
-                if (canary !== undefined && canary.namespace !== r.namespace) {
+                if (p.referenceGrant !== undefined) {
+                    const g = p.referenceGrant;
                     declare(
                         "CanaryRelease",
-                        `${name}-canary-grant`,
-                        { apiVersion: `${GATEWAY_API}/v1beta1`, kind: "ReferenceGrant", namespace: canary.namespace, name: `${entry}-from-${r.namespace}`, source: entrySource, derived: true, labels },
+                        g.resourceName,
+                        { apiVersion: `${GATEWAY_API}/v1beta1`, kind: "ReferenceGrant", namespace: g.namespace, name: g.name, source: entrySource, derived: true, labels },
                         release,
                     );
                 }
-            } else {
-                declare("CanaryRelease", `${name}-ingress`, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: r.namespace, name: entry, source: entrySource, labels }, release);
-            }
-            // The canary's own Service, beside the canary pods: in its own namespace it keeps the stable name (the lab's canary/web-svc).
-            const backendIndex = Math.max(0, ing.service === undefined ? 0 : r.services.findIndex((s) => s.name === ing.service));
-            const backend = r.services[backendIndex];
-            if (disjoint && canary !== undefined && backend !== undefined) {
-                const sameNamespace = canary.namespace === r.namespace;
-                const canaryService = sameNamespace ? `${backend.name}-canary` : backend.name;
-                const path: ConfigPath = [...at, "services", backendIndex];
-                service("canary", canary.namespace, canaryService, backend, { path: [...path, "name"], value: backend.name }, `${name}-canary-${canaryService}`, sameNamespace, path);
-            }
-            if (r.split === "ingress" && canary !== undefined) {
+            } else if (p.ingress !== undefined) {
                 declare(
                     "CanaryRelease",
-                    `${name}-canary-ingress`,
-                    { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: canary.namespace, name: `${entry}-canary`, source: entrySource, derived: true, labels },
+                    p.ingress.resourceName,
+                    { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: p.ingress.namespace, name: p.ingress.name, source: entrySource, labels },
+                    release,
+                );
+            }
+            for (const s of p.services) if (s.track === "canary") service(s);
+            if (p.canaryIngress !== undefined) {
+                const c = p.canaryIngress;
+                declare(
+                    "CanaryRelease",
+                    c.resourceName,
+                    { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: c.namespace, name: c.name, source: entrySource, derived: true, labels },
                     release,
                 );
             }

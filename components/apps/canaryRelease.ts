@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { INGRESS_NGINX_ANNOTATIONS, METALLB_LOAD_BALANCER_IPS } from "../core/constants";
+import { APP_LABEL, INGRESS_NGINX_ANNOTATIONS, METALLB_LOAD_BALANCER_IPS, TRACK_LABEL } from "../core/constants";
 import { AWAIT_GATEWAY_ADDRESS, AWAIT_INGRESS_ADDRESS, AWAIT_ROUTE_ACCEPTED, serviceReadiness } from "../core/readiness";
-import { ClockApp, ClockAppArgs, ContainerResources } from "./clockApp";
+import { ClockApp, ClockAppArgs, ContainerResources, planClockApp, type PlannedClockApp } from "./clockApp";
 import { StrategyPreset } from "./strategy";
 
 /** One track (stable or canary) of a release. */
@@ -109,6 +109,125 @@ export interface CanaryReleaseArgs {
     readonly ephemeralStorage?: ClockAppArgs["ephemeralStorage"];
 }
 
+/** What {@link planCanaryRelease} reads: the arguments that decide which objects a release makes and their names. */
+export interface CanaryReleasePlanArgs {
+    readonly namespace?: string;
+    readonly app?: string;
+    readonly split?: CanaryReleaseArgs["split"];
+    readonly stable: Pick<TrackArgs, "name" | "namespace" | "version" | "replicas">;
+    readonly canary?: Pick<TrackArgs, "name" | "namespace" | "version" | "replicas">;
+    readonly services: readonly Pick<ReleaseServiceArgs, "name">[];
+    readonly ingress?: Pick<ReleaseIngressArgs, "name" | "service">;
+    readonly disruptionBudget?: ClockAppArgs["disruptionBudget"];
+}
+
+/** A planned object of a release: its Pulumi resource name, Kubernetes name and namespace. */
+export interface PlannedReleaseObject {
+    readonly resourceName: string;
+    readonly name: string;
+    readonly namespace: string;
+}
+
+/** One Service of a release: in front of one track (both, split "replicas"), with its labels and selector. */
+export interface PlannedReleaseService extends PlannedReleaseObject {
+    readonly track: "stable" | "canary";
+    /** Index of the service in `services` whose type and port it takes. */
+    readonly index: number;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly selector: Readonly<Record<string, string>>;
+}
+
+/** The objects {@link CanaryRelease} `name` declares, named once: the component renders them and plan/ declares them. */
+export interface PlannedCanaryRelease {
+    readonly namespace: string;
+    readonly app: string;
+    /** split "ingress" or "gateway": each track has its own Services (selectors with `track`). */
+    readonly disjoint: boolean;
+    readonly stable: PlannedClockApp & { readonly resourceName: string };
+    readonly canary?: PlannedClockApp & { readonly resourceName: string };
+    /** The main Ingress's name, or (split "gateway") the Gateway's and HTTPRoute's: `ingress.name`, defaults to the release name. */
+    readonly entry?: string;
+    /** The index of the Service the entry routes to (undefined: `ingress.service` names none of them). */
+    readonly backend?: number;
+    /** The Services: every one of `services` in front of the stable track, then the canary's own. */
+    readonly services: readonly PlannedReleaseService[];
+    readonly ingress?: PlannedReleaseObject;
+    readonly canaryIngress?: PlannedReleaseObject;
+    readonly gateway?: PlannedReleaseObject;
+    readonly route?: PlannedReleaseObject;
+    readonly referenceGrant?: PlannedReleaseObject;
+}
+
+/** The names, labels and selectors of {@link CanaryRelease} `name`, with the defaults applied, decided once. */
+export function planCanaryRelease(name: string, args: CanaryReleasePlanArgs): PlannedCanaryRelease {
+    const namespace = args.namespace ?? "default";
+    const app = args.app ?? name;
+    const split = args.split ?? "replicas";
+    const disjoint = split !== "replicas";
+    const track = (t: CanaryReleasePlanArgs["stable"], kind: "stable" | "canary", defaultName: string) => {
+        const resourceName = `${name}-${kind}`;
+        const planned = planClockApp(resourceName, {
+            app,
+            track: kind,
+            namespace: t.namespace ?? namespace,
+            deploymentName: t.name ?? defaultName,
+            version: t.version,
+            replicas: t.replicas,
+            disruptionBudget: args.disruptionBudget,
+        });
+        return { ...planned, resourceName };
+    };
+    const stable = track(args.stable, "stable", name);
+    const canary = args.canary ? track(args.canary, "canary", `${name}-canary`) : undefined;
+    // Split by replicas: the Services select only `app`, so both tracks answer. Otherwise each
+    // track has its own Service and the router (Ingress or HTTPRoute) splits between them.
+    const service = (t: typeof stable, kind: "stable" | "canary", svcName: string, index: number, resourceName: string): PlannedReleaseService => {
+        const selector: Record<string, string> = disjoint ? { [APP_LABEL]: app, [TRACK_LABEL]: kind } : { [APP_LABEL]: app };
+        return { resourceName, name: svcName, namespace: t.namespace, track: kind, index, labels: selector, selector: disjoint ? { ...t.selector } : selector };
+    };
+    const services = args.services.map((s, i) => service(stable, "stable", s.name, i, `${name}-${s.name}`));
+    const ing = args.ingress;
+    if (ing === undefined) return { namespace, app, disjoint, stable, canary, services };
+
+    const entry = ing.name ?? name;
+    const found = args.services.findIndex((s) => s.name === (ing.service ?? args.services[0]?.name));
+    const backend = found < 0 ? undefined : found;
+    const backendService = backend === undefined ? undefined : args.services[backend];
+    // The canary Service sits beside the canary pods; in its own namespace it keeps the stable name (the lab's canary/web-svc).
+    if (disjoint && canary && backendService && backend !== undefined) {
+        const canaryName = canary.namespace === namespace ? `${backendService.name}-canary` : backendService.name;
+        services.push(service(canary, "canary", canaryName, backend, `${name}-canary-${canaryName}`));
+    }
+    if (split === "gateway") {
+        return {
+            namespace,
+            app,
+            disjoint,
+            stable,
+            canary,
+            entry,
+            backend,
+            services,
+            gateway: { resourceName: `${name}-gateway`, name: entry, namespace },
+            route: { resourceName: `${name}-route`, name: entry, namespace },
+            // A route may send to a Service of another namespace only where that namespace allows it.
+            referenceGrant: canary && canary.namespace !== namespace ? { resourceName: `${name}-canary-grant`, name: `${entry}-from-${namespace}`, namespace: canary.namespace } : undefined,
+        };
+    }
+    return {
+        namespace,
+        app,
+        disjoint,
+        stable,
+        canary,
+        entry,
+        backend,
+        services,
+        ingress: { resourceName: `${name}-ingress`, name: entry, namespace },
+        canaryIngress: split === "ingress" && canary ? { resourceName: `${name}-canary-ingress`, name: `${entry}-canary`, namespace: canary.namespace } : undefined,
+    };
+}
+
 /** A release of the clock app: a stable track, an optional canary track, its Services and Ingresses. */
 export class CanaryRelease extends pulumi.ComponentResource {
     public readonly stable: ClockApp;
@@ -131,8 +250,8 @@ export class CanaryRelease extends pulumi.ComponentResource {
         if (args.services.length === 0) {
             throw new Error(`release ${name}: services: [] is empty (expected at least one Service)`);
         }
-        const namespace = args.namespace ?? "default";
-        const app = args.app ?? name;
+        const planned = planCanaryRelease(name, args);
+        const { namespace, app } = planned;
         const split = args.split ?? "replicas";
         const common = {
             app,
@@ -146,54 +265,53 @@ export class CanaryRelease extends pulumi.ComponentResource {
             topologySpread: args.topologySpread,
             ephemeralStorage: args.ephemeralStorage,
         };
-        const track = (t: TrackArgs, kind: "stable" | "canary", defaultName: string) =>
+        const track = (t: TrackArgs, kind: "stable" | "canary", p: PlannedCanaryRelease["stable"]) =>
             new ClockApp(
-                `${name}-${kind}`,
-                { ...common, track: kind, namespace: t.namespace ?? namespace, deploymentName: t.name ?? defaultName, version: t.version, replicas: t.replicas, broken: t.broken },
+                p.resourceName,
+                { ...common, track: kind, namespace: p.namespace, deploymentName: p.deployment.name, version: t.version, replicas: t.replicas, broken: t.broken },
                 { parent: this },
             );
-        this.stable = track(args.stable, "stable", name);
-        this.canary = args.canary ? track(args.canary, "canary", `${name}-canary`) : undefined;
+        this.stable = track(args.stable, "stable", planned.stable);
+        this.canary = args.canary && planned.canary ? track(args.canary, "canary", planned.canary) : undefined;
 
-        // Split by replicas: the Services select only `app`, so both tracks answer. Otherwise each
-        // track has its own Service and the router (Ingress or HTTPRoute) splits between them.
-        const disjoint = split !== "replicas";
-        const selectorFor = (t: ClockApp) => (disjoint ? t.selector : { app });
-        const service = (svc: ReleaseServiceArgs, t: ClockApp, resourceName: string) =>
-            new k8s.core.v1.Service(
-                resourceName,
+        // The planned Services: split by replicas, they select only `app`, so both tracks answer;
+        // otherwise each track has its own and the router (Ingress or HTTPRoute) splits between them.
+        const service = (p: PlannedReleaseService) => {
+            const svc = args.services[p.index];
+            return new k8s.core.v1.Service(
+                p.resourceName,
                 {
                     metadata: {
-                        name: svc.name,
-                        namespace: t.namespace,
-                        labels: { app, ...(disjoint ? { track: t.selector.track } : {}) },
+                        name: p.name,
+                        namespace: p.namespace,
+                        labels: { ...p.labels },
                         // Ready: a LoadBalancer once it has its address, any other type at once (serviceReadiness).
                         annotations: { ...serviceReadiness(svc.type), ...(svc.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: svc.loadBalancerIP } : {}) },
                     },
                     spec: {
                         type: svc.type === "Headless" || svc.type === undefined ? "ClusterIP" : svc.type,
                         clusterIP: svc.type === "Headless" ? "None" : undefined,
-                        selector: selectorFor(t),
+                        selector: { ...p.selector },
                         ports: [{ name: "http", port: svc.port ?? 80, targetPort: "http", protocol: "TCP" }],
                     },
                 },
                 { parent: this },
             );
+        };
         this.services = {};
-        for (const svc of args.services) {
-            this.services[svc.name] = service(svc, this.stable, `${name}-${svc.name}`);
+        for (const p of planned.services) {
+            if (p.track === "stable") this.services[p.name] = service(p);
         }
 
         const ing = args.ingress;
         if (ing) {
-            const backend = args.services.find((s) => s.name === (ing.service ?? args.services[0].name));
+            const backend = planned.backend === undefined ? undefined : args.services[planned.backend];
             if (!backend) {
                 throw new Error(`release ${name}: ingress.service: ${JSON.stringify(ing.service)} is not one of its services (expected one of ${args.services.map((s) => s.name).join(", ")})`);
             }
             if (split === "ingress" && !ing.host) {
                 throw new Error(`release ${name}: ingress.host: is required when split is "ingress" (ingress-nginx merges a canary Ingress only into a main Ingress of the same host)`);
             }
-            const ingressName = ing.name ?? name;
             const path = ing.path ?? "/";
             const rewrite = ing.rewriteTarget ?? (path === "/" ? undefined : "/");
             const origin = `http://${ing.host ?? (split === "gateway" ? "<gateway address>" : "<ingress address>")}${path}`;
@@ -202,26 +320,27 @@ export class CanaryRelease extends pulumi.ComponentResource {
             const weight = args.canary?.weight ?? 0;
 
             // The canary Service sits beside the canary pods; in its own namespace it keeps the stable name (the lab's canary/web-svc).
+            const plannedCanary = planned.services.find((p) => p.track === "canary");
             let canaryService: ReleaseServiceArgs | undefined;
-            if (disjoint && this.canary) {
-                canaryService = { ...backend, name: this.canary.namespace === namespace ? `${backend.name}-canary` : backend.name };
-                this.services[`canary/${canaryService.name}`] = service(canaryService, this.canary, `${name}-canary-${canaryService.name}`);
+            if (plannedCanary && this.canary) {
+                canaryService = { ...backend, name: plannedCanary.name };
+                this.services[`canary/${plannedCanary.name}`] = service(plannedCanary);
                 this.canaryCurl = `curl -H "${header}: always" ${origin}`;
             }
 
-            if (split === "gateway") {
+            if (planned.gateway && planned.route) {
                 if (!args.gateway) {
                     throw new Error(`release ${name}: gateway: is required when split is "gateway" (expected the GatewayClass to use)`);
                 }
                 const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
                 this.gateway = new k8s.apiextensions.CustomResource(
-                    `${name}-gateway`,
+                    planned.gateway.resourceName,
                     {
                         apiVersion: "gateway.networking.k8s.io/v1",
                         kind: "Gateway",
                         metadata: {
-                            name: ingressName,
-                            namespace,
+                            name: planned.gateway.name,
+                            namespace: planned.gateway.namespace,
                             labels: { app },
                             // Ready: once its controller gave it an address, as a LoadBalancer Service is.
                             annotations: AWAIT_GATEWAY_ADDRESS,
@@ -258,37 +377,37 @@ export class CanaryRelease extends pulumi.ComponentResource {
                     rules.push({ matches: [{ path: pathMatch }], filters, backendRefs: [ref(backend, this.stable)] });
                 }
                 this.route = new k8s.apiextensions.CustomResource(
-                    `${name}-route`,
+                    planned.route.resourceName,
                     {
                         apiVersion: "gateway.networking.k8s.io/v1",
                         kind: "HTTPRoute",
                         // Ready: once its Gateway accepted it and every backend Service exists (Accepted, ResolvedRefs).
-                        metadata: { name: ingressName, namespace, labels: { app }, annotations: AWAIT_ROUTE_ACCEPTED },
-                        spec: { parentRefs: [{ name: ingressName }], hostnames: ing.host ? [ing.host] : undefined, rules },
+                        metadata: { name: planned.route.name, namespace: planned.route.namespace, labels: { app }, annotations: AWAIT_ROUTE_ACCEPTED },
+                        spec: { parentRefs: [{ name: planned.gateway.name }], hostnames: ing.host ? [ing.host] : undefined, rules },
                     },
                     { parent: this, dependsOn: [this.gateway] },
                 );
-                if (this.canary && this.canary.namespace !== namespace) {
+                if (planned.referenceGrant) {
                     // A route may send to a Service of another namespace only where that namespace allows it.
                     new k8s.apiextensions.CustomResource(
-                        `${name}-canary-grant`,
+                        planned.referenceGrant.resourceName,
                         {
                             apiVersion: "gateway.networking.k8s.io/v1beta1",
                             kind: "ReferenceGrant",
-                            metadata: { name: `${ingressName}-from-${namespace}`, namespace: this.canary.namespace, labels: { app } },
+                            metadata: { name: planned.referenceGrant.name, namespace: planned.referenceGrant.namespace, labels: { app } },
                             spec: { from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace }], to: [{ group: "", kind: "Service" }] },
                         },
                         { parent: this },
                     );
                 }
-            } else {
+            } else if (planned.ingress) {
                 const baseAnnotations: Record<string, string> = rewrite ? { [INGRESS_NGINX_ANNOTATIONS.rewriteTarget]: rewrite } : {};
-                const ingress = (resourceName: string, ingName: string, ns: string, serviceName: string, annotations: Record<string, string>) =>
+                const ingress = (p: PlannedReleaseObject, serviceName: string, annotations: Record<string, string>) =>
                     new k8s.networking.v1.Ingress(
-                        resourceName,
+                        p.resourceName,
                         {
                             // Ready: once the ingress controller published its address on it (not the endpoints' 10 s settle).
-                            metadata: { name: ingName, namespace: ns, labels: { app }, annotations: { ...AWAIT_INGRESS_ADDRESS, ...annotations } },
+                            metadata: { name: p.name, namespace: p.namespace, labels: { app }, annotations: { ...AWAIT_INGRESS_ADDRESS, ...annotations } },
                             spec: {
                                 ingressClassName: args.ingressClassName ?? "nginx",
                                 rules: [
@@ -301,9 +420,9 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         },
                         { parent: this },
                     );
-                this.ingress = ingress(`${name}-ingress`, ingressName, namespace, backend.name, baseAnnotations);
-                if (split === "ingress" && this.canary && canaryService) {
-                    this.canaryIngress = ingress(`${name}-canary-ingress`, `${ingressName}-canary`, this.canary.namespace, canaryService.name, {
+                this.ingress = ingress(planned.ingress, backend.name, baseAnnotations);
+                if (planned.canaryIngress && canaryService) {
+                    this.canaryIngress = ingress(planned.canaryIngress, canaryService.name, {
                         ...baseAnnotations,
                         [INGRESS_NGINX_ANNOTATIONS.canary]: "true",
                         [INGRESS_NGINX_ANNOTATIONS.canaryByHeader]: header,

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PORTS } from "../core/constants";
+import { APP_LABEL, PORTS, TRACK_LABEL, VERSION_LABEL } from "../core/constants";
 import { containerResources, EphemeralStorage, TopologySpread, topologySpreadConstraints } from "../core/placement";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 import { clockPage, nginxServerConf } from "./page";
@@ -77,6 +77,36 @@ export const CLOCK_EPHEMERAL_STORAGE: EphemeralStorage = { request: "32Mi", limi
 
 const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
+/** What {@link ClockApp} `name` declares of `args`: its namespace, Pulumi resource names, Kubernetes names and labels. */
+export interface PlannedClockApp {
+    readonly namespace: string;
+    /** Labels that select the track's pods (`app`, `track`): the Deployment's and the budget's selector, the budget's labels. */
+    readonly selector: Readonly<Record<string, string>>;
+    /** The pods', the Deployment's and the page ConfigMap's labels: the selector's and `version`. */
+    readonly labels: Readonly<Record<string, string>>;
+    readonly deployment: { readonly resourceName: string; readonly name: string };
+    /** The page, named by Pulumi after its resource. */
+    readonly page: { readonly resourceName: string };
+    /** The PodDisruptionBudget, named as the Deployment: absent for a single pod or with `disruptionBudget: null`. */
+    readonly disruptionBudget?: { readonly resourceName: string; readonly name: string };
+}
+
+/** The names and labels of {@link ClockApp} `name`, decided once: the component and plan/ both read them. */
+export function planClockApp(name: string, args: Pick<ClockAppArgs, "namespace" | "deploymentName" | "app" | "track" | "version" | "replicas" | "disruptionBudget">): PlannedClockApp {
+    const deployment = { resourceName: name, name: args.deploymentName ?? name };
+    const selector = { [APP_LABEL]: args.app, [TRACK_LABEL]: args.track ?? "stable" };
+    // A single pod gets no budget (it could only block a drain or allow what no budget allows).
+    const budget = args.disruptionBudget !== null && (args.replicas ?? 1) > 1;
+    return {
+        namespace: args.namespace ?? "default",
+        selector,
+        labels: { ...selector, [VERSION_LABEL]: args.version },
+        deployment,
+        page: { resourceName: `${name}-page` },
+        disruptionBudget: budget ? { resourceName: `${name}-pdb`, name: deployment.name } : undefined,
+    };
+}
+
 /**
  * The lab's clock app: nginx serving a page that shows the time, its version and the pod's name.
  * The page lives in a ConfigMap named by Pulumi, so a new version is a new ConfigMap and rolls the pods.
@@ -94,23 +124,23 @@ export class ClockApp extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClockAppArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:apps:ClockApp", name, {}, opts);
-        const namespace = args.namespace ?? "default";
-        const deploymentName = args.deploymentName ?? name;
-        const track = args.track ?? "stable";
+        const planned = planClockApp(name, args);
+        const namespace = planned.namespace;
+        const deploymentName = planned.deployment.name;
         const port = args.port ?? PORTS.clock;
         const replicas = args.replicas ?? 1;
         const drainSeconds = args.drainSeconds ?? 5;
         const initDelivery = (args.pageDelivery ?? "configMap") === "initContainer";
         const root = initDelivery ? "/app" : "/usr/share/nginx/html";
-        const selector = { app: args.app, track };
-        const labels = { ...selector, version: args.version };
+        const selector = { ...planned.selector };
+        const labels = { ...planned.labels };
 
         const data = { "index.html": clockPage(args.app, args.version), "default.conf": nginxServerConf(port, root) };
         // Named by Pulumi (`<name>-page-<suffix>`): ConfigMaps are immutable in pulumi-kubernetes 4, so
         // a new page is a new ConfigMap created before the old one is deleted, and the Deployment is
         // updated in place to mount it: the pods roll and the rollout history grows. A fixed name
         // would force delete-then-create and replace the Deployment with it.
-        this.configMap = new k8s.core.v1.ConfigMap(`${name}-page`, { metadata: { namespace, labels }, data }, { parent: this });
+        this.configMap = new k8s.core.v1.ConfigMap(planned.page.resourceName, { metadata: { namespace, labels }, data }, { parent: this });
 
         const security = restrictedContainer({ readOnlyRootFilesystem: args.readOnlyRootFilesystem });
         const resources = containerResources(args.resources ?? DEFAULT_RESOURCES, args.ephemeralStorage === undefined ? CLOCK_EPHEMERAL_STORAGE : args.ephemeralStorage);
@@ -121,7 +151,7 @@ export class ClockApp extends pulumi.ComponentResource {
         const confVolume = { name: "conf", configMap: { name: this.configMap.metadata.name, items: [{ key: "default.conf", path: "default.conf" }] } };
 
         this.deployment = new k8s.apps.v1.Deployment(
-            name,
+            planned.deployment.resourceName,
             {
                 metadata: { name: deploymentName, namespace, labels, annotations: OWNED_BY_PROGRAM },
                 spec: {
@@ -179,13 +209,13 @@ export class ClockApp extends pulumi.ComponentResource {
 
         // A drain evicts through the API, which refuses an eviction that would break the budget; a
         // single pod gets none (a budget could only block the drain or allow what no budget allows).
-        const budget = args.disruptionBudget === undefined ? {} : args.disruptionBudget;
-        if (budget && replicas > 1) {
+        const budget = args.disruptionBudget ?? {};
+        if (planned.disruptionBudget) {
             this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
-                `${name}-pdb`,
+                planned.disruptionBudget.resourceName,
                 {
                     // The selector's labels only: a new version is no change of the budget.
-                    metadata: { name: deploymentName, namespace, labels: selector },
+                    metadata: { name: planned.disruptionBudget.name, namespace, labels: selector },
                     spec: {
                         maxUnavailable: budget.maxUnavailable ?? drainBudget(strategy, replicas),
                         selector: { matchLabels: selector },
