@@ -144,3 +144,34 @@ export function dns(server: string, name: string, protocol: "udp" | "tcp", timeo
         }
     });
 }
+
+export interface LoopResult {
+    readonly ok: number;
+    readonly failures: string[];
+    readonly versions: string[];
+}
+
+/** Sequential GETs of `url` every 50 ms until `until` settles; every answer recorded. */
+export async function requestLoop<T>(url: string, until: Promise<T>): Promise<{ result: T; loop: LoopResult }> {
+    let done = false;
+    const failures: string[] = [];
+    const versions: string[] = [];
+    let ok = 0;
+    const loop = (async () => {
+        while (!done) {
+            try {
+                const a = await get(url, { timeoutMs: 3000 });
+                if (a.status === 200) ok++;
+                else failures.push(`HTTP ${a.status}`);
+                versions.push(page(a.body).version ?? "?");
+            } catch (e) {
+                failures.push(String(e));
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    })();
+    const result = await until;
+    done = true;
+    await loop;
+    return { result, loop: { ok, failures, versions } };
+}

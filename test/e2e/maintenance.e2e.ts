@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { E2E_OVERRIDES, ensureInstalledNamespaces, eventually, kubectl, kubectlJson, namespacesGone, run, shippedConfig, sortedStepLines, Stack, stepLines, tail, timing } from "./lib";
+import { requestLoop } from "./http";
+import { E2E_OVERRIDES, ensureInstalledNamespaces, eventually, kubectl, kubectlJson, namespacesGone, REAL_NODE, run, shippedConfig, sortedStepLines, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-maint-"));
@@ -20,6 +21,8 @@ const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 /** Our own taint for "this node is out of use"; and the one the node lifecycle controller puts on a cordoned node. */
 const MAINTENANCE_TAINT = "bmp.local/maintenance=true:NoSchedule";
 const CORDON_TAINT = "node.kubernetes.io/unschedulable:NoSchedule";
+/** The real node's taint (test/e2e/node.sh): its pods are only the files' that choose it. */
+const REAL_NODE_TAINT = "bmp.local/real-node=true:NoSchedule";
 
 /** The fake nodes (kwok), by name: where this file's pods run (the real node, when present, is tainted for them). */
 let nodes: string[] = [];
@@ -266,7 +269,7 @@ describe("node maintenance: budgets, spread, a drain and a lost node", () => {
         }
     });
 
-    it("a lost node: its pods are garbage-collected and replaced on the others within 40–60 s (+ scheduling), and pulumi up --refresh changes nothing", async () => {
+    it("a lost node: its pods are garbage-collected and replaced on the others within 40–60 s (+ scheduling), a replica on the real node answers all through it, and pulumi up --refresh changes nothing", async () => {
         const bs = await budgets();
         const podsOn = async (n: string) =>
             (await kubectlJson("pods", "-A", "--field-selector", `spec.nodeName=${n}`)).items.filter((p: any) => p.metadata.labels?.track || p.metadata.labels?.app === "minio");
@@ -274,19 +277,46 @@ describe("node maintenance: budgets, spread, a drain and a lost node", () => {
         const [victim, count] = held.reduce((a, b) => (b[1] > a[1] ? b : a));
         assert.ok(count >= 5, `${victim} holds ${count} release pods`);
         const saved = await kubectlJson("node", victim);
+        // A replica that really serves, on the real node: every fake node closed to new pods and the real
+        // node opened, one clock pod on another fake node deleted — its replacement can only land there.
+        const clockOn = async (n: string) => (await kubectlJson("pods", "-n", "default", "-l", "app=clock-nginx", "--field-selector", `spec.nodeName=${n}`)).items;
+        const moved = (await Promise.all(nodes.filter((n) => n !== victim).map(clockOn))).flat()[0];
+        assert.ok(moved, "a clock pod on a fake node other than the one to lose");
+        await taintNodes(nodes, MAINTENANCE_TAINT, true);
+        await taintNodes([REAL_NODE], REAL_NODE_TAINT, false);
+        let real: any;
+        try {
+            await kubectl("delete", "pod", moved.metadata.name, "-n", "default", "--wait=false");
+            real = await eventually("a clock pod Ready on the real node", 120_000, async () => (await clockOn(REAL_NODE)).find(isReady));
+        } finally {
+            await taintNodes([REAL_NODE], REAL_NODE_TAINT, true);
+            await taintNodes(nodes, MAINTENANCE_TAINT, false);
+        }
         const t0 = Date.now();
         await kubectl("delete", "node", victim);
         try {
             let gone = 0;
             const samples: Record<string, number>[] = [];
-            await eventually("the lost node's pods replaced", 180_000, async () => {
-                samples.push(await readyCounts(bs));
-                if (gone === 0 && (await podsOn(victim)).length === 0) gone = Date.now() - t0;
-                return gone > 0 && (await allReady()) && isReady(await kubectlJson("pod", "minio-0", "-n", "default")) ? true : undefined;
-            });
+            // Requests to the real node's replica all through the loss (the Service would also send some to the
+            // fake nodes' pods, whose addresses nothing answers on).
+            const { loop } = await requestLoop(
+                `http://${real.status.podIP}:8080/`,
+                eventually("the lost node's pods replaced", 180_000, async () => {
+                    samples.push(await readyCounts(bs));
+                    if (gone === 0 && (await podsOn(victim)).length === 0) gone = Date.now() - t0;
+                    return gone > 0 && (await allReady()) && isReady(await kubectlJson("pod", "minio-0", "-n", "default")) ? true : undefined;
+                }),
+            );
             const back = Date.now() - t0;
             timing(`the lost node's ${count} pods garbage-collected`, gone);
             timing("every track and MinIO ready again on the other nodes", back);
+            console.log(`# lost node: the real node's clock replica answered ${loop.ok} requests meanwhile, ${loop.failures.length} failed`);
+            assert.deepEqual(loop.failures, [], "the real node's replica kept answering");
+            assert.ok(loop.ok >= 100, `${loop.ok} requests answered during the loss`);
+            assert.ok(
+                (await clockOn(REAL_NODE)).some((p: any) => p.metadata.name === real.metadata.name && isReady(p)),
+                "the same replica, still Ready",
+            );
             // The pod GC waits 40 s for a node to come back and runs every 20 s.
             assert.ok(gone >= 40_000 && gone < 90_000, `gone after ${gone} ms`);
             assert.ok(back - gone < 30_000, `replaced ${back - gone} ms after`);

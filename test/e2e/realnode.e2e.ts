@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
-import { get, page, s3 } from "./http";
+import { get, page, requestLoop, s3 } from "./http";
 import {
     DEV_PASSPHRASE,
     E2E_OVERRIDES,
@@ -54,37 +54,6 @@ async function service(name: string): Promise<any> {
 /** The clock pods that are not terminating. */
 async function clockPods(): Promise<any[]> {
     return (await kubectlJson("pods", "-n", "default", "-l", "app=clock-nginx")).items.filter((p: any) => !p.metadata.deletionTimestamp);
-}
-
-interface LoopResult {
-    readonly ok: number;
-    readonly failures: string[];
-    readonly versions: string[];
-}
-
-/** Sequential GETs of `url` every 50 ms until `until` settles; every answer recorded. */
-async function requestLoop<T>(url: string, until: Promise<T>): Promise<{ result: T; loop: LoopResult }> {
-    let done = false;
-    const failures: string[] = [];
-    const versions: string[] = [];
-    let ok = 0;
-    const loop = (async () => {
-        while (!done) {
-            try {
-                const a = await get(url, { timeoutMs: 3000 });
-                if (a.status === 200) ok++;
-                else failures.push(`HTTP ${a.status}`);
-                versions.push(page(a.body).version ?? "?");
-            } catch (e) {
-                failures.push(String(e));
-            }
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    })();
-    const result = await until;
-    done = true;
-    await loop;
-    return { result, loop: { ok, failures, versions } };
 }
 
 function editRelease(edit: (r: any) => void): void {
