@@ -5,8 +5,10 @@
 // config/planChecks.ts validates it whole, and test/plan.property.test.ts holds the components to it.
 import { APP_LABEL, BUILT_IN_NAMESPACES, CLUSTER_DNS, GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
 import { planNamespaces, planNetworkIsolation, type PodSecurityLevel, type WorkloadOpening } from "../components/core";
+import { planAccessControl } from "../components/access/accessControl";
 import { planCanaryRelease, type PlannedCanaryRelease } from "../components/apps/canaryRelease";
 import { poolContains } from "../components/network/ipv4";
+import { planMinIO } from "../components/storage/minio";
 import type { ConfigPath, PlanInput } from "./input";
 import { gatewayClassOf, gatewayDataPlaneName, routersOf } from "./names";
 import { namespacePlan, openingsPlan, type PlannedOpening } from "./security";
@@ -329,44 +331,41 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     objects.push(...networkPolicies(cfg, openings));
 
     component("AccessControl", "access", { path: ["access"], value: undefined });
+    const access = planAccessControl("access", { ...cfg.access, groups: cfg.access.groups.map((g) => ({ ...g, rules: [] })) });
     cfg.access.accounts.forEach((a, i) => {
         const source: Source = { path: ["access", "accounts", i, "name"], value: a.name };
-        const key = `${a.namespace}-${a.name}`;
-        declare("AccessControl", `access-${key}`, { apiVersion: "v1", kind: "ServiceAccount", namespace: a.namespace, name: a.name, source });
-        if (a.grant !== undefined) {
-            declare("AccessControl", `access-${key}-binding`, {
-                apiVersion: RBAC,
-                kind: a.grant.namespace === undefined ? "ClusterRoleBinding" : "RoleBinding",
-                namespace: a.grant.namespace,
-                name: a.name,
-                source,
-            });
+        const { serviceAccount: sa, binding } = access.accounts[i];
+        declare("AccessControl", sa.resourceName, { apiVersion: "v1", kind: "ServiceAccount", namespace: sa.namespace, name: sa.name, source });
+        if (binding !== undefined) {
+            const kind = binding.namespace === undefined ? "ClusterRoleBinding" : "RoleBinding";
+            declare("AccessControl", binding.resourceName, { apiVersion: RBAC, kind, namespace: binding.namespace, name: binding.name, source });
         }
     });
     cfg.access.groups.forEach((g, i) => {
         const source: Source = { path: ["access", "groups", i, "clusterRole"], value: g.clusterRole };
-        declare("AccessControl", `access-${g.clusterRole}`, { apiVersion: RBAC, kind: "ClusterRole", name: g.clusterRole, source });
-        declare("AccessControl", `access-${g.clusterRole}-binding`, { apiVersion: RBAC, kind: "ClusterRoleBinding", name: g.clusterRole, source });
+        const { role, binding } = access.groups[i];
+        declare("AccessControl", role.resourceName, { apiVersion: RBAC, kind: "ClusterRole", name: role.name, source });
+        declare("AccessControl", binding.resourceName, { apiVersion: RBAC, kind: "ClusterRoleBinding", name: binding.name, source });
     });
 
     if (cfg.minio.enabled) {
         const m = cfg.minio;
+        const p = planMinIO(m.name, { namespace: m.namespace, loadBalancer: m.loadBalancer.enabled ? m.loadBalancer : null });
         const source: Source = { path: ["minio", "name"], value: m.name };
-        const labels = { [APP_LABEL]: m.name };
+        const labels = p.labels;
         const selector = { labels, source };
         component("MinIO", m.name, source);
-        declare("MinIO", m.name, { apiVersion: "apps/v1", kind: "StatefulSet", namespace: m.namespace, name: m.name, source, labels, selector });
-        declare("MinIO", `${m.name}-headless`, { apiVersion: "v1", kind: "Service", namespace: m.namespace, name: m.name, source, labels, selector, ports: [PORTS.minio] });
-        declare("MinIO", `${m.name}-credentials`, { apiVersion: "v1", kind: "Secret", namespace: m.namespace, source, labels });
-        if (m.loadBalancer.enabled) {
-            const lb = m.loadBalancer;
-            const address = lb.loadBalancerIP;
-            declare("MinIO", `${m.name}-lb`, {
+        declare("MinIO", p.statefulSet.resourceName, { apiVersion: "apps/v1", kind: "StatefulSet", namespace: p.namespace, name: p.statefulSet.name, source, labels, selector });
+        declare("MinIO", p.headless.resourceName, { apiVersion: "v1", kind: "Service", namespace: p.namespace, name: p.headless.name, source, labels, selector, ports: [PORTS.minio] });
+        declare("MinIO", p.credentials.resourceName, { apiVersion: "v1", kind: "Secret", namespace: p.namespace, source, labels });
+        if (p.loadBalancer !== undefined) {
+            const address = m.loadBalancer.loadBalancerIP;
+            declare("MinIO", p.loadBalancer.resourceName, {
                 apiVersion: "v1",
                 kind: "Service",
-                namespace: m.namespace,
-                name: lb.name,
-                source: { path: ["minio", "loadBalancer", "name"], value: lb.name },
+                namespace: p.namespace,
+                name: p.loadBalancer.name,
+                source: { path: ["minio", "loadBalancer", "name"], value: p.loadBalancer.name },
                 labels,
                 selector,
                 ports: [PORTS.minio],

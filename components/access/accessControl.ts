@@ -39,45 +39,80 @@ export interface AccessControlArgs {
 
 const RBAC = "rbac.authorization.k8s.io";
 
+/** A planned RBAC object: its Pulumi resource name and Kubernetes name (and namespace, where it has one). */
+export interface PlannedRbacObject {
+    readonly resourceName: string;
+    readonly name: string;
+    readonly namespace?: string;
+}
+
+/** What {@link AccessControl} `name` declares of `args`, in its order, named once: the component and plan/ both read it. */
+export interface PlannedAccess {
+    /** Per account: its ServiceAccount, and its binding (a RoleBinding with a namespace, else a ClusterRoleBinding) when it has a grant. */
+    readonly accounts: readonly { readonly serviceAccount: PlannedRbacObject & { readonly namespace: string }; readonly binding?: PlannedRbacObject }[];
+    /** Per group grant: its ClusterRole and ClusterRoleBinding. */
+    readonly groups: readonly { readonly role: PlannedRbacObject; readonly binding: PlannedRbacObject }[];
+}
+
+/** The names of {@link AccessControl} `name`: `<name>-<namespace>-<account>` (`-binding`), `<name>-<clusterRole>` (`-binding`). */
+export function planAccessControl(name: string, args: AccessControlArgs): PlannedAccess {
+    return {
+        accounts: (args.accounts ?? []).map((a) => {
+            const namespace = a.namespace ?? "default";
+            const key = `${name}-${namespace}-${a.name}`;
+            return {
+                serviceAccount: { resourceName: key, name: a.name, namespace },
+                binding: a.grant && { resourceName: `${key}-binding`, name: a.name, namespace: a.grant.namespace },
+            };
+        }),
+        groups: (args.groups ?? []).map((g) => ({
+            role: { resourceName: `${name}-${g.clusterRole}`, name: g.clusterRole },
+            binding: { resourceName: `${name}-${g.clusterRole}-binding`, name: g.clusterRole },
+        })),
+    };
+}
+
 /** ServiceAccounts and their bindings, granting exactly what the config says and nothing more. */
 export class AccessControl extends pulumi.ComponentResource {
     public readonly serviceAccounts: Record<string, k8s.core.v1.ServiceAccount> = {};
 
     constructor(name: string, args: AccessControlArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:access:AccessControl", name, {}, opts);
-        for (const account of args.accounts ?? []) {
-            const namespace = account.namespace ?? "default";
-            const key = `${namespace}-${account.name}`;
-            const sa = new k8s.core.v1.ServiceAccount(`${name}-${key}`, { metadata: { name: account.name, namespace }, automountServiceAccountToken: false }, { parent: this });
+        const planned = planAccessControl(name, args);
+        (args.accounts ?? []).forEach((account, i) => {
+            const p = planned.accounts[i];
+            const namespace = p.serviceAccount.namespace;
+            const sa = new k8s.core.v1.ServiceAccount(p.serviceAccount.resourceName, { metadata: { name: p.serviceAccount.name, namespace }, automountServiceAccountToken: false }, { parent: this });
             this.serviceAccounts[`${namespace}/${account.name}`] = sa;
             const grant = account.grant;
-            if (!grant) {
-                continue;
+            if (!grant || !p.binding) {
+                return;
             }
             const subjects = [{ kind: "ServiceAccount", name: account.name, namespace }];
             const roleRef = { apiGroup: RBAC, kind: "ClusterRole", name: grant.clusterRole };
-            if (grant.namespace === undefined) {
-                new k8s.rbac.v1.ClusterRoleBinding(`${name}-${key}-binding`, { metadata: { name: account.name }, roleRef, subjects }, { parent: this, dependsOn: [sa] });
+            if (p.binding.namespace === undefined) {
+                new k8s.rbac.v1.ClusterRoleBinding(p.binding.resourceName, { metadata: { name: p.binding.name }, roleRef, subjects }, { parent: this, dependsOn: [sa] });
             } else {
-                new k8s.rbac.v1.RoleBinding(`${name}-${key}-binding`, { metadata: { name: account.name, namespace: grant.namespace }, roleRef, subjects }, { parent: this, dependsOn: [sa] });
+                new k8s.rbac.v1.RoleBinding(p.binding.resourceName, { metadata: { name: p.binding.name, namespace: p.binding.namespace }, roleRef, subjects }, { parent: this, dependsOn: [sa] });
             }
-        }
-        for (const group of args.groups ?? []) {
+        });
+        (args.groups ?? []).forEach((group, i) => {
+            const p = planned.groups[i];
             const role = new k8s.rbac.v1.ClusterRole(
-                `${name}-${group.clusterRole}`,
-                { metadata: { name: group.clusterRole }, rules: group.rules.map((r) => ({ apiGroups: [...(r.apiGroups ?? [""])], resources: [...r.resources], verbs: [...r.verbs] })) },
+                p.role.resourceName,
+                { metadata: { name: p.role.name }, rules: group.rules.map((r) => ({ apiGroups: [...(r.apiGroups ?? [""])], resources: [...r.resources], verbs: [...r.verbs] })) },
                 { parent: this },
             );
             new k8s.rbac.v1.ClusterRoleBinding(
-                `${name}-${group.clusterRole}-binding`,
+                p.binding.resourceName,
                 {
-                    metadata: { name: group.clusterRole },
+                    metadata: { name: p.binding.name },
                     roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: group.clusterRole },
                     subjects: [{ apiGroup: RBAC, kind: "Group", name: `system:serviceaccounts:${group.namespace}` }],
                 },
                 { parent: this, dependsOn: [role] },
             );
-        }
+        });
         this.registerOutputs({});
     }
 }

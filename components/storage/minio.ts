@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { METALLB_LOAD_BALANCER_IPS, PORTS } from "../core/constants";
+import { APP_LABEL, METALLB_LOAD_BALANCER_IPS, PORTS } from "../core/constants";
 import { containerResources, EphemeralStorage } from "../core/placement";
 import { serviceReadiness } from "../core/readiness";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
@@ -37,6 +37,30 @@ export interface MinIOArgs {
     readonly ephemeralStorage?: EphemeralStorage | null;
 }
 
+/** What {@link MinIO} `name` declares of `args`: its namespace, labels (its pods' selector too) and, per object, the Pulumi resource name and Kubernetes name. */
+export interface PlannedMinIO {
+    readonly namespace: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly statefulSet: { readonly resourceName: string; readonly name: string };
+    readonly headless: { readonly resourceName: string; readonly name: string };
+    /** Named by Pulumi after its resource. */
+    readonly credentials: { readonly resourceName: string };
+    readonly loadBalancer?: { readonly resourceName: string; readonly name: string };
+}
+
+/** The names and labels of {@link MinIO} `name`, decided once: the component and plan/ both read them. */
+export function planMinIO(name: string, args: Pick<MinIOArgs, "namespace" | "loadBalancer">): PlannedMinIO {
+    const lb = args.loadBalancer === undefined ? { name: "minio-svc-lb" } : args.loadBalancer;
+    return {
+        namespace: args.namespace ?? "default",
+        labels: { [APP_LABEL]: name },
+        statefulSet: { resourceName: name, name },
+        headless: { resourceName: `${name}-headless`, name },
+        credentials: { resourceName: `${name}-credentials` },
+        loadBalancer: lb ? { resourceName: `${name}-lb`, name: lb.name } : undefined,
+    };
+}
+
 /**
  * The lab's MinIO: a one-replica StatefulSet with a volume claim template, a headless Service, an
  * optional LoadBalancer Service, and its credentials only in a Secret read through `secretKeyRef`.
@@ -52,18 +76,19 @@ export class MinIO extends pulumi.ComponentResource {
 
     constructor(name: string, args: MinIOArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:storage:MinIO", name, {}, opts);
-        const namespace = args.namespace ?? "default";
-        const labels = { app: name };
+        const planned = planMinIO(name, args);
+        const namespace = planned.namespace;
+        const labels = { ...planned.labels };
         this.secret = new k8s.core.v1.Secret(
-            `${name}-credentials`,
+            planned.credentials.resourceName,
             { metadata: { namespace, labels }, type: "Opaque", stringData: { username: pulumi.secret(args.rootUser), password: pulumi.secret(args.rootPassword) } },
             { parent: this, additionalSecretOutputs: ["data", "stringData"] },
         );
         const headless = new k8s.core.v1.Service(
-            `${name}-headless`,
+            planned.headless.resourceName,
             // Ready at once: a headless Service has no address to wait for; the StatefulSet's rollout is awaited.
             {
-                metadata: { name, namespace, labels, annotations: serviceReadiness("Headless") },
+                metadata: { name: planned.headless.name, namespace, labels, annotations: serviceReadiness("Headless") },
                 spec: { clusterIP: "None", selector: labels, ports: [{ name: "api", port: PORTS.minio, targetPort: "api" }] },
             },
             { parent: this },
@@ -71,9 +96,9 @@ export class MinIO extends pulumi.ComponentResource {
         const fromSecret = (key: string) => ({ secretKeyRef: { name: this.secret.metadata.name, key } });
         const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
         this.statefulSet = new k8s.apps.v1.StatefulSet(
-            name,
+            planned.statefulSet.resourceName,
             {
-                metadata: { name, namespace, labels, annotations: OWNED_BY_PROGRAM },
+                metadata: { name: planned.statefulSet.name, namespace, labels, annotations: OWNED_BY_PROGRAM },
                 spec: {
                     replicas: 1,
                     serviceName: headless.metadata.name,
@@ -120,13 +145,13 @@ export class MinIO extends pulumi.ComponentResource {
             { parent: this, customTimeouts: { create: timeout, update: timeout } },
         );
         const lb = args.loadBalancer === undefined ? { name: "minio-svc-lb" } : args.loadBalancer;
-        if (lb) {
+        if (lb && planned.loadBalancer) {
             new k8s.core.v1.Service(
-                `${name}-lb`,
+                planned.loadBalancer.resourceName,
                 {
                     // Ready: once MetalLB assigned its address.
                     metadata: {
-                        name: lb.name,
+                        name: planned.loadBalancer.name,
                         namespace,
                         labels,
                         annotations: { ...serviceReadiness("LoadBalancer"), ...(lb.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: lb.loadBalancerIP } : {}) },
