@@ -198,16 +198,10 @@ export function planCanaryRelease(name: string, args: CanaryReleasePlanArgs): Pl
         const canaryName = canary.namespace === namespace ? `${backendService.name}-canary` : backendService.name;
         services.push(service(canary, "canary", canaryName, backend, `${name}-canary-${canaryName}`));
     }
+    const routed = { namespace, app, disjoint, stable, canary, entry, backend, services };
     if (split === "gateway") {
         return {
-            namespace,
-            app,
-            disjoint,
-            stable,
-            canary,
-            entry,
-            backend,
-            services,
+            ...routed,
             gateway: { resourceName: `${name}-gateway`, name: entry, namespace },
             route: { resourceName: `${name}-route`, name: entry, namespace },
             // A route may send to a Service of another namespace only where that namespace allows it.
@@ -215,14 +209,7 @@ export function planCanaryRelease(name: string, args: CanaryReleasePlanArgs): Pl
         };
     }
     return {
-        namespace,
-        app,
-        disjoint,
-        stable,
-        canary,
-        entry,
-        backend,
-        services,
+        ...routed,
         ingress: { resourceName: `${name}-ingress`, name: entry, namespace },
         canaryIngress: split === "ingress" && canary ? { resourceName: `${name}-canary-ingress`, name: `${entry}-canary`, namespace: canary.namespace } : undefined,
     };
