@@ -217,3 +217,18 @@ export function registeredObjects(): string[] {
         .map((r) => `${r.type} ${r.name} ${r.inputs.metadata?.namespace ?? ""}/${r.inputs.metadata?.name ?? "<named by Pulumi>"}`)
         .sort();
 }
+
+/**
+ * What `pulumi up` waits for, one line per Service, Ingress, Gateway and HTTPRoute registered:
+ * "<kind> <namespace>/<name> <Service type> <skipAwait | the waitFor expression>", sorted.
+ */
+export function readinessLines(): string[] {
+    const kinds = ["kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"];
+    return recorded
+        .filter((r) => kinds.includes(r.type))
+        .map((r) => {
+            const a = r.inputs.metadata.annotations ?? {};
+            return `${r.inputs.kind} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name} ${r.inputs.spec.type ?? ""} ${a["pulumi.com/skipAwait"] ? "skipAwait" : a["pulumi.com/waitFor"]}`;
+        })
+        .sort();
+}

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll } from "../policy/rules";
-import { containers, securityProblems, DEV_PASSPHRASE, isSecretValue, k8sObject, ofType, one, plainStrings, recorded, settle, stackConfig, policyResources } from "./harness";
+import { containers, securityProblems, DEV_PASSPHRASE, isSecretValue, k8sObject, ofType, one, plainStrings, recorded, settle, stackConfig, policyResources, readinessLines } from "./harness";
 
 const { config, secretKeys } = stackConfig("dev", DEV_PASSPHRASE);
 let program: any;
@@ -158,14 +158,7 @@ describe("dev stack: the lab's objects", () => {
 
 describe("dev stack: what `pulumi up` waits for (issue 22)", () => {
     it("every Service, Ingress, Gateway and HTTPRoute says it: a LoadBalancer and an Ingress their address, every other Service nothing", () => {
-        const kinds = ["kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"];
-        const readiness = recorded
-            .filter((r) => kinds.includes(r.type))
-            .map((r) => {
-                const a = r.inputs.metadata.annotations ?? {};
-                return `${r.inputs.kind} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name} ${r.inputs.spec.type ?? ""} ${a["pulumi.com/skipAwait"] ? "skipAwait" : a["pulumi.com/waitFor"]}`;
-            })
-            .sort();
+        const readiness = readinessLines();
         const lb = "jsonpath={.status.loadBalancer.ingress[0].ip}";
         assert.deepEqual(readiness, [
             `Ingress canary/web-canary  ${lb}`,

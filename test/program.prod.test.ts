@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll } from "../policy/rules";
-import { k8sObject, ofType, recorded, securityProblems, settle, stackConfig, policyResources } from "./harness";
+import { k8sObject, ofType, securityProblems, settle, stackConfig, policyResources, readinessLines } from "./harness";
 
 before(async () => {
     const { config, secretKeys } = stackConfig("prod", undefined, { minioRootUser: "ops-admin", minioRootPassword: "prod-password-from-config" });
@@ -77,14 +77,7 @@ describe("prod stack", () => {
         );
     });
     it("waits for the Gateway's address and the route's Accepted and ResolvedRefs, a LoadBalancer's address, nothing for the other Services (issue 22)", () => {
-        const kinds = ["kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"];
-        const readiness = recorded
-            .filter((r) => kinds.includes(r.type))
-            .map((r) => {
-                const a = r.inputs.metadata.annotations ?? {};
-                return `${r.inputs.kind} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name} ${r.inputs.spec.type ?? ""} ${a["pulumi.com/skipAwait"] ? "skipAwait" : a["pulumi.com/waitFor"]}`;
-            })
-            .sort();
+        const readiness = readinessLines();
         const lb = "jsonpath={.status.loadBalancer.ingress[0].ip}";
         const route = '["jsonpath={.status.parents[0].conditions[?(@.type==\\"Accepted\\")].status}=True","jsonpath={.status.parents[0].conditions[?(@.type==\\"ResolvedRefs\\")].status}=True"]';
         assert.deepEqual(readiness, [
