@@ -174,6 +174,9 @@ export function trafficOverrides(dev: (key: string) => any): Record<string, unkn
             chart: { repo: process.env.BMP_CHART_REPO, version: METALLB_CHART_DEFAULT.version },
             interfaces: [LAN_LINK],
         },
+        // The verify step (on by default) runs again on every release change: off here, where the weight
+        // and rollout cases change the release often; traffic.e2e.ts's verify case and netpol.e2e.ts turn it on.
+        verify: { enabled: false },
         ingressNginx: { enabled: false },
         nginxGateway: { enabled: false },
         dashboard: { enabled: false },

@@ -202,9 +202,14 @@ export class Stack {
     }
 
     pulumi(...args: string[]): Promise<Run> {
+        return this.pulumiWith({}, ...args);
+    }
+
+    /** `pulumi` with more environment (another backend, say) on top of the stack's own. */
+    pulumiWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
         return run("pulumi", [...args, "--stack", this.name, "--non-interactive"], {
             cwd: this.dir,
-            env: this.env,
+            env: { ...this.env, ...env },
             timeoutMs: 600_000,
         });
     }

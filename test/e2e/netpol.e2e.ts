@@ -40,6 +40,8 @@ function matrixOverrides(): Record<string, any> {
         .web.services.filter((s: any) => s.type !== "NodePort" && s.type !== "LoadBalancer")
         .sort((a: any, b: any) => (a.type === "ClusterIP" ? -1 : b.type === "ClusterIP" ? 1 : 0));
     releases.nginx = { ...dev("releases").nginx, stable: { ...dev("releases").nginx.stable, replicas: 1 }, canary: { ...dev("releases").nginx.canary, replicas: 1 } };
+    // The verify step on, as by default: it runs inside each pulumi up of the file, under the policies.
+    o.verify = { enabled: true };
     return o;
 }
 

@@ -10,7 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, LAN_LINK, labDown, labUp, type Reply, trafficOverrides } from "./lan";
-import { eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import { s3 } from "./http";
+import { changedSteps, eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-traffic-"));
@@ -45,6 +46,13 @@ async function lbAddress(namespace: string, name: string): Promise<string> {
 /** "n of m" answers that failed, with the first few errors. */
 function failures(replies: Reply[]): string[] {
     return replies.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.error ?? ""}`.trim());
+}
+
+/** MinIO's root user, from the Secret its StatefulSet reads. */
+async function minioCreds(): Promise<{ user: string; password: string }> {
+    const sts = await kubectlJson("statefulset", "minio", "-n", "default");
+    const secret = await kubectlJson("secret", sts.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name, "-n", "default");
+    return { user: Buffer.from(secret.data.username, "base64").toString(), password: Buffer.from(secret.data.password, "base64").toString() };
 }
 
 const canaryShare = (replies: Reply[]) => replies.filter((r) => r.version === "1.1").length;
@@ -163,6 +171,47 @@ describe("the lab's traffic through the real MetalLB, CoreDNS and Traefik", () =
         }
     });
 
+    it("the verify step, turned on, fails pulumi up naming a Service that selects no pod and a route sent to the wrong backend, where every other await passed; a release change and pulumi up --refresh repair both", async () => {
+        // Drift behind Pulumi's back, which no await sees: a Service whose selector matches no pod, and the
+        // header rule of the HTTPRoute sent to the stable Service.
+        await kubectl("patch", "service", "web-svc-cip", "-n", "default", "--type=merge", "-p", JSON.stringify({ spec: { selector: { app: "nothing" } } }));
+        const route = (await kubectlJson("httproute", "-n", "default", "-l", "app=web")).items[0];
+        const rules = route.spec.rules;
+        const stableRef = rules[1].backendRefs.find((b: any) => b.namespace === undefined);
+        rules[0].backendRefs = [{ ...stableRef, weight: undefined }];
+        await kubectl("patch", "httproute", route.metadata.name, "-n", "default", "--type=merge", "-p", JSON.stringify({ spec: { rules } }));
+        stack.setConfig({ verify: { enabled: true } });
+        const r = await stack.pulumi("up", "--yes", "--skip-preview");
+        const out = r.stdout + r.stderr;
+        assert.notEqual(r.code, 0, tail(out, 40));
+        const lines = [
+            ...new Set(
+                out
+                    .split("\n")
+                    .filter((l) => /^\s*(\* \[Pod [^\]]*\]: \[Error\] )?release web, /.test(l))
+                    .map((l) => l.replace(/^.*?release web, /, "release web, ").trim()),
+            ),
+        ];
+        console.log(`# verify's lines:\n${lines.map((l) => `#   ${l}`).join("\n")}`);
+        assert.ok(
+            lines.some((l) => /^release web, Service default\/web-svc-cip: expected version 1\.0, got no answer/.test(l)),
+            tail(out, 40),
+        );
+        assert.ok(
+            lines.some((l) => l === "release web, route app.local/web (canary: always): expected version 1.1, got version 1.0"),
+            tail(out, 40),
+        );
+        assert.equal(lines.length, 2, "nothing else failed");
+        // Repaired by the usual moves: a release change (the stable track's replicas) runs the step again,
+        // and `pulumi up --refresh` sees the drift and puts the Service and the route back first.
+        editWeb((w) => (w.stable.replicas = 3));
+        await stack.up("--refresh");
+        assert.deepEqual(stepLines((await stack.preview()).steps), []);
+        assert.deepEqual((await kubectlJson("service", "web-svc-cip", "-n", "default")).spec.selector, { app: "web", track: "stable" });
+        stack.setConfig({ verify: { enabled: false } });
+        await stack.up();
+    });
+
     it("CoreDNS on the shared address 172.17.255.2 answers over UDP and TCP", async () => {
         for (const protocol of ["udp", "tcp"] as const) {
             const answer = await clientDns("172.17.255.2", "kubernetes.default.svc.cluster.local", protocol);
@@ -173,14 +222,42 @@ describe("the lab's traffic through the real MetalLB, CoreDNS and Traefik", () =
     });
 
     it("MinIO through its LoadBalancer address: an object PUT and read back", async () => {
-        const sts = await kubectlJson("statefulset", "minio", "-n", "default");
-        const secret = await kubectlJson("secret", sts.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name, "-n", "default");
-        const creds = { user: Buffer.from(secret.data.username, "base64").toString(), password: Buffer.from(secret.data.password, "base64").toString() };
+        const creds = await minioCreds();
         const endpoint = `http://${await lbAddress("default", "minio-svc-lb")}:9000`;
         assert.equal((await clientS3(endpoint, creds, "PUT", "/traffic")).status, 200);
         const body = `written from ${CLIENT_NETNS} at ${new Date().toISOString()}`;
         assert.equal((await clientS3(endpoint, creds, "PUT", "/traffic/note.txt", body)).status, 200);
         assert.deepEqual(await clientS3(endpoint, creds, "GET", "/traffic/note.txt"), { status: 200, body });
+    });
+
+    it("the state moved off this machine into a MinIO bucket as docs/stacks-and-state.md says: export, init, import, then a preview with no changes", async () => {
+        // The commands of the page, on the real CLI, against this stack's MinIO (its S3 API at the Service's
+        // cluster address, which this machine reaches through kube-proxy) and a bucket made for it.
+        const endpoint = `http://${(await kubectlJson("service", "minio-svc-lb", "-n", "default")).spec.clusterIP}:9000`;
+        const creds = await minioCreds();
+        assert.equal((await s3(endpoint, creds, "PUT", "/pulumi-state")).status, 200);
+        const checkpoint = path.join(stack.dir, "dev.checkpoint.json");
+        await stack.pulumiOk("stack", "export", "--file", checkpoint);
+        const bucket = {
+            AWS_ACCESS_KEY_ID: creds.user,
+            AWS_SECRET_ACCESS_KEY: creds.password,
+            PULUMI_BACKEND_URL: `s3://pulumi-state?endpoint=${endpoint}&s3ForcePathStyle=true&region=us-east-1`,
+        };
+        const ok = async (...args: string[]) => {
+            const r = await stack.pulumiWith(bucket, ...args);
+            assert.equal(r.code, 0, `pulumi ${args.join(" ")}: ${tail(r.stdout + r.stderr, 30)}`);
+            return r;
+        };
+        await ok("stack", "init");
+        await ok("stack", "import", "--file", checkpoint);
+        fs.rmSync(checkpoint);
+        const preview = await ok("preview", "--json");
+        assert.deepEqual(stepLines(changedSteps(JSON.parse(preview.stdout))), [], "no changes: the same resources, from the bucket");
+        // The state is in the bucket now: the stack's checkpoint object, encrypted secrets and all.
+        const object = await s3(endpoint, creds, "GET", `/pulumi-state/.pulumi/stacks/bare-metal-platform/${stack.name}.json`);
+        assert.equal(object.status, 200, "the stack's checkpoint in the bucket");
+        assert.equal(JSON.parse(object.body).checkpoint.stack, `organization/bare-metal-platform/${stack.name}`);
+        console.log(`# state moved to s3://pulumi-state (${endpoint}): preview from the bucket proposes nothing`);
     });
 
     it("the clock app through its NodePort and its LoadBalancer Service", async () => {
