@@ -35,7 +35,7 @@ describe("config refused on the engine, before anything is registered", () => {
         [
             "a misspelt top-level key (the CLI lets it through; the program names it)",
             { metalb: { addresses: ["172.17.255.1-172.17.255.255"] } },
-            `metalb: unknown key (did you mean "metallb"? allowed: cluster, rolloutTimeoutSeconds, releases, metallb, ingressNginx, nginxGateway, coredns, dashboard, access, minio, nodeExporter, security, hosts, hostsSshPrivateKey, kickstartPassword, minioRootUser, minioRootPassword)`,
+            `metalb: unknown key (did you mean "metallb"? allowed: cluster, rolloutTimeoutSeconds, releases, metallb, ingressNginx, nginxGateway, coredns, dashboard, access, minio, nodeExporter, security, verify, hosts, hostsSshPrivateKey, kickstartPassword, minioRootUser, minioRootPassword)`,
         ],
         [
             "two releases whose Services flatten to one resource name (the engine would refuse the whole program)",
