@@ -213,6 +213,7 @@ describe("day-2 operations", () => {
                 `delete kubernetes:core/v1:Service web-canary-web-svc`,
                 `delete ${INGRESS} web-canary-ingress`,
                 `delete kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-canary-allow-dns`,
+                `delete kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-canary-allow-same-namespace`,
                 `delete kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-canary-allow-web`,
                 `delete kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-canary-default-deny`,
                 `delete platform:apps:ClockApp web-canary`,
