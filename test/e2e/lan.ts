@@ -6,7 +6,7 @@ import * as path from "node:path";
 import type { Reply } from "./client";
 import { METALLB_CHART_DEFAULT } from "../../components/network";
 import type { DnsAnswer } from "./http";
-import { ensureGatewayApiCrds, ensureInstalledNamespaces, kubectl, namespacesGone, onlyRealNode, ROOT, run } from "./lib";
+import { ensureGatewayApiCrds, ensureInstalledNamespaces, eventually, kubectl, kubectlJson, namespacesGone, onlyRealNode, ROOT, run } from "./lib";
 
 export type { Reply };
 /** The client host's network namespace and the node's link to it (node.sh's CLIENT_NETNS and LAN_LINK). */
@@ -63,6 +63,11 @@ export async function clientS3(endpoint: string, creds: { user: string; password
     const c = startClient({ s3: { endpoint, user: creds.user, password: creds.password, method, key, body } });
     c.stop();
     return (await c.result) as { status: number; body: string };
+}
+
+/** A LoadBalancer Service's address once MetalLB has assigned it (up to 60 s). */
+export async function lbAddress(namespace: string, name: string): Promise<string> {
+    return eventually(`${namespace}/${name}'s address`, 60_000, async () => (await kubectlJson("service", name, "-n", namespace)).status.loadBalancer?.ingress?.[0]?.ip);
 }
 
 /** The interfaces of this machine's default routes: where a packet would leave it. */

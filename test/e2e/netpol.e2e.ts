@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as YAML from "yaml";
 import { networkPolicyPlan, parseConfig } from "../../config";
-import { clientDns, clientGet, labDown, labUp, trafficOverrides } from "./lan";
+import { clientDns, clientGet, labDown, labUp, lbAddress, trafficOverrides } from "./lan";
 import { eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, Stack, stepLines, timing } from "./lib";
 
 const dev = shippedConfig("dev");
@@ -77,8 +77,7 @@ const selects = (selector: Readonly<Record<string, string>>, labels: Readonly<Re
  * ingress controller's namespace; its own namespace; the extra source namespaces; a Gateway's data
  * plane). Any other namespace is neither restricted nor protected.
  */
-function expected(cfg: ReturnType<typeof parseConfig>, source: string, d: Destination): boolean {
-    const plan = networkPolicyPlan(cfg);
+function expected(cfg: ReturnType<typeof parseConfig>, plan: ReturnType<typeof networkPolicyPlan>, source: string, d: Destination): boolean {
     const egress = !(source in plan) || (d.namespace === DNS.namespace && selects(DNS.labels, d.labels) && d.podPort === DNS.port) || d.namespace === source;
     if (!egress) return false;
     if (!(d.namespace in plan)) return true;
@@ -208,9 +207,10 @@ async function measure(ds: readonly Destination[]): Promise<Matrix> {
 /** The cells that differ from `cfg`'s rules, one line each. */
 function differences(cfg: ReturnType<typeof parseConfig>, ds: readonly Destination[], m: Matrix): string[] {
     const out: string[] = [];
+    const plan = networkPolicyPlan(cfg);
     for (const s of SOURCES) {
         for (const d of ds) {
-            const want = expected(cfg, s, d);
+            const want = expected(cfg, plan, s, d);
             const got = m.get(s)?.get(d.column);
             if (got?.ok !== want) out.push(`${s} → ${d.column} (${d.host}:${d.port}/${d.protocol}): expected ${want ? "✓" : "✗"}, measured ${got?.ok ? "✓" : `✗ ${got?.detail ?? "no answer"}`}`);
         }
@@ -263,16 +263,15 @@ function changed(a: Matrix, b: Matrix): string[] {
 
 /** The published entry points from the client host (NodePort, LoadBalancer, the Gateway, CoreDNS's shared address): each must answer. */
 async function outside(): Promise<string[]> {
-    const lb = async (ns: string, name: string) => (await kubectlJson("service", name, "-n", ns)).status.loadBalancer.ingress[0].ip as string;
     const node = (await kubectlJson("node", REAL_NODE)).status.addresses.find((a: any) => a.type === "InternalIP").address;
     const nodePort = (await kubectlJson("service", "clock-np", "-n", "default")).spec.ports[0].nodePort;
-    const gateway = await lb("kube-system", "traefik");
+    const gateway = await lbAddress("kube-system", "traefik");
     const http: Array<[string, string, Record<string, string>?]> = [
         ["clock NodePort", `http://${node}:${nodePort}/`],
-        ["clock LoadBalancer", `http://${await lb("default", "clock-lb")}/`],
+        ["clock LoadBalancer", `http://${await lbAddress("default", "clock-lb")}/`],
         ["web through the Gateway", `http://${gateway}/web`, { host: "app.local" }],
         ["web canary through the Gateway", `http://${gateway}/web`, { host: "app.local", canary: "always" }],
-        ["MinIO LoadBalancer", `http://${await lb("default", "minio-svc-lb")}:9000/`],
+        ["MinIO LoadBalancer", `http://${await lbAddress("default", "minio-svc-lb")}:9000/`],
     ];
     const failed: string[] = [];
     for (const [what, url, headers] of http) {
@@ -282,7 +281,7 @@ async function outside(): Promise<string[]> {
         if (!ok) failed.push(`outside → ${what}: ${r.status} ${r.error ?? ""}`.trim());
     }
     for (const protocol of ["udp", "tcp"] as const) {
-        const server = await lb("kube-system", `coredns-svc-lb-${protocol}`);
+        const server = await lbAddress("kube-system", `coredns-svc-lb-${protocol}`);
         const a = await clientDns(server, DNS_NAME, protocol).catch((e) => ({ rcode: -1, addresses: [String(e)] }));
         const ok = a.rcode === 0;
         console.log(`#   outside → CoreDNS ${server}:53/${protocol}: ${ok ? "✓" : "✗"} ${a.addresses.join(",")}`);

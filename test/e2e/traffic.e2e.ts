@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, LAN_LINK, labDown, labUp, type Reply, trafficOverrides } from "./lan";
+import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, LAN_LINK, labDown, labUp, lbAddress, type Reply, trafficOverrides } from "./lan";
 import { s3 } from "./http";
 import { changedSteps, eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
@@ -37,10 +37,6 @@ function editWeb(edit: (web: any) => void): void {
 async function podsOf(namespace: string, app: string, track: string): Promise<Set<string>> {
     const pods = (await kubectlJson("pods", "-n", namespace, "-l", `app=${app},track=${track}`)).items;
     return new Set(pods.filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.metadata.name));
-}
-
-async function lbAddress(namespace: string, name: string): Promise<string> {
-    return eventually(`${namespace}/${name}'s address`, 60_000, async () => (await kubectlJson("service", name, "-n", namespace)).status.loadBalancer?.ingress?.[0]?.ip);
 }
 
 /** "n of m" answers that failed, with the first few errors. */
