@@ -1,5 +1,6 @@
 // bare-metal-platform: the lab's Kubernetes platform, part by part. Each block below is one
 // component; config/ (one module per area) says what every setting means and what it defaults to.
+import { randomUUID } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CanaryRelease, releaseChecks, Verify } from "./components/apps";
@@ -10,6 +11,7 @@ import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric }
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
 import { BUILT_IN_NAMESPACES, budgetOf, ephemeralOf, gatewayOf, hostsPlan, loadConfig, planOf, routersOf, spreadOf } from "./config";
+import { COMPONENT_NAMES } from "./plan";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 //    The plan: every object the config makes, named once (plan/), which the checks have just read.
@@ -17,8 +19,9 @@ const cfg = loadConfig();
 const plan = planOf(cfg);
 
 // 2. The hosts (optional): VMs provisioned over SSH, a k3s cluster on them, a Kickstart for new ones.
-const hostsPlanned = hostsPlan(cfg);
-const hosts = hostsPlanned ? new Hosts("hosts", hostsPlanned) : undefined;
+//    The run id is new on every run (in converge mode every step runs again); the plan stays pure.
+const hostsPlanned = hostsPlan(cfg, randomUUID());
+const hosts = hostsPlanned ? new Hosts(COMPONENT_NAMES.hosts, hostsPlanned) : undefined;
 
 // 3. The cluster: an explicit provider, so a stack never falls back to whatever kubectl points at.
 //    With hosts.k3s on, it is the k3s cluster just bootstrapped, in the same `pulumi up`.
@@ -30,28 +33,28 @@ const provider = new k8s.Provider("cluster", {
 const inCluster = { provider };
 
 // 4. Namespaces, labelled for Pod Security admission.
-const namespaces = new Namespaces("ns", { namespaces: plan.namespaces, existing: BUILT_IN_NAMESPACES }, inCluster);
+const namespaces = new Namespaces(COMPONENT_NAMES.namespaces, { namespaces: plan.namespaces, existing: BUILT_IN_NAMESPACES }, inCluster);
 const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.dependenciesFor(...ns) });
 
 // 5. Load balancing on bare metal: MetalLB in layer 2 mode.
 //    Addresses that Services pin are kept out of automatic assignment (a second pool, autoAssign off).
-const metallb = cfg.metallb.enabled ? new MetalLB("metallb", { ...cfg.metallb, reserved: plan.pinnedAddresses() }, after(cfg.metallb.namespace)) : undefined;
+const metallb = cfg.metallb.enabled ? new MetalLB(COMPONENT_NAMES.metallb, { ...cfg.metallb, reserved: plan.pinnedAddresses() }, after(cfg.metallb.namespace)) : undefined;
 const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...namespaces.dependenciesFor(...ns), ...(metallb ? [metallb] : [])] });
 
 // 6. Ingress: ingress-nginx on a MetalLB address.
-const ingress = cfg.ingressNginx.enabled ? new IngressNginx("ingress-nginx", cfg.ingressNginx, afterLoadBalancer(cfg.ingressNginx.namespace)) : undefined;
+const ingress = cfg.ingressNginx.enabled ? new IngressNginx(COMPONENT_NAMES.ingressNginx, cfg.ingressNginx, afterLoadBalancer(cfg.ingressNginx.namespace)) : undefined;
 
 // 6b. The Gateway API path forward (optional): NGINX Gateway Fabric, for releases with split "gateway".
 //     The Gateway API CRDs are a prerequisite (docs/gateway-api.md); each Gateway gets its own MetalLB address.
-const gatewayController = cfg.nginxGateway.enabled ? new NginxGatewayFabric("nginx-gateway", cfg.nginxGateway, afterLoadBalancer(cfg.nginxGateway.namespace)) : undefined;
+const gatewayController = cfg.nginxGateway.enabled ? new NginxGatewayFabric(COMPONENT_NAMES.nginxGateway, cfg.nginxGateway, afterLoadBalancer(cfg.nginxGateway.namespace)) : undefined;
 
 // 7. CoreDNS reachable from outside the cluster (optional).
-const coredns = cfg.coredns.enabled ? new CoreDnsExternal("coredns", cfg.coredns, afterLoadBalancer()) : undefined;
+const coredns = cfg.coredns.enabled ? new CoreDnsExternal(COMPONENT_NAMES.coredns, cfg.coredns, afterLoadBalancer()) : undefined;
 
 // 8. Kubernetes Dashboard behind the ingress (optional).
 if (cfg.dashboard.enabled) {
     new Dashboard(
-        "dashboard",
+        COMPONENT_NAMES.dashboard,
         { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className },
         { ...after(cfg.dashboard.namespace), dependsOn: [...namespaces.dependenciesFor(cfg.dashboard.namespace), ...(ingress ? [ingress] : [])] },
     );
@@ -87,7 +90,7 @@ const releases = Object.entries(cfg.releases).map(
 );
 
 // 10. Access: the lab's accounts and group grants.
-new AccessControl("access", cfg.access, after(...Object.keys(plan.namespaces)));
+new AccessControl(COMPONENT_NAMES.access, cfg.access, after(...Object.keys(plan.namespaces)));
 
 // 11. Storage: MinIO with its credentials in a Secret.
 const minio =
@@ -113,7 +116,7 @@ const minio =
 
 // 12. Observability: node-exporter on every node (optional).
 if (cfg.nodeExporter.enabled) {
-    new NodeExporter("node-exporter", { ...cfg.nodeExporter, ephemeralStorage: ephemeralOf(cfg.nodeExporter.ephemeralStorage) }, after(cfg.nodeExporter.namespace));
+    new NodeExporter(COMPONENT_NAMES.nodeExporter, { ...cfg.nodeExporter, ephemeralStorage: ephemeralOf(cfg.nodeExporter.ephemeralStorage) }, after(cfg.nodeExporter.namespace));
 }
 
 // 13. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller
@@ -122,7 +125,7 @@ const openings = plan.openings;
 const isolation =
     Object.keys(openings).length > 0
         ? new NetworkIsolation(
-              "netpol",
+              COMPONENT_NAMES.netpol,
               { namespaces: openings, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces },
               after(...Object.keys(openings)),
           )
@@ -140,7 +143,7 @@ if (cfg.verify.enabled) {
         }),
     );
     new Verify(
-        "verify",
+        COMPONENT_NAMES.verify,
         { namespace: cfg.verify.namespace, checks: checks.apply((lists) => lists.flat()), trigger: cfg.releases, timeoutSeconds: cfg.rolloutTimeoutSeconds },
         { ...inCluster, dependsOn: [...namespaces.dependenciesFor(cfg.verify.namespace), ...releases.map(([, release]) => release), ...(isolation ? [isolation] : [])] },
     );

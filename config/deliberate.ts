@@ -2,6 +2,9 @@
 // holds, the values it refuses and why. test/e2e/configfields.e2e.ts expects exactly these refusals
 // of values the API server accepts (any other disagreement fails it), and docs/configuration.md
 // lists them (test/grammar.test.ts checks that it names each one).
+import { BUILT_IN_NAMESPACES } from "../components/core/constants";
+import { DASHBOARD_DEFAULTS, INGRESS_NGINX_DEFAULTS, METALLB_DEFAULTS, NGINX_GATEWAY_DEFAULTS } from "../components/network";
+import { NODE_EXPORTER_DEFAULTS } from "../components/observability";
 import { isDns1123Label, isDns1123Subdomain, isLabelValue, parseImageReference } from "./grammar";
 
 export interface DeliberateRule {
@@ -16,7 +19,15 @@ export interface DeliberateRule {
 
 const text = (f: (s: string) => boolean) => (v: unknown) => typeof v === "string" && f(v);
 const KNOWN_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "bind", "escalate", "impersonate", "approve", "sign", "attest", "use", "*"];
-const RESERVED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "metallb-system", "ingress-nginx", "nginx-gateway", "kubernetes-dashboard", "monitoring"];
+/** The cluster's own namespaces (all built-in ones but `default`) and the add-ons' default ones. */
+const RESERVED_NAMESPACES = [
+    ...BUILT_IN_NAMESPACES.filter((ns) => ns !== "default"),
+    METALLB_DEFAULTS.namespace,
+    INGRESS_NGINX_DEFAULTS.namespace,
+    NGINX_GATEWAY_DEFAULTS.namespace,
+    DASHBOARD_DEFAULTS.namespace,
+    NODE_EXPORTER_DEFAULTS.namespace,
+];
 
 export const DELIBERATE_RULES: readonly DeliberateRule[] = [
     {

@@ -1,6 +1,5 @@
 // Settings of the hosts (components/hosts): the inventory, the steps run over SSH, k3s and the
 // Kickstart; the rules across them and the Hosts component's arguments.
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { HostSteps, HostsArgs, Inventory } from "../components/hosts";
 import { parseIpv4 } from "../components/network/ipv4";
@@ -231,8 +230,9 @@ export function hostStepsOf(cfg: PlatformConfig): HostSteps {
 /**
  * The Hosts component's arguments: the provisioned inventory when hosts are on, the Kickstart when it
  * is on; undefined when neither is. (parseConfig sets the key and the password only when their part is on.)
+ * Pure: `runId` comes from the caller (index.ts: new on every run), and is used in converge mode only.
  */
-export function hostsPlan(cfg: PlatformConfig): HostsArgs | undefined {
+export function hostsPlan(cfg: PlatformConfig, runId: string): HostsArgs | undefined {
     const key = cfg.hostsSshPrivateKey;
     const password = cfg.kickstartPassword;
     const kickstart = cfg.hosts.kickstart;
@@ -244,8 +244,8 @@ export function hostsPlan(cfg: PlatformConfig): HostsArgs | undefined {
         sshPrivateKey: key,
         steps: hostStepsOf(cfg),
         reach: cfg.hosts.reach,
-        // New on every run: in converge mode each step's triggers change, so every step runs.
-        runId: key !== undefined && cfg.hosts.converge ? randomUUID() : undefined,
+        // New on every run (the caller's): in converge mode each step's triggers change, so every step runs.
+        runId: key !== undefined && cfg.hosts.converge ? runId : undefined,
         k3s: key !== undefined && cfg.hosts.k3s.enabled ? cfg.hosts.k3s : undefined,
         kickstart: kickstart !== undefined && password !== undefined ? { settings: kickstart, password, path: kickstart.path } : undefined,
     };

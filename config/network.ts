@@ -1,7 +1,17 @@
 // Settings of the network parts (components/network): MetalLB, ingress-nginx, CoreDNS outside the
 // cluster and the dashboard; the rules on load-balancer addresses.
 import { z } from "zod";
-import { DASHBOARD_CHART_DEFAULT, INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT, NGINX_GATEWAY_CHART_DEFAULT } from "../components/network";
+import {
+    COREDNS_EXTERNAL_DEFAULTS,
+    DASHBOARD_CHART_DEFAULT,
+    DASHBOARD_DEFAULTS,
+    INGRESS_NGINX_CHART_DEFAULT,
+    INGRESS_NGINX_DEFAULTS,
+    METALLB_CHART_DEFAULT,
+    METALLB_DEFAULTS,
+    NGINX_GATEWAY_CHART_DEFAULT,
+    NGINX_GATEWAY_DEFAULTS,
+} from "../components/network";
 import { parseIpv4, parseIpv4Range, poolContains } from "../components/network/ipv4";
 import type { PlatformPlan } from "../plan";
 import { INT32_MAX } from "./grammar";
@@ -17,10 +27,10 @@ const networkInterface = matching(/^(?!\.\.?$)[^/:\s]+$/, INTERFACE_NAME).refine
 
 export const metallbSchema = strict({
     enabled: bool.default(true).describe("Declare MetalLB and its address pool."),
-    install: bool.default(true).describe("Install MetalLB's chart. false: MetalLB is already installed; only the pool and its advertisement are declared."),
-    namespace: dnsLabel.default("metallb-system").describe("Namespace of MetalLB."),
+    install: bool.default(METALLB_DEFAULTS.install).describe("Install MetalLB's chart. false: MetalLB is already installed; only the pool and its advertisement are declared."),
+    namespace: dnsLabel.default(METALLB_DEFAULTS.namespace).describe("Namespace of MetalLB."),
     chart: chartSource(METALLB_CHART_DEFAULT).describe("MetalLB's Helm chart: repository URL and exact version."),
-    poolName: poolName.default("default").describe("Name of the IPAddressPool; addresses that Services pin go into a second pool `<poolName>-reserved` with autoAssign off."),
+    poolName: poolName.default(METALLB_DEFAULTS.poolName).describe("Name of the IPAddressPool; addresses that Services pin go into a second pool `<poolName>-reserved` with autoAssign off."),
     addresses: z
         .array(ipv4Pool, expected("a list of IPv4 ranges or CIDRs"))
         .min(1, expected("a non-empty list of IPv4 ranges or CIDRs"))
@@ -34,36 +44,36 @@ export const metallbSchema = strict({
 
 export const ingressNginxSchema = strict({
     enabled: bool.default(true).describe("Declare ingress-nginx, the controller of the releases' Ingresses."),
-    install: bool.default(true).describe("Install its chart. false: a controller is already installed."),
-    namespace: dnsLabel.default("ingress-nginx").describe("Namespace of the controller."),
+    install: bool.default(INGRESS_NGINX_DEFAULTS.install).describe("Install its chart. false: a controller is already installed."),
+    namespace: dnsLabel.default(INGRESS_NGINX_DEFAULTS.namespace).describe("Namespace of the controller."),
     chart: chartSource(INGRESS_NGINX_CHART_DEFAULT).describe("ingress-nginx's Helm chart: repository URL and exact version."),
-    className: dnsName.default("nginx").describe("The IngressClass the releases' Ingresses name."),
+    className: dnsName.default(INGRESS_NGINX_DEFAULTS.className).describe("The IngressClass the releases' Ingresses name."),
     loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool for the controller's LoadBalancer Service. Not set: MetalLB picks one."),
-    replicas: intIn(1, INT32_MAX).default(1).describe("Controller replicas."),
+    replicas: intIn(1, INT32_MAX).default(INGRESS_NGINX_DEFAULTS.replicas).describe("Controller replicas."),
 });
 
 /** NGINX Gateway Fabric: the Gateway API controller for releases with split "gateway". */
 export const nginxGatewaySchema = strict({
     enabled: bool.default(false).describe("Declare NGINX Gateway Fabric, for releases with split `gateway` (the Gateway API CRDs are a prerequisite: docs/gateway-api.md)."),
-    install: bool.default(true).describe("Install its chart. false: a controller is already installed (its GatewayClass must exist)."),
-    namespace: dnsLabel.default("nginx-gateway").describe("Namespace of the controller."),
+    install: bool.default(NGINX_GATEWAY_DEFAULTS.install).describe("Install its chart. false: a controller is already installed (its GatewayClass must exist)."),
+    namespace: dnsLabel.default(NGINX_GATEWAY_DEFAULTS.namespace).describe("Namespace of the controller."),
     chart: chartSource(NGINX_GATEWAY_CHART_DEFAULT).describe("NGINX Gateway Fabric's Helm chart: repository URL (oci://) and exact version."),
-    className: dnsName.default("nginx").describe("The GatewayClass the chart creates and the releases' Gateways use."),
+    className: dnsName.default(NGINX_GATEWAY_DEFAULTS.className).describe("The GatewayClass the chart creates and the releases' Gateways use."),
 });
 
 export const corednsSchema = strict({
     enabled: bool.default(false).describe("Publish the cluster's CoreDNS outside the cluster on TCP and UDP 53 (two LoadBalancer Services in kube-system)."),
     address: ipv4Address.default("172.17.255.2").describe("The one address both Services share; must be in the MetalLB pool."),
-    sharingKey: dnsLabel.default("coredns").describe("MetalLB's allow-shared-ip key that lets the two Services share the address."),
+    sharingKey: dnsLabel.default(COREDNS_EXTERNAL_DEFAULTS.sharingKey).describe("MetalLB's allow-shared-ip key that lets the two Services share the address."),
 });
 
 export const dashboardSchema = strict({
     enabled: bool.default(false).describe("Declare the Kubernetes Dashboard behind the ingress (needs ingressNginx.enabled)."),
-    install: bool.default(true).describe("Install its chart. false: the Dashboard is already installed; only its Ingress is declared."),
-    namespace: dnsLabel.default("kubernetes-dashboard").describe("Namespace of the Dashboard."),
+    install: bool.default(DASHBOARD_DEFAULTS.install).describe("Install its chart. false: the Dashboard is already installed; only its Ingress is declared."),
+    namespace: dnsLabel.default(DASHBOARD_DEFAULTS.namespace).describe("Namespace of the Dashboard."),
     chart: chartSource(DASHBOARD_CHART_DEFAULT).describe("The Dashboard's Helm chart: repository URL and exact version."),
     path: matching(/^\/[a-z0-9-]+$/, 'a path such as "/dashboard"')
-        .default("/dashboard")
+        .default(DASHBOARD_DEFAULTS.path)
         .describe("Path of the Dashboard on the ingress."),
     host: ingressHost.optional().describe("Host of the Dashboard's Ingress rule. Not set: any host."),
 });

@@ -2,11 +2,11 @@
 // checks it; components/ render it.
 //
 //   input.ts     what the plan reads of the parsed config
-//   names.ts     the names the config leaves out: tracks, entries, GatewayClasses
+//   names.ts     the names the config leaves out: the components', tracks, entries, GatewayClasses
 //   platform.ts  platformPlan: every object, its resource, labels, selector, ports, pin and opening
 //   security.ts  the namespaces' Pod Security levels and the NetworkPolicy openings, each with its config entry
 export type { ConfigPath, PlanInput, ReleaseInput, ServiceInput, TrackInput } from "./input";
-export { gatewayClassOf, gatewayDataPlaneName, gatewayOf, routersOf, tracksOf } from "./names";
+export { COMPONENT_NAMES, gatewayClassOf, gatewayDataPlaneName, gatewayOf, routersOf, tracksOf } from "./names";
 export type { Routers } from "./names";
 export { objectId, platformPlan, pulumiType } from "./platform";
 export type { Labels, Pin, PlannedComponent, PlannedObject, PlannedResource, PlatformPlan, Source } from "./platform";

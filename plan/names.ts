@@ -5,6 +5,25 @@ import { PORTS } from "../components/core/constants";
 import type { ReleaseInput } from "./input";
 
 /**
+ * The names of the platform's components (index.ts declares them, platformPlan plans them): decided
+ * once, as every child's resource name derives from its component's. The releases' and MinIO's come
+ * from the config.
+ */
+export const COMPONENT_NAMES = {
+    hosts: "hosts",
+    namespaces: "ns",
+    metallb: "metallb",
+    ingressNginx: "ingress-nginx",
+    nginxGateway: "nginx-gateway",
+    coredns: "coredns",
+    dashboard: "dashboard",
+    access: "access",
+    nodeExporter: "node-exporter",
+    netpol: "netpol",
+    verify: "verify",
+} as const;
+
+/**
  * The Deployment, namespace and `app` label of each track of a release, and the name of its Ingress
  * (or, split "gateway", of its Gateway and HTTPRoute), with the defaults applied: the component's own
  * plan ({@link planCanaryRelease}), in the shape the checks read.

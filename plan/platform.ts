@@ -3,14 +3,18 @@
 // entry that made it, its labels, selector, ports, pinned address and NetworkPolicy opening. Modelled
 // on pulumi-awsx's VPC (subnet specs planned and named first, validated whole, then rendered):
 // config/planChecks.ts validates it whole, and test/plan.property.test.ts holds the components to it.
-import { APP_LABEL, BUILT_IN_NAMESPACES, CLUSTER_DNS, GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
+import { APP_LABEL, BUILT_IN_NAMESPACES, GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
 import { planNamespaces, planNetworkIsolation, type PodSecurityLevel, type WorkloadOpening } from "../components/core";
 import { planAccessControl } from "../components/access/accessControl";
 import { planCanaryRelease, type PlannedCanaryRelease } from "../components/apps/canaryRelease";
-import { poolContains } from "../components/network/ipv4";
+import { planCoreDnsExternal } from "../components/network/coreDnsExternal";
+import { planDashboard } from "../components/network/dashboard";
+import { planMetalLB } from "../components/network/metallb";
+import { planNginxGatewayFabric } from "../components/network/nginxGatewayFabric";
+import { planNodeExporter } from "../components/observability/nodeExporter";
 import { planMinIO } from "../components/storage/minio";
 import type { ConfigPath, PlanInput } from "./input";
-import { gatewayClassOf, gatewayDataPlaneName, routersOf } from "./names";
+import { COMPONENT_NAMES, gatewayClassOf, gatewayDataPlaneName, routersOf } from "./names";
 import { namespacePlan, openingsPlan, type PlannedOpening } from "./security";
 
 export type Labels = Readonly<Record<string, string>>;
@@ -122,38 +126,32 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     const openings = openingsPlan(cfg);
 
     // Namespaces: each takes its config entry from the first object planned in it (below).
-    component("Namespaces", "ns", { path: ["security", "appNamespaceLevel"], value: undefined });
+    component("Namespaces", COMPONENT_NAMES.namespaces, { path: ["security", "appNamespaceLevel"], value: undefined });
     const namespaceAt = objects.length;
 
-    if (cfg.metallb.enabled) {
-        const m = cfg.metallb;
-        const at: Source = { path: ["metallb", "poolName"], value: m.poolName };
-        component("MetalLB", "metallb", { path: ["metallb", "enabled"], value: true });
-        declare("MetalLB", "metallb-pool", { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", namespace: m.namespace, name: m.poolName, source: at });
-        // The reserved pool holds the pinned addresses of the pool (reserved below, once every pin is planned).
-        declare("MetalLB", "metallb-reserved-pool", { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", namespace: m.namespace, name: `${m.poolName}-reserved`, source: at, derived: true });
-        declare("MetalLB", "metallb-l2", { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", namespace: m.namespace, name: m.poolName, source: at });
-    }
+    // MetalLB's objects go here too, once every pin is planned (its reserved pool holds the pinned addresses of the pool).
+    if (cfg.metallb.enabled) component("MetalLB", COMPONENT_NAMES.metallb, { path: ["metallb", "enabled"], value: true });
     if (cfg.coredns.enabled) {
         const c = cfg.coredns;
+        const p = planCoreDnsExternal(COMPONENT_NAMES.coredns, c);
         const source: Source = { path: ["coredns", "address"], value: c.address };
-        component("CoreDnsExternal", "coredns", { path: ["coredns", "enabled"], value: true });
-        for (const protocol of ["tcp", "udp"]) {
-            declare("CoreDnsExternal", `coredns-${protocol}`, {
+        component("CoreDnsExternal", COMPONENT_NAMES.coredns, { path: ["coredns", "enabled"], value: true });
+        for (const svc of p.services) {
+            declare("CoreDnsExternal", svc.resourceName, {
                 apiVersion: "v1",
                 kind: "Service",
-                namespace: CLUSTER_DNS.namespace,
-                name: `coredns-svc-lb-${protocol}`,
+                namespace: p.namespace,
+                name: svc.name,
                 source,
-                selector: { labels: CLUSTER_DNS.podSelector, source },
-                ports: [PORTS.dns],
-                pin: { address: c.address, sharingKey: c.sharingKey, source },
+                selector: { labels: p.selector, source },
+                ports: [p.port],
+                pin: { address: c.address, sharingKey: p.sharingKey, source },
             });
         }
     }
     if (cfg.ingressNginx.enabled) {
         const i = cfg.ingressNginx;
-        component("IngressNginx", "ingress-nginx", { path: ["ingressNginx", "enabled"], value: true });
+        component("IngressNginx", COMPONENT_NAMES.ingressNginx, { path: ["ingressNginx", "enabled"], value: true });
         // The chart's controller Service (or the installed controller's): where its address is pinned.
         objects.push({
             apiVersion: "v1",
@@ -167,29 +165,30 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     }
     if (cfg.nginxGateway.enabled) {
         const g = cfg.nginxGateway;
-        component("NginxGatewayFabric", "nginx-gateway", { path: ["nginxGateway", "enabled"], value: true });
-        if (g.install) {
+        const p = planNginxGatewayFabric(COMPONENT_NAMES.nginxGateway, g);
+        component("NginxGatewayFabric", COMPONENT_NAMES.nginxGateway, { path: ["nginxGateway", "enabled"], value: true });
+        if (p.install !== undefined) {
             // The chart's certificate Job, declared as an ordinary resource (components/network/nginxGatewayFabric.ts).
             const source: Source = { path: ["nginxGateway", "install"], value: true };
-            const name = "ngf-nginx-gateway-fabric-cert-generator";
-            const labels = { "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": "ngf" };
+            const { resourceName, name, labels } = p.install.certGenerator;
             for (const [apiVersion, kind] of [
                 ["v1", "ServiceAccount"],
                 [RBAC, "Role"],
                 [RBAC, "RoleBinding"],
                 ["batch/v1", "Job"],
             ]) {
-                declare("NginxGatewayFabric", "nginx-gateway-cert-generator", { apiVersion, kind, namespace: g.namespace, name, source, labels });
+                declare("NginxGatewayFabric", resourceName, { apiVersion, kind, namespace: p.namespace, name, source, labels });
             }
         }
     }
     if (cfg.dashboard.enabled) {
-        component("Dashboard", "dashboard", { path: ["dashboard", "enabled"], value: true });
-        declare("Dashboard", "dashboard-ingress", {
+        const { namespace, ingress } = planDashboard(COMPONENT_NAMES.dashboard, { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className });
+        component("Dashboard", COMPONENT_NAMES.dashboard, { path: ["dashboard", "enabled"], value: true });
+        declare("Dashboard", ingress.resourceName, {
             apiVersion: "networking.k8s.io/v1",
             kind: "Ingress",
-            namespace: cfg.dashboard.namespace,
-            name: "dashboard",
+            namespace,
+            name: ingress.name,
             source: { path: ["dashboard", "enabled"], value: true },
         });
     }
@@ -330,8 +329,8 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     // The NetworkPolicies right after the releases that open most of them (the checks report the first of two entries in this order).
     objects.push(...networkPolicies(cfg, openings));
 
-    component("AccessControl", "access", { path: ["access"], value: undefined });
-    const access = planAccessControl("access", { ...cfg.access, groups: cfg.access.groups.map((g) => ({ ...g, rules: [] })) });
+    component("AccessControl", COMPONENT_NAMES.access, { path: ["access"], value: undefined });
+    const access = planAccessControl(COMPONENT_NAMES.access, { ...cfg.access, groups: cfg.access.groups.map((g) => ({ ...g, rules: [] })) });
     cfg.access.accounts.forEach((a, i) => {
         const source: Source = { path: ["access", "accounts", i, "name"], value: a.name };
         const { serviceAccount: sa, binding } = access.accounts[i];
@@ -375,23 +374,53 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     }
 
     if (cfg.nodeExporter.enabled) {
-        const ns = cfg.nodeExporter.namespace;
+        const p = planNodeExporter(COMPONENT_NAMES.nodeExporter, cfg.nodeExporter);
+        const ns = p.namespace;
         const source: Source = { path: ["nodeExporter", "enabled"], value: true };
-        const labels = { [APP_LABEL]: "node-exporter" };
-        component("NodeExporter", "node-exporter", source);
-        const named = { name: "node-exporter", source, labels };
-        declare("NodeExporter", "node-exporter-sa", { apiVersion: "v1", kind: "ServiceAccount", namespace: ns, ...named });
-        declare("NodeExporter", "node-exporter", { apiVersion: "apps/v1", kind: "DaemonSet", namespace: ns, ...named, selector: { labels, source } });
-        declare("NodeExporter", "node-exporter-svc", { apiVersion: "v1", kind: "Service", namespace: ns, ...named, selector: { labels, source }, ports: [PORTS.nodeExporter] });
-        declare("NodeExporter", "node-exporter-role", { apiVersion: RBAC, kind: "ClusterRole", ...named });
-        declare("NodeExporter", "node-exporter-binding", { apiVersion: RBAC, kind: "ClusterRoleBinding", ...named });
+        const labels = p.labels;
+        component("NodeExporter", COMPONENT_NAMES.nodeExporter, source);
+        const named = { source, labels };
+        declare("NodeExporter", p.serviceAccount.resourceName, { apiVersion: "v1", kind: "ServiceAccount", namespace: ns, name: p.serviceAccount.name, ...named });
+        declare("NodeExporter", p.daemonSet.resourceName, { apiVersion: "apps/v1", kind: "DaemonSet", namespace: ns, name: p.daemonSet.name, ...named, selector: { labels, source } });
+        declare("NodeExporter", p.service.resourceName, {
+            apiVersion: "v1",
+            kind: "Service",
+            namespace: ns,
+            name: p.service.name,
+            ...named,
+            selector: { labels, source },
+            ports: [p.port],
+        });
+        declare("NodeExporter", p.clusterRole.resourceName, { apiVersion: RBAC, kind: "ClusterRole", name: p.clusterRole.name, ...named });
+        declare("NodeExporter", p.binding.resourceName, { apiVersion: RBAC, kind: "ClusterRoleBinding", name: p.binding.name, ...named });
     }
 
-    // The verify step last (issue 22): one Job, named by Pulumi (a new one replaces it when a release changes).
+    // The verify step last (issue 22): one Job, named by Pulumi after the component (a new one replaces it when a release changes).
     if (cfg.verify.enabled) {
         const source: Source = { path: ["verify", "enabled"], value: true };
-        component("Verify", "verify", source);
-        declare("Verify", "verify", { apiVersion: "batch/v1", kind: "Job", namespace: cfg.verify.namespace, source });
+        component("Verify", COMPONENT_NAMES.verify, source);
+        declare("Verify", COMPONENT_NAMES.verify, { apiVersion: "batch/v1", kind: "Job", namespace: cfg.verify.namespace, source });
+    }
+
+    // MetalLB's pools and advertisement, before the objects of the other parts (after the namespaces): its reserved
+    // pool exists only when a Service pins an address of the pool.
+    const pins = objects.flatMap((o) => (o.pin ? [o.pin] : []));
+    const pinned = [...new Set(pins.map((p) => p.address))].sort();
+    if (cfg.metallb.enabled) {
+        const m = cfg.metallb;
+        const p = planMetalLB(COMPONENT_NAMES.metallb, { ...m, reserved: pinned });
+        const at: Source = { path: ["metallb", "poolName"], value: m.poolName };
+        const metallb = (o: { resourceName: string; name: string }, kind: string, derived?: true): PlannedObject => ({
+            apiVersion: "metallb.io/v1beta1",
+            kind,
+            namespace: p.namespace,
+            name: o.name,
+            by: "program",
+            resource: { type: `MetalLB/${kind}`, name: o.resourceName, source: at },
+            source: at,
+            ...(derived ? { derived } : {}),
+        });
+        objects.splice(namespaceAt, 0, metallb(p.pool, "IPAddressPool"), ...(p.reservedPool ? [metallb(p.reservedPool, "IPAddressPool", true)] : []), metallb(p.advertisement, "L2Advertisement"));
     }
 
     // The namespaces go first, as index.ts declares them, each with the entry of the first object in it.
@@ -400,7 +429,7 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     objects.splice(
         namespaceAt,
         0,
-        ...planNamespaces("ns", { namespaces, existing: BUILT_IN_NAMESPACES }).map((ns): PlannedObject => {
+        ...planNamespaces(COMPONENT_NAMES.namespaces, { namespaces, existing: BUILT_IN_NAMESPACES }).map((ns): PlannedObject => {
             const source = firstIn.get(ns.namespace) ?? { path: ["security", "appNamespaceLevel"], value: ns.namespace };
             return {
                 apiVersion: "v1",
@@ -415,17 +444,12 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
         }),
     );
 
-    // MetalLB's reserved pool exists only when a Service pins an address of the pool.
-    const pins = objects.flatMap((o) => (o.pin ? [o.pin] : []));
-    const pinned = [...new Set(pins.map((p) => p.address))].sort();
-    const reserved = pinned.filter((a) => cfg.metallb.enabled && poolContains(cfg.metallb.addresses, a));
-    const planned = objects.filter((o) => !(o.resource?.name === "metallb-reserved-pool" && o.kind === "IPAddressPool" && reserved.length === 0));
-    const declared = planned.filter((o) => o.by === "program");
+    const declared = objects.filter((o) => o.by === "program");
     return {
         namespaces,
         openings: Object.fromEntries(Object.entries(openings).map(([ns, list]) => [ns, list.map((o) => o.opening)])),
         components,
-        all: () => planned,
+        all: () => objects,
         declared: () => declared,
         resources: () => [...components.map((c) => ({ type: c.type, name: c.name, source: c.source })), ...declared.flatMap((o) => (o.resource ? [o.resource] : []))],
         pins: () => pins,
@@ -443,7 +467,8 @@ function networkPolicies(cfg: PlanInput, openings: Readonly<Record<string, reado
     const switched: Source = { path: ["security", "networkPolicies"], value: true };
     const namespaces = Object.fromEntries(Object.entries(openings).map(([ns, list]) => [ns, list.map((o) => o.opening)]));
     const policies: PlannedObject[] = [];
-    for (const p of planNetworkIsolation("netpol", { namespaces, extraSourceNamespaces: cfg.security.extraSourceNamespaces })) {
+    const args = { namespaces, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces };
+    for (const p of planNetworkIsolation(COMPONENT_NAMES.netpol, args)) {
         const sources = p.opening === undefined ? [switched] : (openings[p.namespace].find((o) => o.opening.name === p.opening?.name)?.sources ?? [switched]);
         for (const source of sources) {
             policies.push({

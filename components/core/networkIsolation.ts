@@ -3,6 +3,7 @@
 // to each app's port, and the outside world in where a NodePort or LoadBalancer Service publishes it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { INGRESS_NGINX_DEFAULTS } from "../network/ingressNginx";
 import { CLUSTER_DNS, NAMESPACE_NAME_LABEL, PORTS } from "./constants";
 
 /** Who may reach a workload's ports. */
@@ -31,7 +32,7 @@ export interface WorkloadOpening {
 export interface NetworkIsolationArgs {
     /** Namespace → the workloads to open in it. Every namespace listed gets a default-deny policy. */
     readonly namespaces: Readonly<Record<string, readonly WorkloadOpening[]>>;
-    /** Namespace of the ingress controller's pods (source "ingressController"). Defaults to "ingress-nginx". */
+    /** Namespace of the ingress controller's pods (source "ingressController"). Defaults to ingress-nginx's, "ingress-nginx". */
     readonly ingressControllerNamespace?: string;
     /** More namespaces whose pods may reach every opened port (monitoring, say). Defaults to none. */
     readonly extraSourceNamespaces?: readonly string[];
@@ -40,6 +41,31 @@ export interface NetworkIsolationArgs {
 }
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+/** One source an opening lets in: the pods of a namespace, or of the opening's own namespace. */
+export type OpeningSource = { readonly namespace: string } | "sameNamespace";
+
+/**
+ * Who may reach opening `o`, the rule stated once: "anywhere" when it is published; otherwise, in
+ * this order, the ingress controller's namespace ("ingressController"), its own namespace's pods
+ * ("sameNamespace"), the opening's `fromNamespaces` and every extra source namespace — none at all
+ * when it names none. {@link planNetworkIsolation} opens nothing for none; the component renders each
+ * source as a peer.
+ */
+export function openingSources(o: WorkloadOpening, args: Pick<NetworkIsolationArgs, "ingressControllerNamespace" | "extraSourceNamespaces">): "anywhere" | OpeningSource[] {
+    if (o.from.includes("anywhere")) return "anywhere";
+    return [
+        ...(o.from.includes("ingressController") ? [{ namespace: args.ingressControllerNamespace ?? INGRESS_NGINX_DEFAULTS.namespace }] : []),
+        ...(o.from.includes("sameNamespace") ? (["sameNamespace"] as const) : []),
+        ...[...(o.fromNamespaces ?? []), ...(args.extraSourceNamespaces ?? [])].map((namespace) => ({ namespace })),
+    ];
+}
+
+/** Whether a pod in namespace `source` may reach opening `o` of namespace `namespace`, by {@link openingSources}. */
+export function openingAdmits(o: WorkloadOpening, namespace: string, source: string, args: Pick<NetworkIsolationArgs, "ingressControllerNamespace" | "extraSourceNamespaces">): boolean {
+    const from = openingSources(o, args);
+    return from === "anywhere" || from.some((s) => (s === "sameNamespace" ? source === namespace : s.namespace === source));
+}
 
 /** One NetworkPolicy of {@link NetworkIsolation}: its namespace, its name, its Pulumi resource name and the opening it renders (absent: a namespace's default-deny, DNS or same-namespace policy). */
 export interface PlannedPolicy {
@@ -52,9 +78,9 @@ export interface PlannedPolicy {
 /**
  * The NetworkPolicies {@link NetworkIsolation} `name` makes of `args`, in its order: per namespace (by
  * name) `default-deny`, `allow-dns`, `allow-same-namespace`, then `allow-<opening>` for every opening
- * that has a source to allow (an empty `from` would mean every source: with none, it opens nothing).
+ * that has a source to allow by {@link openingSources} (an empty `from` would mean every source: with none, it opens nothing).
  */
-export function planNetworkIsolation(name: string, args: Pick<NetworkIsolationArgs, "namespaces" | "extraSourceNamespaces">): PlannedPolicy[] {
+export function planNetworkIsolation(name: string, args: Pick<NetworkIsolationArgs, "namespaces" | "ingressControllerNamespace" | "extraSourceNamespaces">): PlannedPolicy[] {
     const policies: PlannedPolicy[] = [];
     const policy = (namespace: string, policyName: string, opening?: WorkloadOpening) => policies.push({ namespace, name: policyName, resourceName: `${name}-${namespace}-${policyName}`, opening });
     for (const [ns, openings] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {
@@ -62,8 +88,8 @@ export function planNetworkIsolation(name: string, args: Pick<NetworkIsolationAr
         policy(ns, "allow-dns");
         policy(ns, "allow-same-namespace");
         for (const o of openings) {
-            const peers = (o.from.includes("ingressController") ? 1 : 0) + (o.from.includes("sameNamespace") ? 1 : 0) + (o.fromNamespaces ?? []).length + (args.extraSourceNamespaces ?? []).length;
-            if (o.from.includes("anywhere") || peers > 0) policy(ns, `allow-${o.name}`, o);
+            const from = openingSources(o, args);
+            if (from === "anywhere" || from.length > 0) policy(ns, `allow-${o.name}`, o);
         }
     }
     return policies;
@@ -81,7 +107,6 @@ export class NetworkIsolation extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:core:NetworkIsolation", name, {}, opts);
         const dns = args.dns ?? CLUSTER_DNS;
-        const controllerNs = args.ingressControllerNamespace ?? "ingress-nginx";
         const names: Record<string, string[]> = {};
         const fromNamespace = (ns: string): Peer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } } });
         const spec = (o: WorkloadOpening | undefined, policyName: string): k8s.types.input.networking.v1.NetworkPolicySpec => {
@@ -108,12 +133,7 @@ export class NetworkIsolation extends pulumi.ComponentResource {
                 return { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: {} }] }] };
             }
             const ports = o.ports.map((port) => ({ protocol: "TCP", port }));
-            const anywhere = o.from.includes("anywhere");
-            const peers: Peer[] = [
-                ...(o.from.includes("ingressController") ? [fromNamespace(controllerNs)] : []),
-                ...(o.from.includes("sameNamespace") ? [{ podSelector: {} }] : []),
-                ...[...(o.fromNamespaces ?? []), ...(args.extraSourceNamespaces ?? [])].map(fromNamespace),
-            ];
+            const from = openingSources(o, args);
             const egress = (o.egress ?? []).map((e) => ({
                 to: [{ ...fromNamespace(e.namespace), ...(e.podSelector ? { podSelector: { matchLabels: { ...e.podSelector } } } : {}) }],
                 ports: e.ports.map((port) => ({ protocol: "TCP", port })),
@@ -122,7 +142,7 @@ export class NetworkIsolation extends pulumi.ComponentResource {
                 podSelector: { matchLabels: { ...o.podSelector } },
                 policyTypes: egress.length > 0 ? ["Ingress", "Egress"] : ["Ingress"],
                 // No `from`: any source, for apps published outside the cluster.
-                ingress: [anywhere ? { ports } : { from: peers, ports }],
+                ingress: [from === "anywhere" ? { ports } : { from: from.map((f): Peer => (f === "sameNamespace" ? { podSelector: {} } : fromNamespace(f.namespace))), ports }],
                 egress: egress.length > 0 ? egress : undefined,
             };
         };

@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_DNS, METALLB_ALLOW_SHARED_IP, METALLB_LOAD_BALANCER_IPS, PORTS } from "../core/constants";
 import { serviceReadiness } from "../core/readiness";
 
+/** The defaults of {@link CoreDnsExternalArgs}, stated once: the component and config/network.ts's schema read them. */
+export const COREDNS_EXTERNAL_DEFAULTS = { sharingKey: "coredns", namespace: CLUSTER_DNS.namespace } as const;
+
 /** Arguments of {@link CoreDnsExternal}. */
 export interface CoreDnsExternalArgs {
     /** The address both Services share (from the MetalLB pool). */
@@ -11,6 +14,37 @@ export interface CoreDnsExternalArgs {
     readonly sharingKey?: string;
     /** Namespace of CoreDNS. Defaults to "kube-system". */
     readonly namespace?: string;
+}
+
+/** One of {@link CoreDnsExternal}'s two Services: its protocol, Pulumi resource name, Kubernetes name and port name. */
+export interface PlannedDnsService {
+    readonly protocol: "TCP" | "UDP";
+    readonly resourceName: string;
+    readonly name: string;
+    readonly portName: string;
+}
+
+/** What {@link CoreDnsExternal} `name` declares of `args`: two Services on the DNS port, selecting the cluster's DNS pods. */
+export interface PlannedCoreDnsExternal {
+    readonly namespace: string;
+    readonly sharingKey: string;
+    readonly selector: Readonly<Record<string, string>>;
+    readonly port: number;
+    readonly services: readonly PlannedDnsService[];
+}
+
+/** The names of {@link CoreDnsExternal} `name`, with its defaults applied, decided once: the component, plan/ and the policy pack read them. */
+export function planCoreDnsExternal(name: string, args: Pick<CoreDnsExternalArgs, "namespace" | "sharingKey">): PlannedCoreDnsExternal {
+    return {
+        namespace: args.namespace ?? COREDNS_EXTERNAL_DEFAULTS.namespace,
+        sharingKey: args.sharingKey ?? COREDNS_EXTERNAL_DEFAULTS.sharingKey,
+        selector: CLUSTER_DNS.podSelector,
+        port: PORTS.dns,
+        services: (["TCP", "UDP"] as const).map((protocol) => {
+            const p = protocol.toLowerCase();
+            return { protocol, resourceName: `${name}-${p}`, name: `coredns-svc-lb-${p}`, portName: `dns-${p}` };
+        }),
+    };
 }
 
 /**
@@ -23,22 +57,23 @@ export class CoreDnsExternal extends pulumi.ComponentResource {
 
     constructor(name: string, args: CoreDnsExternalArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:CoreDnsExternal", name, {}, opts);
+        const planned = planCoreDnsExternal(name, args);
         // Ready: once MetalLB assigned the shared address (serviceReadiness of a LoadBalancer).
         const annotations = {
             ...serviceReadiness("LoadBalancer"),
-            [METALLB_ALLOW_SHARED_IP]: args.sharingKey ?? "coredns",
+            [METALLB_ALLOW_SHARED_IP]: planned.sharingKey,
             [METALLB_LOAD_BALANCER_IPS]: args.address,
         };
-        this.services = (["TCP", "UDP"] as const).map(
-            (protocol) =>
+        this.services = planned.services.map(
+            (s) =>
                 new k8s.core.v1.Service(
-                    `${name}-${protocol.toLowerCase()}`,
+                    s.resourceName,
                     {
-                        metadata: { name: `coredns-svc-lb-${protocol.toLowerCase()}`, namespace: args.namespace ?? CLUSTER_DNS.namespace, annotations },
+                        metadata: { name: s.name, namespace: planned.namespace, annotations },
                         spec: {
                             type: "LoadBalancer",
-                            selector: { ...CLUSTER_DNS.podSelector },
-                            ports: [{ name: `dns-${protocol.toLowerCase()}`, port: PORTS.dns, targetPort: PORTS.dns, protocol }],
+                            selector: { ...planned.selector },
+                            ports: [{ name: s.portName, port: planned.port, targetPort: planned.port, protocol: s.protocol }],
                         },
                     },
                     { parent: this },

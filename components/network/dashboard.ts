@@ -4,12 +4,20 @@ import { INGRESS_NGINX_ANNOTATIONS } from "../core/constants";
 import { GeneratedKey } from "../core/generatedKey";
 import { AWAIT_INGRESS_ADDRESS } from "../core/readiness";
 import { chartArgs, ChartSource } from "./chartSource";
+import { INGRESS_NGINX_DEFAULTS } from "./ingressNginx";
 
 /** The last Kubernetes Dashboard chart (the project is archived; Headlamp is its successor). */
 export const DASHBOARD_CHART_DEFAULT = { repo: "https://kubernetes.github.io/dashboard", version: "7.14.0" };
 
 /** Requests and limits of the chart's Kong proxy and its init container (the chart sets none). */
 export const DASHBOARD_KONG_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "256Mi" } };
+
+/** The defaults of {@link DashboardArgs}, stated once: the component and config/network.ts's schema read them. */
+export const DASHBOARD_DEFAULTS = { namespace: "kubernetes-dashboard", install: true, path: "/dashboard", ingressClassName: INGRESS_NGINX_DEFAULTS.className } as const;
+
+/** The chart's release, and the Service of its Kong proxy (HTTPS) that the Ingress sends to. */
+const RELEASE = "kubernetes-dashboard";
+const PROXY = { service: `${RELEASE}-kong-proxy`, port: 443 } as const;
 
 /** Arguments of {@link Dashboard}. */
 export interface DashboardArgs {
@@ -27,6 +35,35 @@ export interface DashboardArgs {
     readonly ingressClassName?: string;
 }
 
+/** What {@link Dashboard} `name` declares of `args`. */
+export interface PlannedDashboard {
+    readonly namespace: string;
+    /** The chart and its CSRF key, when it is installed. */
+    readonly chart?: { readonly resourceName: string; readonly release: string; readonly csrfKey: string };
+    readonly ingress: {
+        readonly resourceName: string;
+        readonly name: string;
+        readonly className: string;
+        readonly path: string;
+        readonly backend: { readonly service: string; readonly port: number };
+    };
+}
+
+/** The names of {@link Dashboard} `name`, with its defaults applied, decided once: the component and plan/ both read them. */
+export function planDashboard(name: string, args: Pick<DashboardArgs, "namespace" | "install" | "path" | "ingressClassName">): PlannedDashboard {
+    return {
+        namespace: args.namespace ?? DASHBOARD_DEFAULTS.namespace,
+        chart: (args.install ?? DASHBOARD_DEFAULTS.install) ? { resourceName: `${name}-chart`, release: RELEASE, csrfKey: `${name}-csrf-key` } : undefined,
+        ingress: {
+            resourceName: `${name}-ingress`,
+            name: "dashboard",
+            className: args.ingressClassName ?? DASHBOARD_DEFAULTS.ingressClassName,
+            path: args.path ?? DASHBOARD_DEFAULTS.path,
+            backend: PROXY,
+        },
+    };
+}
+
 /** Kubernetes Dashboard published behind ingress-nginx at /dashboard, with the lab's annotations. */
 export class Dashboard extends pulumi.ComponentResource {
     public readonly chart?: k8s.helm.v4.Chart;
@@ -34,30 +71,31 @@ export class Dashboard extends pulumi.ComponentResource {
 
     constructor(name: string, args: DashboardArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:Dashboard", name, {}, opts);
-        const namespace = args.namespace ?? "kubernetes-dashboard";
+        const planned = planDashboard(name, args);
+        const namespace = planned.namespace;
         const chart = args.chart ?? DASHBOARD_CHART_DEFAULT;
-        if (args.install ?? true) {
+        if (planned.chart !== undefined) {
             this.chart = new k8s.helm.v4.Chart(
-                `${name}-chart`,
+                planned.chart.resourceName,
                 {
-                    name: "kubernetes-dashboard",
+                    name: planned.chart.release,
                     ...chartArgs("kubernetes-dashboard", chart),
                     namespace,
                     values: {
                         // The chart would make a new CSRF key (256 random bytes) on every render.
-                        app: { security: { csrfKey: new GeneratedKey(`${name}-csrf-key`, { bytes: 256 }, { parent: this }).value } },
+                        app: { security: { csrfKey: new GeneratedKey(planned.chart.csrfKey, { bytes: 256 }, { parent: this }).value } },
                         kong: { resources: DASHBOARD_KONG_RESOURCES },
                     },
                 },
                 { parent: this },
             );
         }
-        const path = args.path ?? "/dashboard";
+        const ingress = planned.ingress;
         this.ingress = new k8s.networking.v1.Ingress(
-            `${name}-ingress`,
+            ingress.resourceName,
             {
                 metadata: {
-                    name: "dashboard",
+                    name: ingress.name,
                     namespace,
                     annotations: {
                         // Ready: once the ingress controller published its address on it.
@@ -69,16 +107,16 @@ export class Dashboard extends pulumi.ComponentResource {
                     },
                 },
                 spec: {
-                    ingressClassName: args.ingressClassName ?? "nginx",
+                    ingressClassName: ingress.className,
                     rules: [
                         {
                             host: args.host,
                             http: {
                                 paths: [
                                     {
-                                        path: `${path}(/|$)(.*)`,
+                                        path: `${ingress.path}(/|$)(.*)`,
                                         pathType: "ImplementationSpecific",
-                                        backend: { service: { name: "kubernetes-dashboard-kong-proxy", port: { number: 443 } } },
+                                        backend: { service: { name: ingress.backend.service, port: { number: ingress.backend.port } } },
                                     },
                                 ],
                             },

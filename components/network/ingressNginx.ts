@@ -6,6 +6,9 @@ import { chartArgs, ChartSource } from "./chartSource";
 /** The final ingress-nginx chart: the project was retired in March 2026 (docs/gateway-api.md is the way forward). */
 export const INGRESS_NGINX_CHART_DEFAULT = { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" };
 
+/** The defaults of {@link IngressNginxArgs}, stated once: the component, config/network.ts's schema and the Dashboard's and NetworkIsolation's defaults read them. */
+export const INGRESS_NGINX_DEFAULTS = { namespace: "ingress-nginx", install: true, className: "nginx", replicas: 1 } as const;
+
 /** Arguments of {@link IngressNginx}. */
 export interface IngressNginxArgs {
     /** Namespace of the controller (created by the caller). Defaults to "ingress-nginx". */
@@ -32,17 +35,17 @@ export class IngressNginx extends pulumi.ComponentResource {
     constructor(name: string, args: IngressNginxArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:IngressNginx", name, {}, opts);
         const chart = args.chart ?? INGRESS_NGINX_CHART_DEFAULT;
-        this.className = args.className ?? "nginx";
-        if (args.install ?? true) {
+        this.className = args.className ?? INGRESS_NGINX_DEFAULTS.className;
+        if (args.install ?? INGRESS_NGINX_DEFAULTS.install) {
             this.chart = new k8s.helm.v4.Chart(
                 `${name}-chart`,
                 {
                     name: "ingress-nginx",
                     ...chartArgs("ingress-nginx", chart),
-                    namespace: args.namespace ?? "ingress-nginx",
+                    namespace: args.namespace ?? INGRESS_NGINX_DEFAULTS.namespace,
                     values: {
                         controller: {
-                            replicaCount: args.replicas ?? 1,
+                            replicaCount: args.replicas ?? INGRESS_NGINX_DEFAULTS.replicas,
                             ingressClass: this.className,
                             ingressClassResource: { name: this.className, enabled: true, default: false },
                             service: {

@@ -3,11 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { chartArgs, ChartSource } from "./chartSource";
 import { parseIpv4Range, poolContains, poolWithout } from "./ipv4";
 
-/** Pinned MetalLB chart. */
 /** Requests and limits of MetalLB's controller and speaker (both small Go daemons). */
 export const METALLB_RESOURCES = { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
 
+/** Pinned MetalLB chart. */
 export const METALLB_CHART_DEFAULT = { repo: "https://metallb.github.io/metallb", version: "0.15.2" };
+
+/** The defaults of {@link MetalLBArgs}, stated once: the component and config/network.ts's schema read them. */
+export const METALLB_DEFAULTS = { namespace: "metallb-system", install: true, poolName: "default" } as const;
+
+/** The Helm release: the chart's objects are named after it (its speaker DaemonSet `metallb-speaker`). */
+const RELEASE = "metallb";
 
 /** Arguments of {@link MetalLB}. */
 export interface MetalLBArgs {
@@ -35,6 +41,35 @@ export interface MetalLBArgs {
     readonly interfaces?: readonly string[];
 }
 
+/** What {@link MetalLB} `name` declares of `args`, per object its Pulumi resource name and Kubernetes name. */
+export interface PlannedMetalLB {
+    readonly namespace: string;
+    /** The chart's release and its speaker DaemonSet (the one privileged workload: it answers ARP), when it is installed. */
+    readonly chart?: { readonly resourceName: string; readonly release: string; readonly speaker: string };
+    /** The pool MetalLB assigns from: the addresses less the reserved ones. */
+    readonly pool: { readonly resourceName: string; readonly name: string };
+    /** The addresses Services pin, of the pool, once each and sorted. */
+    readonly reserved: readonly string[];
+    /** The pool of {@link reserved} (`autoAssign: false`), when any address of the pool is pinned. */
+    readonly reservedPool?: { readonly resourceName: string; readonly name: string };
+    /** The L2Advertisement of both pools. */
+    readonly advertisement: { readonly resourceName: string; readonly name: string };
+}
+
+/** The names of {@link MetalLB} `name`, with its defaults applied, decided once: the component and plan/ both read them. */
+export function planMetalLB(name: string, args: Pick<MetalLBArgs, "namespace" | "install" | "poolName" | "reserved"> & Partial<Pick<MetalLBArgs, "addresses">>): PlannedMetalLB {
+    const poolName = args.poolName ?? METALLB_DEFAULTS.poolName;
+    const reserved = [...new Set(args.reserved ?? [])].filter((a) => poolContains(args.addresses ?? [], a)).sort();
+    return {
+        namespace: args.namespace ?? METALLB_DEFAULTS.namespace,
+        chart: (args.install ?? METALLB_DEFAULTS.install) ? { resourceName: `${name}-chart`, release: RELEASE, speaker: `${RELEASE}-speaker` } : undefined,
+        pool: { resourceName: `${name}-pool`, name: poolName },
+        reserved,
+        reservedPool: reserved.length > 0 ? { resourceName: `${name}-reserved-pool`, name: `${poolName}-reserved` } : undefined,
+        advertisement: { resourceName: `${name}-l2`, name: poolName },
+    };
+}
+
 /**
  * MetalLB in layer-2 mode, so `LoadBalancer` Services get addresses on bare metal.
  *
@@ -55,15 +90,15 @@ export class MetalLB extends pulumi.ComponentResource {
         if (args.addresses.length === 0 || bad !== undefined) {
             throw new Error(`metallb.addresses: ${JSON.stringify(bad ?? [])} is not an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)`);
         }
-        const namespace = args.namespace ?? "metallb-system";
+        const planned = planMetalLB(name, args);
+        const namespace = planned.namespace;
         const chart = args.chart ?? METALLB_CHART_DEFAULT;
-        const poolName = args.poolName ?? "default";
 
-        if (args.install ?? true) {
+        if (planned.chart !== undefined) {
             this.chart = new k8s.helm.v4.Chart(
-                `${name}-chart`,
+                planned.chart.resourceName,
                 {
-                    name: "metallb",
+                    name: planned.chart.release,
                     ...chartArgs("metallb", chart),
                     namespace,
                     // Layer 2 only: no FRR (BGP) sidecars in the speaker. The chart sets no resources, so
@@ -79,32 +114,31 @@ export class MetalLB extends pulumi.ComponentResource {
         // The pool is validated by MetalLB's webhook, served by the controller Deployment: depending on the
         // chart waits for that Deployment to be ready, so the webhook can answer before the pool is sent.
         const afterChart = { parent: this, dependsOn: this.chart ? [this.chart] : [] };
-        const reserved = [...new Set(args.reserved ?? [])].filter((a) => poolContains(args.addresses, a)).sort();
-        const pool = (resourceName: string, poolName: string, addresses: string[], autoAssign: boolean) =>
+        const reserved = [...planned.reserved];
+        const pool = (p: { resourceName: string; name: string }, addresses: string[], autoAssign: boolean) =>
             new k8s.apiextensions.CustomResource(
-                resourceName,
-                { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: poolName, namespace }, spec: { addresses, ...(autoAssign ? {} : { autoAssign: false }) } },
+                p.resourceName,
+                { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: p.name, namespace }, spec: { addresses, ...(autoAssign ? {} : { autoAssign: false }) } },
                 afterChart,
             );
-        this.pool = pool(`${name}-pool`, poolName, reserved.length > 0 ? poolWithout(args.addresses, reserved) : [...args.addresses], true);
+        this.pool = pool(planned.pool, reserved.length > 0 ? poolWithout(args.addresses, reserved) : [...args.addresses], true);
         this.reservedPool =
-            reserved.length > 0
+            planned.reservedPool !== undefined
                 ? pool(
-                      `${name}-reserved-pool`,
-                      `${poolName}-reserved`,
+                      planned.reservedPool,
                       reserved.map((a) => `${a}/32`),
                       false,
                   )
                 : undefined;
         const pools = [this.pool, ...(this.reservedPool ? [this.reservedPool] : [])];
         this.advertisement = new k8s.apiextensions.CustomResource(
-            `${name}-l2`,
+            planned.advertisement.resourceName,
             {
                 apiVersion: "metallb.io/v1beta1",
                 kind: "L2Advertisement",
-                metadata: { name: poolName, namespace },
+                metadata: { name: planned.advertisement.name, namespace },
                 spec: {
-                    ipAddressPools: [poolName, ...(this.reservedPool ? [`${poolName}-reserved`] : [])],
+                    ipAddressPools: [planned.pool.name, ...(planned.reservedPool ? [planned.reservedPool.name] : [])],
                     ...(args.interfaces?.length ? { interfaces: [...args.interfaces] } : {}),
                 },
             },

@@ -8,6 +8,9 @@ export const NGINX_GATEWAY_CHART_DEFAULT = { repo: "oci://ghcr.io/nginx/charts",
 /** The Gateway API release whose standard-channel CRDs this controller version supports (a prerequisite). */
 export const GATEWAY_API_VERSION = "v1.5.1";
 
+/** The defaults of {@link NginxGatewayFabricArgs}, stated once: the component and config/network.ts's schema read them. */
+export const NGINX_GATEWAY_DEFAULTS = { namespace: "nginx-gateway", install: true, className: "nginx" } as const;
+
 /** Arguments of {@link NginxGatewayFabric}. */
 export interface NginxGatewayFabricArgs {
     /** Namespace of the control plane (created by the caller). Defaults to "nginx-gateway". */
@@ -24,6 +27,40 @@ export interface NginxGatewayFabricArgs {
 const RELEASE = "ngf";
 const FULLNAME = `${RELEASE}-nginx-gateway-fabric`;
 
+/** What {@link NginxGatewayFabric} `name` declares of `args`. */
+export interface PlannedNginxGatewayFabric {
+    readonly namespace: string;
+    readonly className: string;
+    /** The chart and its certificate Job, when it is installed. */
+    readonly install?: {
+        readonly chart: { readonly resourceName: string; readonly release: string };
+        /** The ServiceAccount, Role, RoleBinding and Job of the certificates: one resource name and one Kubernetes name for the four. */
+        readonly certGenerator: { readonly resourceName: string; readonly name: string; readonly labels: Readonly<Record<string, string>> };
+        /** The control plane's Service, which the certificates are for. */
+        readonly service: string;
+    };
+}
+
+/** The names of {@link NginxGatewayFabric} `name`, with its defaults applied, decided once: the component and plan/ both read them. */
+export function planNginxGatewayFabric(name: string, args: Pick<NginxGatewayFabricArgs, "namespace" | "install" | "className">): PlannedNginxGatewayFabric {
+    return {
+        namespace: args.namespace ?? NGINX_GATEWAY_DEFAULTS.namespace,
+        className: args.className ?? NGINX_GATEWAY_DEFAULTS.className,
+        install:
+            (args.install ?? NGINX_GATEWAY_DEFAULTS.install)
+                ? {
+                      chart: { resourceName: `${name}-chart`, release: RELEASE },
+                      certGenerator: {
+                          resourceName: `${name}-cert-generator`,
+                          name: `${FULLNAME}-cert-generator`,
+                          labels: { "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": RELEASE },
+                      },
+                      service: FULLNAME,
+                  }
+                : undefined,
+    };
+}
+
 /**
  * NGINX Gateway Fabric: a Gateway API implementation whose control plane provisions one NGINX data
  * plane (a Deployment and a `LoadBalancer` Service, `<gateway>-<class>`) per Gateway, in the
@@ -39,20 +76,21 @@ export class NginxGatewayFabric extends pulumi.ComponentResource {
 
     constructor(name: string, args: NginxGatewayFabricArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:NginxGatewayFabric", name, {}, opts);
-        this.className = args.className ?? "nginx";
-        const namespace = args.namespace ?? "nginx-gateway";
+        const planned = planNginxGatewayFabric(name, args);
+        this.className = planned.className;
+        const namespace = planned.namespace;
         const chart = args.chart ?? NGINX_GATEWAY_CHART_DEFAULT;
-        if (args.install ?? true) {
-            const certGenerator = `${FULLNAME}-cert-generator`;
-            const labels = { "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": RELEASE };
-            const sa = new k8s.core.v1.ServiceAccount(`${name}-cert-generator`, { metadata: { name: certGenerator, namespace, labels }, automountServiceAccountToken: false }, { parent: this });
+        if (planned.install !== undefined) {
+            const { resourceName, name: certGenerator } = planned.install.certGenerator;
+            const labels = { ...planned.install.certGenerator.labels };
+            const sa = new k8s.core.v1.ServiceAccount(resourceName, { metadata: { name: certGenerator, namespace, labels }, automountServiceAccountToken: false }, { parent: this });
             const role = new k8s.rbac.v1.Role(
-                `${name}-cert-generator`,
+                resourceName,
                 { metadata: { name: certGenerator, namespace, labels }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["create", "update", "get"] }] },
                 { parent: this },
             );
             const binding = new k8s.rbac.v1.RoleBinding(
-                `${name}-cert-generator`,
+                resourceName,
                 {
                     metadata: { name: certGenerator, namespace, labels },
                     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: certGenerator },
@@ -61,7 +99,7 @@ export class NginxGatewayFabric extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [sa, role] },
             );
             const job = new k8s.batch.v1.Job(
-                `${name}-cert-generator`,
+                resourceName,
                 {
                     metadata: { name: certGenerator, namespace, labels },
                     spec: {
@@ -77,7 +115,13 @@ export class NginxGatewayFabric extends pulumi.ComponentResource {
                                     {
                                         name: "cert-generator",
                                         image: `ghcr.io/nginx/nginx-gateway-fabric:${chart.version}`,
-                                        args: ["generate-certs", `--service=${FULLNAME}`, "--cluster-domain=cluster.local", "--server-tls-secret=server-tls", "--agent-tls-secret=agent-tls"],
+                                        args: [
+                                            "generate-certs",
+                                            `--service=${planned.install.service}`,
+                                            "--cluster-domain=cluster.local",
+                                            "--server-tls-secret=server-tls",
+                                            "--agent-tls-secret=agent-tls",
+                                        ],
                                         env: [{ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }],
                                         securityContext: { ...restrictedContainer({ readOnlyRootFilesystem: true }), runAsUser: 101, runAsGroup: 1001 },
                                         resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
@@ -90,9 +134,9 @@ export class NginxGatewayFabric extends pulumi.ComponentResource {
                 { parent: this, dependsOn: [binding] },
             );
             this.chart = new k8s.helm.v4.Chart(
-                `${name}-chart`,
+                planned.install.chart.resourceName,
                 {
-                    name: RELEASE,
+                    name: planned.install.chart.release,
                     ...chartArgs("nginx-gateway-fabric", chart),
                     namespace,
                     values: {
