@@ -4,7 +4,10 @@
 // Each rule catches a mistake the lab made by hand and only saw later, from the API server, a
 // controller or a pod that never became ready. Every message names the object, the field and the fix.
 import { INGRESS_NGINX_ANNOTATIONS, METALLB_LOAD_BALANCER_IPS } from "../components/core/constants";
+import { planCoreDnsExternal } from "../components/network/coreDnsExternal";
 import { parseIpv4, poolContains } from "../components/network/ipv4";
+import { planMetalLB } from "../components/network/metallb";
+import { COMPONENT_NAMES } from "../plan/names";
 
 /** A resource as a policy sees it: Pulumi type token, logical name and input properties. */
 export interface PolicyResource {
@@ -42,6 +45,10 @@ export interface PolicySettings {
 
 const COREDNS_REASON = "selects the cluster's own CoreDNS pods (k8s-app=kube-dns), which the cluster runs and no stack declares";
 
+/** The objects exempted, as their components name them with their defaults (a stack that moves them lists its own exemptions). */
+const METALLB = planMetalLB(COMPONENT_NAMES.metallb, {});
+const COREDNS = planCoreDnsExternal(COMPONENT_NAMES.coredns, {});
+
 /**
  * The documented allow-list (docs/security.md, "Policy pack"):
  * - MetalLB's speaker answers ARP for the pool's addresses: it runs on the host network and needs the
@@ -52,12 +59,11 @@ export const DEFAULT_EXEMPTIONS: readonly Exemption[] = [
     {
         rule: "no-privileged-containers",
         kind: "DaemonSet",
-        namespace: "metallb-system",
-        name: "metallb-speaker",
+        namespace: METALLB.namespace,
+        name: METALLB.chart!.speaker,
         reason: "MetalLB's speaker answers ARP for the pool's addresses on the host network (NET_RAW)",
     },
-    { rule: "service-selects-pods", kind: "Service", namespace: "kube-system", name: "coredns-svc-lb-tcp", reason: COREDNS_REASON },
-    { rule: "service-selects-pods", kind: "Service", namespace: "kube-system", name: "coredns-svc-lb-udp", reason: COREDNS_REASON },
+    ...COREDNS.services.map((s) => ({ rule: "service-selects-pods", kind: "Service", namespace: COREDNS.namespace, name: s.name, reason: COREDNS_REASON })),
 ];
 
 /** One rule: checks a resource on its own, or the whole stack at once. */
