@@ -1,17 +1,19 @@
-// No change a user can see (issue 25, item 5): the e2e stack deployed by an earlier commit of the
-// program (BMP_BASELINE, a commit before the plan took over the names), then previewed with this
-// working tree's program — no step: no renamed object, no replaced resource, no new URN.
+// No change a user can see (issue 25, item 5): the e2e stack (dev-derived) and the prod stack
+// deployed by an earlier commit of the program (BMP_BASELINE, a commit before the plan took over the
+// names), then previewed with this working tree's program — no step: no renamed object, no replaced
+// resource, no new URN.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { E2E_OVERRIDES, ensureInstalledNamespaces, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import { E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, kubectl, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
 /** The commit whose program deploys the stack first: the last one before issue 25's components took their names from the plan. */
 const BASELINE = process.env.BMP_BASELINE ?? "5b5c117";
 
 const dev = shippedConfig("dev");
+const prod = shippedConfig("prod");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-"));
 after(() => fs.rmSync(base, { recursive: true, force: true }));
 
@@ -34,31 +36,67 @@ function linkProject(stack: Stack, from: string): void {
     }
 }
 
-describe(`the e2e stack deployed by ${BASELINE}, previewed with this program`, () => {
-    let stack: Stack;
-    let baseline: string;
+/**
+ * What prod's Gateway needs here: the Gateway API CRDs (a prerequisite) and an installed NGINX Gateway
+ * Fabric's namespace and GatewayClass (nginxGateway.install false: the control plane's stand-in plays it).
+ */
+async function ensureInstalledGatewayController(): Promise<void> {
+    await ensureGatewayApiCrds();
+    if ((await run("kubectl", ["get", "namespace", "nginx-gateway"])).code !== 0) await kubectl("create", "namespace", "nginx-gateway");
+    const gatewayClass = { apiVersion: "gateway.networking.k8s.io/v1", kind: "GatewayClass", metadata: { name: "nginx" }, spec: { controllerName: "gateway.nginx.org/nginx-gateway-controller" } };
+    const r = await run("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(gatewayClass) });
+    if (r.code !== 0) throw new Error(`kubectl apply GatewayClass nginx: ${r.stderr.trim()}`);
+}
 
-    before(async () => {
-        await ensureInstalledNamespaces();
-        baseline = await checkout(BASELINE);
-        stack = await Stack.create("e2e", { from: "dev", base, overrides: E2E_OVERRIDES(dev) });
-    });
-    after(async () => {
-        if (stack === undefined) return;
-        linkProject(stack, ROOT);
-        await stack.pulumi("destroy", "--yes", "--skip-preview");
-        stack.remove();
-    });
+/**
+ * The stacks: the e2e stack (Pulumi.dev.yaml with E2E_OVERRIDES), and Pulumi.prod.yaml with the same
+ * overrides plus what the local cluster needs — the kubeconfig's own context instead of "prod", MinIO's
+ * two secrets (prod's file has none: its users set them), its Gateway's controller installed. Its hosts
+ * stay off (hosts.enabled is not set; converge alone declares nothing).
+ */
+const STACKS = [
+    { name: "e2e", from: "dev", overrides: E2E_OVERRIDES(dev), minResources: 60, prepare: async (): Promise<void> => undefined },
+    {
+        name: "prod",
+        from: "prod",
+        overrides: { ...E2E_OVERRIDES(prod), cluster: undefined },
+        minResources: 20,
+        prepare: async (stack: Stack): Promise<void> => {
+            await ensureInstalledGatewayController();
+            await stack.pulumiOk("config", "set", "--secret", "minioRootUser", "ops-admin");
+            await stack.pulumiOk("config", "set", "--secret", "minioRootPassword", "prod-password-from-config");
+        },
+    },
+];
 
-    it(`pulumi up with ${BASELINE}'s program, then pulumi preview with this one: no step`, async () => {
-        linkProject(stack, baseline);
-        const up = await stack.up();
-        timing(`pulumi up (${BASELINE})`, up.ms);
-        const before = (await stack.resources()).map((r) => r.urn).sort();
-        linkProject(stack, ROOT);
-        const { steps, run: preview } = await stack.preview();
-        timing("pulumi preview (this program)", preview.ms);
-        assert.deepEqual(stepLines(steps), [], tail(preview.stdout, 40));
-        assert.ok(before.length > 60, `${before.length} resources in the state`);
+for (const spec of STACKS) {
+    describe(`the ${spec.name} stack deployed by ${BASELINE}, previewed with this program`, () => {
+        let stack: Stack;
+        let baseline: string;
+
+        before(async () => {
+            await ensureInstalledNamespaces();
+            baseline = await checkout(BASELINE);
+            stack = await Stack.create(spec.name, { from: spec.from, base, overrides: spec.overrides });
+            await spec.prepare(stack);
+        });
+        after(async () => {
+            if (stack === undefined) return;
+            linkProject(stack, ROOT);
+            await stack.pulumi("destroy", "--yes", "--skip-preview");
+            stack.remove();
+        });
+
+        it(`pulumi up with ${BASELINE}'s program, then pulumi preview with this one: no step`, async () => {
+            linkProject(stack, baseline);
+            const up = await stack.up();
+            timing(`pulumi up of ${spec.name} (${BASELINE})`, up.ms);
+            const before = (await stack.resources()).map((r) => r.urn).sort();
+            linkProject(stack, ROOT);
+            const { steps, run: preview } = await stack.preview();
+            timing(`pulumi preview of ${spec.name} (this program)`, preview.ms);
+            assert.deepEqual(stepLines(steps), [], tail(preview.stdout, 40));
+            assert.ok(before.length > spec.minResources, `${before.length} resources in the state`);
+        });
     });
-});
+}
