@@ -1,0 +1,199 @@
+// The components' own plans (issue 25): planMetalLB, planCoreDnsExternal, planNginxGatewayFabric,
+// planDashboard and planNodeExporter give exact names, labels and ports with the stated defaults; each
+// component registers exactly the resources its plan names (on the mocks); openingSources states who
+// may reach a NetworkPolicy opening, once.
+import assert from "node:assert/strict";
+import { beforeEach, describe, it } from "node:test";
+import { openingAdmits, openingSources, planNetworkIsolation, type WorkloadOpening } from "../components/core";
+import { CoreDnsExternal, Dashboard, MetalLB, NginxGatewayFabric, planCoreDnsExternal, planDashboard, planMetalLB, planNginxGatewayFabric } from "../components/network";
+import { NodeExporter, planNodeExporter } from "../components/observability";
+import { configSchema } from "../config";
+import { recorded, reset, settle } from "./harness";
+
+beforeEach(reset);
+
+/** The Kubernetes objects registered (type, resource name, namespace/name), the components and the charts' inner resources aside. */
+const registered = () =>
+    recorded
+        .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v4:Chart")
+        .map((r) => `${r.type.split(":").pop()} ${r.name} ${r.inputs.metadata?.namespace ?? ""}/${r.inputs.metadata?.name}`)
+        .sort();
+
+/** The schema's defaults of one area, as parseConfig fills them in. */
+const schemaDefaults = (key: "metallb" | "coredns" | "nginxGateway" | "dashboard" | "nodeExporter") => configSchema.shape[key].parse(undefined) as Record<string, unknown>;
+
+describe("planMetalLB", () => {
+    it("defaults: metallb-system, the chart and its speaker, pool and advertisement `default`; no reserved pool without a pin in the pool", () => {
+        assert.deepEqual(planMetalLB("metallb", { addresses: ["10.0.0.0/28"], reserved: ["10.0.1.1"] }), {
+            namespace: "metallb-system",
+            chart: { resourceName: "metallb-chart", release: "metallb", speaker: "metallb-speaker" },
+            pool: { resourceName: "metallb-pool", name: "default" },
+            reserved: [],
+            reservedPool: undefined,
+            advertisement: { resourceName: "metallb-l2", name: "default" },
+        });
+    });
+
+    it("the pinned addresses of the pool, once each and sorted, in `<poolName>-reserved`; install false: no chart", () => {
+        assert.deepEqual(planMetalLB("lb", { namespace: "lb-system", install: false, poolName: "lab", addresses: ["10.0.0.0/28"], reserved: ["10.0.0.9", "10.0.0.2", "10.0.0.9", "10.0.1.1"] }), {
+            namespace: "lb-system",
+            chart: undefined,
+            pool: { resourceName: "lb-pool", name: "lab" },
+            reserved: ["10.0.0.2", "10.0.0.9"],
+            reservedPool: { resourceName: "lb-reserved-pool", name: "lab-reserved" },
+            advertisement: { resourceName: "lb-l2", name: "lab" },
+        });
+    });
+
+    it("is what the component registers", async () => {
+        new MetalLB("lb", { namespace: "lb-system", poolName: "lab", addresses: ["10.0.0.0/28"], reserved: ["10.0.0.2"], install: false });
+        await settle();
+        assert.deepEqual(registered(), ["IPAddressPool lb-pool lb-system/lab", "IPAddressPool lb-reserved-pool lb-system/lab-reserved", "L2Advertisement lb-l2 lb-system/lab"]);
+    });
+});
+
+describe("planCoreDnsExternal", () => {
+    it("defaults: kube-system, sharing key coredns, a TCP and a UDP Service on 53 selecting the cluster's DNS pods", () => {
+        assert.deepEqual(planCoreDnsExternal("coredns", {}), {
+            namespace: "kube-system",
+            sharingKey: "coredns",
+            selector: { "k8s-app": "kube-dns" },
+            port: 53,
+            services: [
+                { protocol: "TCP", resourceName: "coredns-tcp", name: "coredns-svc-lb-tcp", portName: "dns-tcp" },
+                { protocol: "UDP", resourceName: "coredns-udp", name: "coredns-svc-lb-udp", portName: "dns-udp" },
+            ],
+        });
+        assert.deepEqual([planCoreDnsExternal("dns", { namespace: "dns", sharingKey: "k" }).namespace, planCoreDnsExternal("dns", { sharingKey: "k" }).sharingKey], ["dns", "k"]);
+    });
+
+    it("is what the component registers", async () => {
+        new CoreDnsExternal("dns", { address: "172.17.255.2", namespace: "dns" });
+        await settle();
+        assert.deepEqual(registered(), ["Service dns-tcp dns/coredns-svc-lb-tcp", "Service dns-udp dns/coredns-svc-lb-udp"]);
+    });
+});
+
+describe("planNginxGatewayFabric", () => {
+    it("defaults: nginx-gateway, class nginx, the chart `ngf` and its certificate generator", () => {
+        assert.deepEqual(planNginxGatewayFabric("nginx-gateway", {}), {
+            namespace: "nginx-gateway",
+            className: "nginx",
+            install: {
+                chart: { resourceName: "nginx-gateway-chart", release: "ngf" },
+                certGenerator: {
+                    resourceName: "nginx-gateway-cert-generator",
+                    name: "ngf-nginx-gateway-fabric-cert-generator",
+                    labels: { "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": "ngf" },
+                },
+                service: "ngf-nginx-gateway-fabric",
+            },
+        });
+        assert.deepEqual(planNginxGatewayFabric("gw", { namespace: "gw", className: "lab", install: false }), { namespace: "gw", className: "lab", install: undefined });
+    });
+
+    it("is what the component registers", async () => {
+        new NginxGatewayFabric("gw", { namespace: "gw" });
+        await settle();
+        const name = "gw/ngf-nginx-gateway-fabric-cert-generator";
+        assert.deepEqual(registered(), [`Job gw-cert-generator ${name}`, `Role gw-cert-generator ${name}`, `RoleBinding gw-cert-generator ${name}`, `ServiceAccount gw-cert-generator ${name}`]);
+        assert.equal(recorded.find((r) => r.type === "kubernetes:helm.sh/v4:Chart")?.name, "gw-chart");
+    });
+});
+
+describe("planDashboard", () => {
+    it("defaults: kubernetes-dashboard, the chart and its CSRF key, the Ingress `dashboard` at /dashboard of class nginx to the Kong proxy on 443", () => {
+        assert.deepEqual(planDashboard("dashboard", {}), {
+            namespace: "kubernetes-dashboard",
+            chart: { resourceName: "dashboard-chart", release: "kubernetes-dashboard", csrfKey: "dashboard-csrf-key" },
+            ingress: {
+                resourceName: "dashboard-ingress",
+                name: "dashboard",
+                className: "nginx",
+                path: "/dashboard",
+                backend: { service: "kubernetes-dashboard-kong-proxy", port: 443 },
+            },
+        });
+        const p = planDashboard("d", { namespace: "ui", install: false, path: "/ui", ingressClassName: "lab" });
+        assert.deepEqual([p.namespace, p.chart, p.ingress.resourceName, p.ingress.path, p.ingress.className], ["ui", undefined, "d-ingress", "/ui", "lab"]);
+    });
+
+    it("is what the component registers", async () => {
+        new Dashboard("d", { namespace: "ui", install: false });
+        await settle();
+        assert.deepEqual(registered(), ["Ingress d-ingress ui/dashboard"]);
+    });
+});
+
+describe("planNodeExporter", () => {
+    it("defaults: monitoring, every object `node-exporter`, app label node-exporter, port 9100", () => {
+        assert.deepEqual(planNodeExporter("node-exporter", {}), {
+            namespace: "monitoring",
+            labels: { app: "node-exporter" },
+            port: 9100,
+            serviceAccount: { resourceName: "node-exporter-sa", name: "node-exporter" },
+            daemonSet: { resourceName: "node-exporter", name: "node-exporter" },
+            service: { resourceName: "node-exporter-svc", name: "node-exporter" },
+            clusterRole: { resourceName: "node-exporter-role", name: "node-exporter" },
+            binding: { resourceName: "node-exporter-binding", name: "node-exporter" },
+        });
+    });
+
+    it("is what the component registers", async () => {
+        new NodeExporter("ne", { namespace: "metrics" });
+        await settle();
+        assert.deepEqual(registered(), [
+            "ClusterRole ne-role /node-exporter",
+            "ClusterRoleBinding ne-binding /node-exporter",
+            "DaemonSet ne metrics/node-exporter",
+            "Service ne-svc metrics/node-exporter",
+            "ServiceAccount ne-sa metrics/node-exporter",
+        ]);
+    });
+});
+
+describe("the defaults, stated once", () => {
+    it("the config schema's defaults are the components' own (a standalone user gets the same)", () => {
+        const metallb = schemaDefaults("metallb");
+        assert.deepEqual(planMetalLB("m", { namespace: metallb.namespace as string, poolName: metallb.poolName as string }), planMetalLB("m", {}));
+        const coredns = schemaDefaults("coredns");
+        assert.deepEqual(planCoreDnsExternal("c", { sharingKey: coredns.sharingKey as string }), planCoreDnsExternal("c", {}));
+        const gateway = schemaDefaults("nginxGateway");
+        assert.deepEqual(
+            planNginxGatewayFabric("g", { namespace: gateway.namespace as string, className: gateway.className as string, install: gateway.install as boolean }),
+            planNginxGatewayFabric("g", {}),
+        );
+        const dashboard = schemaDefaults("dashboard");
+        assert.deepEqual(planDashboard("d", { namespace: dashboard.namespace as string, path: dashboard.path as string, install: dashboard.install as boolean }), planDashboard("d", {}));
+        assert.deepEqual(planNodeExporter("n", { namespace: schemaDefaults("nodeExporter").namespace as string }), planNodeExporter("n", {}));
+    });
+});
+
+describe("openingSources: who may reach an opening", () => {
+    const web: WorkloadOpening = { name: "web", podSelector: { app: "web" }, ports: [8080], from: ["ingressController", "sameNamespace"], fromNamespaces: ["kube-system"] };
+    const args = { ingressControllerNamespace: "ingress", extraSourceNamespaces: ["monitoring"] };
+
+    it("in the peers' order: the ingress controller's namespace, the opening's own, its fromNamespaces, the extra ones; anywhere when published", () => {
+        assert.deepEqual(openingSources(web, args), [{ namespace: "ingress" }, "sameNamespace", { namespace: "kube-system" }, { namespace: "monitoring" }]);
+        assert.deepEqual(openingSources({ ...web, fromNamespaces: undefined }, {}), [{ namespace: "ingress-nginx" }, "sameNamespace"]);
+        assert.equal(openingSources({ ...web, from: ["anywhere"] }, args), "anywhere");
+        assert.deepEqual(openingSources({ ...web, from: [], fromNamespaces: undefined }, {}), []);
+    });
+
+    it("admits exactly those sources; planNetworkIsolation opens nothing for none", () => {
+        assert.deepEqual(
+            ["apps", "ingress", "kube-system", "monitoring", "other"].map((source) => openingAdmits(web, "apps", source, args)),
+            [true, true, true, true, false],
+        );
+        assert.equal(openingAdmits({ ...web, from: ["anywhere"] }, "apps", "other", args), true);
+        const none = { ...web, from: [], fromNamespaces: undefined };
+        assert.deepEqual(
+            planNetworkIsolation("netpol", { namespaces: { apps: [none] } }).map((p) => p.name),
+            ["default-deny", "allow-dns", "allow-same-namespace"],
+        );
+        assert.deepEqual(
+            planNetworkIsolation("netpol", { namespaces: { apps: [none] }, extraSourceNamespaces: ["monitoring"] }).map((p) => p.name),
+            ["default-deny", "allow-dns", "allow-same-namespace", "allow-web"],
+        );
+    });
+});
