@@ -36,7 +36,7 @@ esac
 
 function project(): string {
     const p = fs.mkdtempSync(path.join(dir, "project-"));
-    for (const entry of ["scripts", "node_modules", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "config", "components"]) {
+    for (const entry of ["scripts", "node_modules", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "config", "plan", "components"]) {
         fs.symlinkSync(path.join(ROOT, entry), path.join(p, entry));
     }
     fs.mkdirSync(path.join(p, ".stub-state"));

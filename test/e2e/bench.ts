@@ -23,6 +23,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import { engineLogBreakdown, formatBreakdown } from "./engine-log";
 import { clientGet, installTraefik, removeTraefik, trafficOverrides } from "./lan";
 import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, ensureGatewayApiCrds, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack } from "./lib";
 
@@ -110,21 +111,42 @@ async function kubectlDelete(m: Manifests): Promise<number> {
     return ms;
 }
 
-/** The start-up floor: `pulumi preview` of a program with no resource, on the project's runtime, tsconfig and node_modules. */
-async function emptyPreview(): Promise<number> {
+/** The CLI's own log of a run: `-v=7 --logtostderr --logflow` (what test/e2e/engine-log.ts reads). */
+const LOGGED = ["-v=7", "--logtostderr", "--logflow"];
+
+/**
+ * The start-up floor: `pulumi preview` of a program with no resource, on the project's runtime, tsconfig
+ * and node_modules; with `logged`, the run's breakdown from the CLI's log instead of its time.
+ */
+async function emptyPreview(logged: true): Promise<string>;
+async function emptyPreview(logged?: false): Promise<number>;
+async function emptyPreview(logged = false): Promise<number | string> {
     const dir = fs.mkdtempSync(path.join(base, "empty-"));
     const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify({ name: "bmp-empty", runtime: project.runtime }));
     fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
-    for (const entry of ["package.json", "tsconfig.json", "node_modules"]) fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+    for (const entry of ["package.json", "tsconfig.json", "tsconfig.pulumi.json", "node_modules"]) fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
     fs.mkdirSync(path.join(dir, ".state"));
     const env = { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK: "true" };
     const init = await run("pulumi", ["stack", "init", "empty", "--non-interactive"], { cwd: dir, env });
     if (init.code !== 0) throw new Error(`pulumi stack init (empty program) failed: ${init.stderr}`);
-    const r = await run("pulumi", ["preview", "--stack", "empty", "--non-interactive"], { cwd: dir, env });
+    const r = await run("pulumi", ["preview", "--stack", "empty", "--non-interactive", ...(logged ? LOGGED : [])], { cwd: dir, env });
     if (r.code !== 0) throw new Error(`pulumi preview (empty program) failed:\n${r.stdout}${r.stderr}`);
     fs.rmSync(dir, { recursive: true, force: true });
-    return r.ms;
+    return logged ? formatBreakdown(engineLogBreakdown(r.stderr)) : r.ms;
+}
+
+/** Where the time of `pulumi up` from empty goes at a size (verify off): one more run, logged, not counted in the medians. */
+async function upBreakdown(size: string): Promise<string> {
+    const stack = await Stack.create(`benchlog${size}`, { from: "dev", base, overrides: configFor(size) });
+    try {
+        const up = await stack.up(...LOGGED);
+        await stack.destroy();
+        return formatBreakdown(engineLogBreakdown(up.stderr), 8);
+    } finally {
+        stack.remove();
+        await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
+    }
 }
 
 const LOAD = { requests: 2000, concurrency: 20 };
@@ -197,6 +219,7 @@ async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times
     const started = Date.now();
     await ensureInstalledNamespaces();
     const rows: string[] = [];
+    const breakdowns: string[] = [];
     const floor: number[] = [];
     for (const size of SIZES) {
         const manifests = { before: await render(size, false), after: await render(size, true) };
@@ -212,6 +235,7 @@ async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times
         }
         const k = Object.fromEntries(PHASES.map((p) => [p, median(t.kubectl[p])])) as Record<Phase, number>;
         const label = size === "e2e" ? "e2e stack" : `${size} releases`;
+        breakdowns.push(`pulumi up from empty, ${label}, verify off — ${await upBreakdown(size)}`);
         for (const verify of VERIFY_SIZES.includes(size) ? (["off", "on"] as const) : (["off"] as const)) {
             const p = Object.fromEntries(PHASES.map((ph) => [ph, median(t[verify][ph])])) as Record<Phase, number>;
             const cells = PHASES.map((ph) => `${secs(p[ph])} / ${secs(k[ph])} (${ratio(p[ph], k[ph])})`);
@@ -230,6 +254,9 @@ async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times
     for (const row of rows) console.log(row);
     const fs_ = [...floor].sort((a, b) => a - b);
     console.log(`\nStart-up floor (pulumi preview of an empty program, n=${floor.length}): median ${secs(median(floor))} s, min ${secs(fs_[0])} s`);
+    console.log("\nWhere the time goes (one more run of each, logged with -v=7; the log's own overhead included):\n");
+    console.log(`pulumi preview of the empty program — ${await emptyPreview(true)}`);
+    for (const b of breakdowns) console.log(`\n${b}`);
     if (REAL_NODE && process.env.BMP_BENCH_LOAD !== "0") {
         const row = await gatewayLoad();
         console.log("\nThrough the Gateway (Traefik on its MetalLB address, from the client host of the lab's LAN; weight 50):\n");

@@ -14,7 +14,7 @@ export const DEV_PASSPHRASE = "bare-metal-lab";
 const PROJECT = "bare-metal-platform";
 
 /** The repo entries a Pulumi project needs (the stack files are the scratch folder's own). */
-const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "config", "components", "node_modules", "policy", "scripts"];
+const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "index.ts", "config", "plan", "components", "node_modules", "policy", "scripts"];
 
 /** A scratch project folder under `base`: links to this repo's project files and an empty `.state`. */
 export function scratchProject(base: string, prefix: string): string {
