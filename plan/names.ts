@@ -1,5 +1,6 @@
-// The names the config does not spell out, decided once: a release's tracks, its entry (Ingress or
-// Gateway), the GatewayClass its Gateway uses. config/ checks them, the plan declares them.
+// The names the config does not spell out, decided once: the components', a release's tracks, its
+// entry (Ingress or Gateway), the GatewayClass its Gateway uses. config/ checks them, the plan
+// declares them, index.ts names its components by them.
 import { planCanaryRelease } from "../components/apps/canaryRelease";
 import { PORTS } from "../components/core/constants";
 import type { ReleaseInput } from "./input";

@@ -9,6 +9,7 @@ import { planAccessControl } from "../components/access/accessControl";
 import { planCanaryRelease, type PlannedCanaryRelease } from "../components/apps/canaryRelease";
 import { planCoreDnsExternal } from "../components/network/coreDnsExternal";
 import { planDashboard } from "../components/network/dashboard";
+import { planIngressNginx } from "../components/network/ingressNginx";
 import { planMetalLB } from "../components/network/metallb";
 import { planNginxGatewayFabric } from "../components/network/nginxGatewayFabric";
 import { planNodeExporter } from "../components/observability/nodeExporter";
@@ -151,13 +152,14 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     }
     if (cfg.ingressNginx.enabled) {
         const i = cfg.ingressNginx;
+        const p = planIngressNginx(COMPONENT_NAMES.ingressNginx, i);
         component("IngressNginx", COMPONENT_NAMES.ingressNginx, { path: ["ingressNginx", "enabled"], value: true });
         // The chart's controller Service (or the installed controller's): where its address is pinned.
         objects.push({
             apiVersion: "v1",
             kind: "Service",
-            namespace: i.namespace,
-            name: "ingress-nginx-controller",
+            namespace: p.namespace,
+            name: p.controllerService,
             by: "chart",
             source: { path: ["ingressNginx", "enabled"], value: true },
             pin: i.loadBalancerIP === undefined ? undefined : { address: i.loadBalancerIP, source: { path: ["ingressNginx", "loadBalancerIP"], value: i.loadBalancerIP } },

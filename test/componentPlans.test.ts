@@ -1,11 +1,22 @@
-// The components' own plans (issue 25): planMetalLB, planCoreDnsExternal, planNginxGatewayFabric,
-// planDashboard and planNodeExporter give exact names, labels and ports with the stated defaults; each
-// component registers exactly the resources its plan names (on the mocks); openingSources states who
+// The components' own plans (issue 25): planMetalLB, planCoreDnsExternal, planIngressNginx,
+// planNginxGatewayFabric, planDashboard and planNodeExporter give exact names, labels and ports with the
+// stated defaults; each component registers exactly the resources its plan names (on the mocks); openingSources states who
 // may reach a NetworkPolicy opening, once.
 import assert from "node:assert/strict";
 import { beforeEach, describe, it } from "node:test";
 import { openingAdmits, openingSources, planNetworkIsolation, type WorkloadOpening } from "../components/core";
-import { CoreDnsExternal, Dashboard, MetalLB, NginxGatewayFabric, planCoreDnsExternal, planDashboard, planMetalLB, planNginxGatewayFabric } from "../components/network";
+import {
+    CoreDnsExternal,
+    Dashboard,
+    IngressNginx,
+    MetalLB,
+    NginxGatewayFabric,
+    planCoreDnsExternal,
+    planDashboard,
+    planIngressNginx,
+    planMetalLB,
+    planNginxGatewayFabric,
+} from "../components/network";
 import { NodeExporter, planNodeExporter } from "../components/observability";
 import { configSchema } from "../config";
 import { recorded, reset, settle } from "./harness";
@@ -20,7 +31,7 @@ const registered = () =>
         .sort();
 
 /** The schema's defaults of one area, as parseConfig fills them in. */
-const schemaDefaults = (key: "metallb" | "coredns" | "nginxGateway" | "dashboard" | "nodeExporter") => configSchema.shape[key].parse(undefined) as Record<string, unknown>;
+const schemaDefaults = (key: "metallb" | "coredns" | "ingressNginx" | "nginxGateway" | "dashboard" | "nodeExporter") => configSchema.shape[key].parse(undefined) as Record<string, unknown>;
 
 describe("planMetalLB", () => {
     it("defaults: metallb-system, the chart and its speaker, pool and advertisement `default`; no reserved pool without a pin in the pool", () => {
@@ -71,6 +82,30 @@ describe("planCoreDnsExternal", () => {
         new CoreDnsExternal("dns", { address: "172.17.255.2", namespace: "dns" });
         await settle();
         assert.deepEqual(registered(), ["Service dns-tcp dns/coredns-svc-lb-tcp", "Service dns-udp dns/coredns-svc-lb-udp"]);
+    });
+});
+
+describe("planIngressNginx", () => {
+    it("defaults: ingress-nginx, class nginx, the chart; the controller's Service ingress-nginx-controller, installed or not", () => {
+        assert.deepEqual(planIngressNginx("ingress-nginx", {}), {
+            namespace: "ingress-nginx",
+            className: "nginx",
+            chart: { resourceName: "ingress-nginx-chart", release: "ingress-nginx" },
+            controllerService: "ingress-nginx-controller",
+        });
+        assert.deepEqual(planIngressNginx("in", { namespace: "edge", className: "lab", install: false }), {
+            namespace: "edge",
+            className: "lab",
+            chart: undefined,
+            controllerService: "ingress-nginx-controller",
+        });
+    });
+
+    it("is what the component registers", async () => {
+        new IngressNginx("in", { namespace: "edge" });
+        await settle();
+        const chart = recorded.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart").map((r) => [r.name, r.inputs.name, r.inputs.namespace]);
+        assert.deepEqual(chart, [["in-chart", "ingress-nginx", "edge"]]);
     });
 });
 
@@ -158,6 +193,8 @@ describe("the defaults, stated once", () => {
         assert.deepEqual(planMetalLB("m", { namespace: metallb.namespace as string, poolName: metallb.poolName as string }), planMetalLB("m", {}));
         const coredns = schemaDefaults("coredns");
         assert.deepEqual(planCoreDnsExternal("c", { sharingKey: coredns.sharingKey as string }), planCoreDnsExternal("c", {}));
+        const ingress = schemaDefaults("ingressNginx");
+        assert.deepEqual(planIngressNginx("i", { namespace: ingress.namespace as string, className: ingress.className as string, install: ingress.install as boolean }), planIngressNginx("i", {}));
         const gateway = schemaDefaults("nginxGateway");
         assert.deepEqual(
             planNginxGatewayFabric("g", { namespace: gateway.namespace as string, className: gateway.className as string, install: gateway.install as boolean }),

@@ -25,6 +25,29 @@ export interface IngressNginxArgs {
     readonly replicas?: number;
 }
 
+/** The Helm release: the chart's objects are named after it. */
+const RELEASE = "ingress-nginx";
+
+/** What {@link IngressNginx} `name` declares of `args`, with its defaults applied. */
+export interface PlannedIngressNginx {
+    readonly namespace: string;
+    readonly className: string;
+    /** The chart, when it is installed. */
+    readonly chart?: { readonly resourceName: string; readonly release: string };
+    /** The controller's LoadBalancer Service: the chart's (or an installed controller's, named alike), where its address is pinned. */
+    readonly controllerService: string;
+}
+
+/** The names of {@link IngressNginx} `name`, decided once: the component and plan/ both read them. */
+export function planIngressNginx(name: string, args: Pick<IngressNginxArgs, "namespace" | "install" | "className">): PlannedIngressNginx {
+    return {
+        namespace: args.namespace ?? INGRESS_NGINX_DEFAULTS.namespace,
+        className: args.className ?? INGRESS_NGINX_DEFAULTS.className,
+        chart: (args.install ?? INGRESS_NGINX_DEFAULTS.install) ? { resourceName: `${name}-chart`, release: RELEASE } : undefined,
+        controllerService: `${RELEASE}-controller`,
+    };
+}
+
 /** ingress-nginx behind a MetalLB `LoadBalancer` Service with `externalTrafficPolicy: Local`. */
 export class IngressNginx extends pulumi.ComponentResource {
     public readonly chart?: k8s.helm.v4.Chart;
@@ -35,14 +58,15 @@ export class IngressNginx extends pulumi.ComponentResource {
     constructor(name: string, args: IngressNginxArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:IngressNginx", name, {}, opts);
         const chart = args.chart ?? INGRESS_NGINX_CHART_DEFAULT;
-        this.className = args.className ?? INGRESS_NGINX_DEFAULTS.className;
-        if (args.install ?? INGRESS_NGINX_DEFAULTS.install) {
+        const planned = planIngressNginx(name, args);
+        this.className = planned.className;
+        if (planned.chart !== undefined) {
             this.chart = new k8s.helm.v4.Chart(
-                `${name}-chart`,
+                planned.chart.resourceName,
                 {
-                    name: "ingress-nginx",
+                    name: planned.chart.release,
                     ...chartArgs("ingress-nginx", chart),
-                    namespace: args.namespace ?? INGRESS_NGINX_DEFAULTS.namespace,
+                    namespace: planned.namespace,
                     values: {
                         controller: {
                             replicaCount: args.replicas ?? INGRESS_NGINX_DEFAULTS.replicas,
