@@ -1,17 +1,17 @@
 // Settings of storage (components/storage): MinIO, its volume and its load balancer.
 import { z } from "zod";
-import { MINIO_EPHEMERAL_STORAGE, MINIO_IMAGE_DEFAULT } from "../components/storage";
+import { MINIO_DEFAULTS, MINIO_EPHEMERAL_STORAGE, MINIO_IMAGE_DEFAULT } from "../components/storage";
 import { ephemeralStorageSchema } from "./maintenance";
 import { bool, dnsLabel, dnsName, expected, ipv4Address, pinnedImage, quantity, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
 
 export const minioSchema = strict({
     enabled: bool.default(true).describe("Declare MinIO (needs the secrets minioRootUser and minioRootPassword)."),
-    namespace: dnsLabel.default("default").describe("Namespace of MinIO."),
+    namespace: dnsLabel.default(MINIO_DEFAULTS.namespace).describe("Namespace of MinIO."),
     name: serviceName.default("minio").describe("Name of the StatefulSet and its headless Service (at most 52 characters); its claim is `data-<name>-0`."),
     image: pinnedImage.default(MINIO_IMAGE_DEFAULT).describe("MinIO's image, pinned by release tag."),
     storage: withDefaults(
         strict({
-            size: quantity.default("10Gi").describe("Size of the data volume's claim."),
+            size: quantity.default(MINIO_DEFAULTS.storageSize).describe("Size of the data volume's claim."),
             storageClass: z
                 .union([z.literal(""), dnsName], expected('a StorageClass name (a DNS name), or "" for no class'))
                 .optional()
@@ -21,11 +21,11 @@ export const minioSchema = strict({
     loadBalancer: withDefaults(
         strict({
             enabled: bool.default(true).describe("Publish the S3 API on a LoadBalancer Service."),
-            name: serviceName.default("minio-svc-lb").describe("Name of that Service."),
+            name: serviceName.default(MINIO_DEFAULTS.loadBalancerName).describe("Name of that Service."),
             loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool. Not set: MetalLB picks one."),
         }),
     ).describe("MinIO's LoadBalancer Service."),
-    resources: resources.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }).describe("Requests and limits of MinIO's container."),
+    resources: resources.default(MINIO_DEFAULTS.resources).describe("Requests and limits of MinIO's container."),
     ephemeralStorage: ephemeralStorageSchema(MINIO_EPHEMERAL_STORAGE, "MinIO's container"),
 });
 

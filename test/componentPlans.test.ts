@@ -18,6 +18,7 @@ import {
     planNginxGatewayFabric,
 } from "../components/network";
 import { NodeExporter, planNodeExporter } from "../components/observability";
+import { planMinIO } from "../components/storage";
 import { configSchema } from "../config";
 import { recorded, reset, settle } from "./harness";
 
@@ -31,7 +32,7 @@ const registered = () =>
         .sort();
 
 /** The schema's defaults of one area, as parseConfig fills them in. */
-const schemaDefaults = (key: "metallb" | "coredns" | "ingressNginx" | "nginxGateway" | "dashboard" | "nodeExporter") => configSchema.shape[key].parse(undefined) as Record<string, unknown>;
+const schemaDefaults = (key: "metallb" | "coredns" | "ingressNginx" | "nginxGateway" | "dashboard" | "nodeExporter" | "minio") => configSchema.shape[key].parse(undefined) as Record<string, unknown>;
 
 describe("planMetalLB", () => {
     it("defaults: metallb-system, the chart and its speaker, pool and advertisement `default`; no reserved pool without a pin in the pool", () => {
@@ -203,6 +204,8 @@ describe("the defaults, stated once", () => {
         const dashboard = schemaDefaults("dashboard");
         assert.deepEqual(planDashboard("d", { namespace: dashboard.namespace as string, path: dashboard.path as string, install: dashboard.install as boolean }), planDashboard("d", {}));
         assert.deepEqual(planNodeExporter("n", { namespace: schemaDefaults("nodeExporter").namespace as string }), planNodeExporter("n", {}));
+        const minio = schemaDefaults("minio") as { namespace: string; loadBalancer: { name: string } };
+        assert.deepEqual(planMinIO("m", { namespace: minio.namespace, loadBalancer: { name: minio.loadBalancer.name } }), planMinIO("m", {}));
     });
 });
 

@@ -11,6 +11,14 @@ const MINIO_UID = 1000;
 /** MinIO's node-local disk: its logs and /tmp (its data is on the volume). */
 export const MINIO_EPHEMERAL_STORAGE: EphemeralStorage = { request: "64Mi", limit: "256Mi" };
 
+/** The defaults of {@link MinIOArgs}, stated once: the component and config/storage.ts's schema read them. */
+export const MINIO_DEFAULTS = {
+    namespace: "default",
+    loadBalancerName: "minio-svc-lb",
+    storageSize: "10Gi",
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+} as const;
+
 /** Arguments of {@link MinIO}. */
 export interface MinIOArgs {
     /** Defaults to "default". */
@@ -50,9 +58,9 @@ export interface PlannedMinIO {
 
 /** The names and labels of {@link MinIO} `name`, decided once: the component and plan/ both read them. */
 export function planMinIO(name: string, args: Pick<MinIOArgs, "namespace" | "loadBalancer">): PlannedMinIO {
-    const lb = args.loadBalancer === undefined ? { name: "minio-svc-lb" } : args.loadBalancer;
+    const lb = args.loadBalancer === undefined ? { name: MINIO_DEFAULTS.loadBalancerName } : args.loadBalancer;
     return {
-        namespace: args.namespace ?? "default",
+        namespace: args.namespace ?? MINIO_DEFAULTS.namespace,
         labels: { [APP_LABEL]: name },
         statefulSet: { resourceName: name, name },
         headless: { resourceName: `${name}-headless`, name },
@@ -120,10 +128,7 @@ export class MinIO extends pulumi.ComponentResource {
                                     ports: [{ name: "api", containerPort: PORTS.minio, protocol: "TCP" }],
                                     livenessProbe: { httpGet: { path: "/minio/health/live", port: PORTS.minio }, initialDelaySeconds: 120, periodSeconds: 20 },
                                     readinessProbe: { httpGet: { path: "/minio/health/ready", port: PORTS.minio }, periodSeconds: 10 },
-                                    resources: containerResources(
-                                        args.resources ?? { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-                                        args.ephemeralStorage === undefined ? MINIO_EPHEMERAL_STORAGE : args.ephemeralStorage,
-                                    ),
+                                    resources: containerResources(args.resources ?? MINIO_DEFAULTS.resources, args.ephemeralStorage === undefined ? MINIO_EPHEMERAL_STORAGE : args.ephemeralStorage),
                                     securityContext: restrictedContainer({ readOnlyRootFilesystem: args.readOnlyRootFilesystem }),
                                     volumeMounts: [
                                         { name: "data", mountPath: "/data" },
@@ -137,7 +142,7 @@ export class MinIO extends pulumi.ComponentResource {
                     volumeClaimTemplates: [
                         {
                             metadata: { name: "data" },
-                            spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.storageSize ?? "10Gi" } } },
+                            spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClass, resources: { requests: { storage: args.storageSize ?? MINIO_DEFAULTS.storageSize } } },
                         },
                     ],
                 },
