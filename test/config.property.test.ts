@@ -54,6 +54,14 @@ export function plannedObjects(cfg: PlatformConfig): string[] {
         .sort();
 }
 
+/** The components the program registered (`<Type> <name>`), the hosts' aside (they are no part of the cluster's plan). */
+function registeredComponents(): string[] {
+    return recorded
+        .filter((r) => r.type.startsWith("platform:") && !r.type.startsWith("platform:hosts:"))
+        .map((r) => `${r.type.split(":")[2]} ${r.name}`)
+        .sort();
+}
+
 async function holds(doc: Record<string, unknown>): Promise<void> {
     // What the program reads: the stack's text values, objects as JSON (a number or a word stays text).
     const raw = readStackConfig(stackText(doc));
@@ -76,6 +84,8 @@ async function holds(doc: Record<string, unknown>): Promise<void> {
     assert.deepEqual(duplicates(registeredUrns), [], "no URN registered twice");
     assert.deepEqual(duplicates(objectIds()), [], "no Kubernetes object declared twice");
     assert.deepEqual(registeredObjects(), plannedObjects(cfg as PlatformConfig), "the registered Kubernetes objects are the plan's");
+    const components = planOf(cfg as PlatformConfig).components.map((c) => `${c.type} ${c.name}`);
+    assert.deepEqual(registeredComponents(), components.sort(), "the registered components are the plan's (index.ts names them by COMPONENT_NAMES)");
 }
 
 describe("config: generated configs (fast-check)", () => {

@@ -106,7 +106,7 @@ describe("the plan", () => {
     });
 
     for (const stack of ["dev", "prod"] as const) {
-        it(`of the ${stack} stack is what the program registers on the mocks, object for object`, async () => {
+        it(`of the ${stack} stack is what the program registers on the mocks, object for object and component for component`, async () => {
             reset();
             pulumi.runtime.setAllConfig(stacks[stack].config, stacks[stack].secretKeys);
             delete require.cache[require.resolve("../index")];
@@ -115,6 +115,17 @@ describe("the plan", () => {
             const registered = registeredObjects();
             assert.ok(registered.length > 20, `${registered.length} objects registered`);
             assert.deepEqual(registered, planned(parsed(stack)));
+            // The components too: index.ts names them as the plan does (COMPONENT_NAMES, the releases' and MinIO's config names).
+            const components = recorded
+                .filter((r) => r.type.startsWith("platform:"))
+                .map((r) => `${r.type.split(":")[2]} ${r.name}`)
+                .sort();
+            assert.deepEqual(
+                components,
+                planOf(parsed(stack))
+                    .components.map((c) => `${c.type} ${c.name}`)
+                    .sort(),
+            );
         });
     }
 
