@@ -292,7 +292,8 @@ describe("render mode", () => {
 describe("the program's dynamic resource on the engine (the Dashboard's chart may not be reachable here)", () => {
     it("GeneratedKey (the Dashboard's CSRF key) is serialized and run by the engine: made once, secret, then nothing to do", async () => {
         const dir = fs.mkdtempSync(path.join(base, "dynamic-"));
-        for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "components", "config", "plan", "node_modules"]) fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+        for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "components", "config", "plan", "node_modules"])
+            fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
         fs.writeFileSync(
             path.join(dir, "index.ts"),
             'import { GeneratedKey } from "./components/core/generatedKey";\nconst key = new GeneratedKey("csrf", { bytes: 32 });\nexport const key64 = key.value;\n',
