@@ -86,7 +86,12 @@ export const releaseSchema = strict({
     })
         .optional()
         .describe("The canary track, as `stable` plus its weight and header. Not set: no canary."),
-    services: z.array(serviceSchema, expected("a list of services")).min(1, expected("a non-empty list of services")).describe("The release's Services (at least one)."),
+    services: z
+        .array(serviceSchema, expected("a list of services"))
+        .min(1, expected("a non-empty list of services"))
+        .describe(
+            "The release's Services (at least one). A canary behind a router gets a twin of ingress.service: a ClusterIP Service (headless if that one is), never a second NodePort or LoadBalancer.",
+        ),
     ingress: strict({
         name: dnsName.optional().describe("Name of the main Ingress (or, split `gateway`, of the Gateway and HTTPRoute); the canary Ingress is `<name>-canary`. Not set: the release name."),
         host: ingressHost.optional().describe("Host of the rule (required for split `ingress`). Not set: any host."),

@@ -99,8 +99,8 @@ export function networkChecks(cfg: NetworkView, plan: Pick<PlatformPlan, "pins">
         }
     });
     const pool = cfg.metallb.addresses;
-    // A setting pins once however many objects carry its address: a canary's Service copies its
-    // stable Service's (components/apps/canaryRelease.ts), and is not a second pin here.
+    // A setting pins once however many objects carry its address (CoreDNS's TCP and UDP Services
+    // share coredns.address), so each is judged once.
     const pins = plan.pins().filter((pin, i, all) => all.findIndex((p) => formatPath(p.source.path) === formatPath(pin.source.path)) === i);
     for (const { address, source } of pins) {
         if (parseIpv4(address) !== undefined && !poolContains(pool, address)) {

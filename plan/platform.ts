@@ -239,7 +239,7 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
         const service = (s: PlannedCanaryRelease["services"][number]) => {
             const svc = r.services[s.index];
             const path: ConfigPath = [...at, "services", s.index];
-            const address = svc.loadBalancerIP;
+            const address = s.loadBalancerIP;
             declare("CanaryRelease", s.resourceName, {
                 apiVersion: "v1",
                 kind: "Service",

@@ -190,4 +190,39 @@ describe("CanaryRelease", () => {
             ["LoadBalancer", { "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}", "metallb.io/loadBalancerIPs": "172.17.255.10" }],
         );
     });
+
+    it("a canary behind the router gets a ClusterIP Service, not a second LoadBalancer pinning its backend's address", async () => {
+        new CanaryRelease("web", {
+            split: "ingress",
+            stable: { version: "1.0", replicas: 1 },
+            canary: { namespace: "canary", version: "1.1", replicas: 1, weight: 10 },
+            services: [{ name: "web-svc-lb", type: "LoadBalancer", loadBalancerIP: "172.17.255.10" }],
+            ingress: { host: "app.local", path: "/" },
+        });
+        await settle();
+        const shape = (namespace: string) => {
+            const svc = k8sObject(SERVICE, "web-svc-lb", namespace).inputs;
+            return [svc.spec.type, svc.metadata.annotations];
+        };
+        assert.deepEqual(
+            [shape("default"), shape("canary")],
+            [
+                ["LoadBalancer", { "pulumi.com/waitFor": "jsonpath={.status.loadBalancer.ingress[0].ip}", "metallb.io/loadBalancerIPs": "172.17.255.10" }],
+                ["ClusterIP", { "pulumi.com/skipAwait": "true" }],
+            ],
+        );
+    });
+
+    it("a canary behind the router keeps its backend's ClusterIP or headless type", async () => {
+        new CanaryRelease("web", {
+            split: "ingress",
+            stable: { version: "1.0", replicas: 1 },
+            canary: { version: "1.1", replicas: 1, weight: 10 },
+            services: [{ name: "web-svc", type: "Headless" }],
+            ingress: { host: "app.local", path: "/" },
+        });
+        await settle();
+        const canary = k8sObject(SERVICE, "web-svc-canary").inputs;
+        assert.deepEqual([canary.spec.type, canary.spec.clusterIP], ["ClusterIP", "None"]);
+    });
 });

@@ -171,8 +171,8 @@ describe("the plan", () => {
                 labels: { app: "web", track: "canary" },
                 selector: { labels: { app: "web", track: "canary" }, source: { path: ["releases", "web"], value: "web" } },
                 ports: [80],
-                // The canary's Service copies its stable Service's address (components/apps/canaryRelease.ts).
-                pin,
+                // Behind the router the canary's Service is a ClusterIP: it pins nothing (components/apps/canaryRelease.ts).
+                pin: undefined,
             },
         ]);
         const opening = { name: "web", podSelector: { app: "web" }, ports: [8080], from: ["anywhere"] };
@@ -190,7 +190,7 @@ describe("the plan", () => {
                 selector: { labels: { app: "web" }, source: { path: ["releases", "web"], value: "web" } },
             },
         ]);
-        assert.deepEqual(plan.pins(), [pin, pin]);
+        assert.deepEqual(plan.pins(), [pin]);
         assert.deepEqual(plan.pinnedAddresses(), ["172.17.255.9"]);
         assert.deepEqual(
             plan
@@ -198,6 +198,36 @@ describe("the plan", () => {
                 .filter((o) => o.kind === "IPAddressPool")
                 .map((o) => o.name),
             ["default", "default-reserved"],
+        );
+    });
+
+    it("pins a LoadBalancer backend's address once: its canary behind the router is a ClusterIP Service", () => {
+        const cfg = parseConfig({
+            releases: {
+                web: {
+                    split: "ingress",
+                    stable: { version: "1.0", replicas: 1 },
+                    canary: { namespace: "canary", version: "1.1", replicas: 1, weight: 10 },
+                    services: [{ name: "web-lb", type: "LoadBalancer", loadBalancerIP: "172.17.255.10" }],
+                    ingress: { host: "app.local", path: "/" },
+                },
+            },
+            minio: { enabled: false },
+        });
+        const plan = planOf(cfg);
+        assert.deepEqual(
+            plan.pins().map((p) => [p.address, p.source.path.join(".")]),
+            [["172.17.255.10", "releases.web.services.0.loadBalancerIP"]],
+        );
+        assert.deepEqual(
+            plan
+                .declared()
+                .filter((o) => o.kind === "Service")
+                .map((o) => [objectId(o), o.pin?.address]),
+            [
+                ["Service default/web-lb", "172.17.255.10"],
+                ["Service canary/web-lb", undefined],
+            ],
         );
     });
 });

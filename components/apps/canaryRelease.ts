@@ -116,7 +116,7 @@ export interface CanaryReleasePlanArgs {
     readonly split?: CanaryReleaseArgs["split"];
     readonly stable: Pick<TrackArgs, "name" | "namespace" | "version" | "replicas">;
     readonly canary?: Pick<TrackArgs, "name" | "namespace" | "version" | "replicas">;
-    readonly services: readonly Pick<ReleaseServiceArgs, "name">[];
+    readonly services: readonly Pick<ReleaseServiceArgs, "name" | "type" | "loadBalancerIP">[];
     readonly ingress?: Pick<ReleaseIngressArgs, "name" | "service">;
     readonly disruptionBudget?: ClockAppArgs["disruptionBudget"];
 }
@@ -131,8 +131,17 @@ export interface PlannedReleaseObject {
 /** One Service of a release: in front of one track (both, split "replicas"), with its labels and selector. */
 export interface PlannedReleaseService extends PlannedReleaseObject {
     readonly track: "stable" | "canary";
-    /** Index of the service in `services` whose type and port it takes. */
+    /** Index of the service in `services` whose port it takes. */
     readonly index: number;
+    /**
+     * Its type: the configured one; for the canary's own Service behind the router, the backend's
+     * when that is a ClusterIP or headless Service, else a ClusterIP — the router reaches it inside
+     * the cluster, and a second NodePort or LoadBalancer would publish the canary around the split
+     * (and pin the backend's address twice, which MetalLB refuses).
+     */
+    readonly type: NonNullable<ReleaseServiceArgs["type"]>;
+    /** The MetalLB address it pins (a LoadBalancer's `loadBalancerIP`). */
+    readonly loadBalancerIP?: string;
     readonly labels: Readonly<Record<string, string>>;
     readonly selector: Readonly<Record<string, string>>;
 }
@@ -183,7 +192,20 @@ export function planCanaryRelease(name: string, args: CanaryReleasePlanArgs): Pl
     // track has its own Service and the router (Ingress or HTTPRoute) splits between them.
     const service = (t: typeof stable, kind: "stable" | "canary", svcName: string, index: number, resourceName: string): PlannedReleaseService => {
         const selector: Record<string, string> = disjoint ? { [APP_LABEL]: app, [TRACK_LABEL]: kind } : { [APP_LABEL]: app };
-        return { resourceName, name: svcName, namespace: t.namespace, track: kind, index, labels: selector, selector: disjoint ? { ...t.selector } : selector };
+        const configured = args.services[index];
+        const type = configured.type ?? "ClusterIP";
+        const exposed = kind === "stable" || type === "ClusterIP" || type === "Headless";
+        return {
+            resourceName,
+            name: svcName,
+            namespace: t.namespace,
+            track: kind,
+            index,
+            type: exposed ? type : "ClusterIP",
+            loadBalancerIP: exposed && type === "LoadBalancer" ? configured.loadBalancerIP : undefined,
+            labels: selector,
+            selector: disjoint ? { ...t.selector } : selector,
+        };
     };
     const services = args.services.map((s, i) => service(stable, "stable", s.name, i, `${name}-${s.name}`));
     const ing = args.ingress;
@@ -273,11 +295,11 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         namespace: p.namespace,
                         labels: { ...p.labels },
                         // Ready: a LoadBalancer once it has its address, any other type at once (serviceReadiness).
-                        annotations: { ...serviceReadiness(svc.type), ...(svc.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: svc.loadBalancerIP } : {}) },
+                        annotations: { ...serviceReadiness(p.type), ...(p.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: p.loadBalancerIP } : {}) },
                     },
                     spec: {
-                        type: svc.type === "Headless" || svc.type === undefined ? "ClusterIP" : svc.type,
-                        clusterIP: svc.type === "Headless" ? "None" : undefined,
+                        type: p.type === "Headless" ? "ClusterIP" : p.type,
+                        clusterIP: p.type === "Headless" ? "None" : undefined,
                         selector: { ...p.selector },
                         ports: [{ name: "http", port: svc.port ?? 80, targetPort: "http", protocol: "TCP" }],
                     },
