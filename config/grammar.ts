@@ -59,10 +59,8 @@ export function isPathSegmentName(s: string): boolean {
     return s !== "" && s !== "." && s !== ".." && !/[/%]/.test(s);
 }
 
-/** The value of a strategy's maxSurge/maxUnavailable string: "25%" → 25n; undefined when not a percentage. */
-export function percentValue(s: string): bigint | undefined {
-    return /^[0-9]+%$/.test(s) ? BigInt(s.slice(0, -1)) : undefined;
-}
+/** A strategy's percentage ("25%" → 25n): the rollout's own reading (components/apps/strategy.ts), which the checks share. */
+export { percentValue } from "../components/apps/strategy";
 
 /** int32 bounds: what a JSON integer in an int32 field may be. */
 export const INT32_MAX = 2 ** 31 - 1;

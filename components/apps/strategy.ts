@@ -1,7 +1,11 @@
 // Deployment strategy presets from the lab (rolling, recreate, blue-green, reverse) as Kubernetes
 // DeploymentStrategy objects.
 import * as k8s from "@pulumi/kubernetes";
-import { percentValue } from "../../config/grammar";
+
+/** The value of a strategy's maxSurge/maxUnavailable string: "25%" → 25n; undefined when not a percentage (the API server's intstr grammar). */
+export function percentValue(s: string): bigint | undefined {
+    return /^[0-9]+%$/.test(s) ? BigInt(s.slice(0, -1)) : undefined;
+}
 
 /** A strategy preset. Rolling takes maxSurge/maxUnavailable (not both zero); the others are fixed shapes. */
 export type StrategyPreset =
