@@ -25,7 +25,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { engineLogBreakdown, formatBreakdown } from "./engine-log";
 import { clientGet, installTraefik, removeTraefik, trafficOverrides } from "./lan";
-import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, ensureGatewayApiCrds, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack } from "./lib";
+import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, ensureGatewayApiCrds, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack, type Run } from "./lib";
 
 const REPS = Number(process.env.BMP_BENCH_REPS ?? 3);
 const repsFor = (size: string) => (size === "50" && process.env.BMP_BENCH_REPS_50 ? Number(process.env.BMP_BENCH_REPS_50) : REPS);
@@ -114,13 +114,8 @@ async function kubectlDelete(m: Manifests): Promise<number> {
 /** The CLI's own log of a run: `-v=7 --logtostderr --logflow` (what test/e2e/engine-log.ts reads). */
 const LOGGED = ["-v=7", "--logtostderr", "--logflow"];
 
-/**
- * The start-up floor: `pulumi preview` of a program with no resource, on the project's runtime, tsconfig
- * and node_modules; with `logged`, the run's breakdown from the CLI's log instead of its time.
- */
-async function emptyPreview(logged: true): Promise<string>;
-async function emptyPreview(logged?: false): Promise<number>;
-async function emptyPreview(logged = false): Promise<number | string> {
+/** `pulumi preview` of a program with no resource, on the project's runtime, tsconfig and node_modules: the start-up floor. */
+async function emptyPreview(...extra: string[]): Promise<Run> {
     const dir = fs.mkdtempSync(path.join(base, "empty-"));
     const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify({ name: "bmp-empty", runtime: project.runtime }));
@@ -130,10 +125,10 @@ async function emptyPreview(logged = false): Promise<number | string> {
     const env = { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK: "true" };
     const init = await run("pulumi", ["stack", "init", "empty", "--non-interactive"], { cwd: dir, env });
     if (init.code !== 0) throw new Error(`pulumi stack init (empty program) failed: ${init.stderr}`);
-    const r = await run("pulumi", ["preview", "--stack", "empty", "--non-interactive", ...(logged ? LOGGED : [])], { cwd: dir, env });
+    const r = await run("pulumi", ["preview", "--stack", "empty", "--non-interactive", ...extra], { cwd: dir, env });
     if (r.code !== 0) throw new Error(`pulumi preview (empty program) failed:\n${r.stdout}${r.stderr}`);
     fs.rmSync(dir, { recursive: true, force: true });
-    return logged ? formatBreakdown(engineLogBreakdown(r.stderr)) : r.ms;
+    return r;
 }
 
 /** Where the time of `pulumi up` from empty goes at a size (verify off): one more run, logged, not counted in the medians. */
@@ -227,7 +222,7 @@ async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times
         const t = { off: empty(), on: empty(), kubectl: empty() };
         const n = repsFor(size);
         for (let rep = 0; rep < n; rep++) {
-            floor.push(await emptyPreview());
+            floor.push((await emptyPreview()).ms);
             await pulumiRound(size, false, t.off);
             await kubectlRound(manifests, t.kubectl);
             if (VERIFY_SIZES.includes(size)) await pulumiRound(size, true, t.on);
@@ -255,7 +250,7 @@ async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times
     const fs_ = [...floor].sort((a, b) => a - b);
     console.log(`\nStart-up floor (pulumi preview of an empty program, n=${floor.length}): median ${secs(median(floor))} s, min ${secs(fs_[0])} s`);
     console.log("\nWhere the time goes (one more run of each, logged with -v=7; the log's own overhead included):\n");
-    console.log(`pulumi preview of the empty program — ${await emptyPreview(true)}`);
+    console.log(`pulumi preview of the empty program — ${formatBreakdown(engineLogBreakdown((await emptyPreview(...LOGGED)).stderr))}`);
     for (const b of breakdowns) console.log(`\n${b}`);
     if (REAL_NODE && process.env.BMP_BENCH_LOAD !== "0") {
         const row = await gatewayLoad();

@@ -63,29 +63,31 @@ export function engineLogBreakdown(text: string): LogBreakdown {
     if (ls.length === 0) return { seconds: 0, phases: [], steps: [] };
     const first = ls[0].t;
     const last = ls[ls.length - 1].t;
-    const at = (re: RegExp, from = 0) => ls.slice(from).find((l) => re.test(l.msg))?.t;
-    const lastAt = (re: RegExp) => [...ls].reverse().find((l) => re.test(l.msg))?.t;
+    const at = (re: RegExp) => ls.find((l) => re.test(l.msg))?.t;
 
     const aboutStart = at(/^langhost\[nodejs\]\.About\(\) executing/);
     const aboutEnd = at(/^langhost\[nodejs\]\.About\(\) (success|failed)/);
     const packagesStart = at(/^langhost\[nodejs\]\.GetRequiredPackages\(/);
     const nodeStart = at(/^Constructed NodeJS command to run/);
     const programStart = at(/^Running program '/);
-    const lastRetired = lastAt(/^StepExecutor worker\(-?\d+\): step \S+ on urn:\S+ retired/);
 
-    const open = new Map<string, { op: string; t: number }>();
+    // Each step from its `applying step` line to its `retired` line; the last retired line ends the program's phase.
+    const open = new Map<string, number>();
     const steps: LogStep[] = [];
+    let lastRetired: number | undefined;
     for (const l of ls) {
         const m = STEP.exec(l.msg);
         if (!m) continue;
         const [, kind, op, urn] = m;
-        if (kind === "applying step") open.set(`${op} ${urn}`, { op, t: l.t });
-        else {
-            const started = open.get(`${op} ${urn}`);
-            if (started === undefined) continue;
-            open.delete(`${op} ${urn}`);
-            steps.push({ op, resource: resourceOf(urn), seconds: (l.t - started.t) / 1000 });
+        if (kind === "applying step") {
+            open.set(`${op} ${urn}`, l.t);
+            continue;
         }
+        lastRetired = l.t;
+        const started = open.get(`${op} ${urn}`);
+        if (started === undefined) continue;
+        open.delete(`${op} ${urn}`);
+        steps.push({ op, resource: resourceOf(urn), seconds: (l.t - started) / 1000 });
     }
     steps.sort((a, b) => b.seconds - a.seconds || a.resource.localeCompare(b.resource));
 
