@@ -174,14 +174,68 @@ stages() {
 }
 
 
+# Each cluster up on this machine is registered (as root: its routes are the machine's): one file
+# per cluster in $registry, named by the metric of its `unreachable` routes — unique, so clusters side
+# by side each add and remove their own routes for the same ranges — and holding its state folder.
+registry=/run/lock/bmp-e2e-clusters
+
+# cluster_alive STATE FILE: its API server or etcd still runs, or it is still coming up (registered
+# less than 5 min ago, no API server started yet).
+cluster_alive() {
+    local s=$1 f=$2 name pid exe
+    for name in kube-apiserver etcd; do
+        pid=$(cat "$s/pids/$name" 2>/dev/null) || continue
+        exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+        [ "$(basename "$exe")" = "$name" ] && return 0
+    done
+    [ -f "$s/pids/kube-apiserver" ] && return 1
+    [ -n "$(find "$f" -mmin -5 2>/dev/null)" ]
+}
+
+# sweep: takes down every registered cluster whose API server and etcd are gone — what a run killed
+# before its `down` left (SIGKILL, a session's end): its real node (node.sh down, which also frees
+# the node's lock), its remaining processes, its routes and its state folder.
+sweep() {
+    [ -d "$registry" ] || return 0
+    exec 8>"$registry/.lock"
+    flock 8
+    local f s metric cidrs cidr
+    for f in "$registry"/[0-9]*; do
+        [ -f "$f" ] || continue
+        s=$(head -n 1 "$f")
+        cluster_alive "$s" "$f" && continue
+        metric=$(basename "$f")
+        cidrs=$(tail -n +2 "$f")
+        log "taking down a cluster a killed run left behind (state $s)"
+        if [ -d "$s/node" ]; then BMP_CLUSTER_STATE=$s BMP_NODE_STATE=$s/node bash "$here/node.sh" down || true; fi
+        (state=$s && down_quiet) || true
+        for cidr in $cidrs; do ip route del unreachable "$cidr" metric "$metric" 2>/dev/null || true; done
+        rm -f "$f"
+    done
+    exec 8>&-
+}
+
 routes_up() {
-    local cidr
+    local cidr metric=""
     : >"$state/routes"
+    if [ "$(id -u)" != 0 ]; then
+        log "not root: no unreachable routes for $SERVICE_CIDR $POD_CIDR $LB_RANGES: dials there may leave this machine"
+        return 0
+    fi
+    mkdir -p "$registry"
+    sweep
+    for metric in $(shuf -i 4000-60000 -n 100); do
+        (set -o noclobber && echo "$state" >"$registry/$metric") 2>/dev/null && break
+        metric=""
+    done
+    [ -n "$metric" ] || die "no free route metric in $registry"
+    echo "$metric" >"$state/metric"
     for cidr in $SERVICE_CIDR $POD_CIDR $LB_RANGES; do
-        if ip route add unreachable "$cidr" 2>/dev/null; then
+        if ip route add unreachable "$cidr" metric "$metric" 2>/dev/null; then
             echo "$cidr" >>"$state/routes"
+            echo "$cidr" >>"$registry/$metric"
         else
-            log "could not add an unreachable route for $cidr (not root, or a route exists): dials there may leave this machine"
+            log "could not add an unreachable route for $cidr (metric $metric): dials there may leave this machine"
         fi
     done
 }
@@ -269,23 +323,25 @@ ENV
     echo "$state/env"
 }
 
-# Stops what `up` started, by the PIDs it saved (a PID is only signalled while it still runs one of
-# our binaries), removes the routes it added and its state directory.
+# Stops what `up` started, by the PIDs it saved (a PID is only signalled while it still runs the
+# binary it was started as), removes the routes it added, its registration and its state folder.
 down_quiet() {
-    local f pid exe
+    local f pid exe metric=""
     if [ -d "$state/pids" ]; then
         for f in standin kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
             [ -f "$state/pids/$f" ] || continue
             pid=$(cat "$state/pids/$f")
-            exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
-            case "$exe" in "$cache"/bin/*) kill -TERM "$pid" 2>/dev/null || true ;; *) continue ;; esac
+            exe=$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)" 2>/dev/null || true)
+            case "$exe" in "$f" | "$f"-*) kill -TERM "$pid" 2>/dev/null || true ;; *) continue ;; esac
             for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
             kill -KILL "$pid" 2>/dev/null || true
         done
     fi
+    [ -f "$state/metric" ] && metric=$(cat "$state/metric")
     if [ -f "$state/routes" ]; then
-        while read -r cidr; do ip route del unreachable "$cidr" 2>/dev/null || true; done <"$state/routes"
+        while read -r cidr; do ip route del unreachable "$cidr" ${metric:+metric "$metric"} 2>/dev/null || true; done <"$state/routes"
     fi
+    if [ -n "$metric" ] && [ "$(head -n 1 "$registry/$metric" 2>/dev/null)" = "$state" ]; then rm -f "$registry/$metric"; fi
     rm -rf "$state"
 }
 

@@ -270,6 +270,28 @@ containerLogMaxSize: 1Mi
 YAML
 }
 
+# With the lock held no other node is up, so a node's fixed-name objects still on the machine were
+# left by a run killed before its `down` whose cluster was not registered for cluster.sh's sweep
+# (they would make `up` fail: "File exists"): removed by name, each named in one line.
+clear_stale() {
+    local found=() pid
+    ip netns list 2>/dev/null | grep -qw "^$CLIENT_NETNS" && { ip netns del "$CLIENT_NETNS"; found+=("netns $CLIENT_NETNS"); }
+    ip link show "$LAN_LINK" >/dev/null 2>&1 && { ip link del "$LAN_LINK"; found+=("link $LAN_LINK"); }
+    ip link show "$BRIDGE" >/dev/null 2>&1 && { ip link del "$BRIDGE"; found+=("bridge $BRIDGE"); }
+    if iptables -S "$GUARD_CHAIN" >/dev/null 2>&1; then
+        while iptables -D FORWARD -j "$GUARD_CHAIN" 2>/dev/null; do :; done
+        iptables -F "$GUARD_CHAIN" && iptables -X "$GUARD_CHAIN"
+        found+=("iptables chain $GUARD_CHAIN")
+    fi
+    if ip rule | grep -q "lookup $ROUTE_TABLE"; then
+        while ip rule del lookup $ROUTE_TABLE 2>/dev/null; do :; done
+        found+=("rule to $SERVICE_CIDR")
+    fi
+    [ -n "$(ip route show table $ROUTE_TABLE 2>/dev/null)" ] && { ip route flush table $ROUTE_TABLE; found+=("routes in table $ROUTE_TABLE"); }
+    for pid in $(pgrep -f "TCP-LISTEN:$API_PROXY_PORT,bind=$NODE_IP"); do kill -KILL "$pid" 2>/dev/null && found+=("process socat $pid"); done
+    [ ${#found[@]} = 0 ] || log "removed what a killed run's node left: $(IFS=';' && echo "${found[*]}")"
+}
+
 up() {
     [ -f "$cluster_state/env" ] || die "no cluster is up in $cluster_state (run cluster.sh up first)"
     [ -e "$state/pids" ] && die "the real node is already up (state in $state); run: $0 down"
@@ -282,6 +304,7 @@ up() {
         log "another real node is up on this machine; waiting for it (up to 30 min)"
         flock -w 1800 9 || die "the real node lock $lock is still held after 30 min"
     fi
+    clear_stale
     mkdir -p "$state/logs" "$state/pids" "$state/pki"
     setsid sleep 2147483647 >/dev/null 2>&1 </dev/null &
     echo $! >"$state/pids/lock-holder"
@@ -546,7 +569,7 @@ down_quiet() {
     # Last: the lock, so that the next node starts on a clean machine.
     local holder
     holder=$(cat "$state/pids/lock-holder" 2>/dev/null || true)
-    [ -n "$holder" ] && [ "$(tr '\0' ' ' <"/proc/$holder/cmdline" 2>/dev/null)" = "sleep 2147483647 " ] && kill "$holder" 2>/dev/null
+    [ -n "$holder" ] && [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$holder/cmdline")" = "sleep 2147483647 " ] && kill "$holder" 2>/dev/null
     left=$(cat "$state/leftovers" 2>/dev/null || true)
     rm -rf "$state"
 }
