@@ -15,7 +15,7 @@ done
 [ -d node_modules ] || npm ci --no-audit --no-fund
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/bmp-render-XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-for entry in Pulumi.yaml package.json tsconfig.json tsconfig.pulumi.json index.ts config plan components node_modules; do ln -s "$PWD/$entry" "$scratch/$entry"; done
+for entry in $(grep -v '^#' scripts/project-files.txt) node_modules; do ln -s "$PWD/$entry" "$scratch/$entry"; done
 cp Pulumi.dev.yaml "$scratch/Pulumi.render.yaml"
 export PULUMI_BACKEND_URL="file://$scratch/.state" PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-bare-metal-lab}"

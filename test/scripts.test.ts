@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { linkProject, PROJECT_FILES } from "./projectFiles";
 
-const ROOT = path.resolve(__dirname, "..");
 let dir: string;
 let bin: string;
 
@@ -36,9 +36,7 @@ esac
 
 function project(): string {
     const p = fs.mkdtempSync(path.join(dir, "project-"));
-    for (const entry of ["scripts", "node_modules", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "config", "plan", "components"]) {
-        fs.symlinkSync(path.join(ROOT, entry), path.join(p, entry));
-    }
+    linkProject(p, [...PROJECT_FILES, "scripts", "node_modules", "Pulumi.dev.yaml", "Pulumi.prod.yaml"]);
     fs.mkdirSync(path.join(p, ".stub-state"));
     return p;
 }

@@ -25,7 +25,7 @@ import * as path from "node:path";
 import * as YAML from "yaml";
 import { engineLogBreakdown, formatBreakdown } from "./engine-log";
 import { clientGet, installTraefik, removeTraefik, trafficOverrides } from "./lan";
-import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, ensureGatewayApiCrds, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack, type Run } from "./lib";
+import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, ensureGatewayApiCrds, scratchProject, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack, type Run } from "./lib";
 
 const REPS = Number(process.env.BMP_BENCH_REPS ?? 3);
 const repsFor = (size: string) => (size === "50" && process.env.BMP_BENCH_REPS_50 ? Number(process.env.BMP_BENCH_REPS_50) : REPS);
@@ -116,12 +116,10 @@ const LOGGED = ["-v=7", "--logtostderr", "--logflow"];
 
 /** `pulumi preview` of a program with no resource, on the project's runtime, tsconfig and node_modules: the start-up floor. */
 async function emptyPreview(...extra: string[]): Promise<Run> {
-    const dir = fs.mkdtempSync(path.join(base, "empty-"));
+    const dir = scratchProject(base, "empty", ["Pulumi.yaml", "index.ts"]);
     const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify({ name: "bmp-empty", runtime: project.runtime }));
     fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
-    for (const entry of ["package.json", "tsconfig.json", "tsconfig.pulumi.json", "node_modules"]) fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
-    fs.mkdirSync(path.join(dir, ".state"));
     const env = { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK: "true" };
     const init = await run("pulumi", ["stack", "init", "empty", "--non-interactive"], { cwd: dir, env });
     if (init.code !== 0) throw new Error(`pulumi stack init (empty program) failed: ${init.stderr}`);

@@ -7,19 +7,23 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { GATEWAY_API_VERSION } from "../../components/network/nginxGatewayFabric";
+import { linkProject, PROJECT_FILES, ROOT } from "../projectFiles";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
+export { ROOT };
 /** Passphrase of Pulumi.dev.yaml's secrets (the dev-only one the README gives). */
 export const DEV_PASSPHRASE = "bare-metal-lab";
 const PROJECT = "bare-metal-platform";
 
-/** The repo entries a Pulumi project needs (the stack files are the scratch folder's own). */
-const PROJECT_ENTRIES = ["Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "index.ts", "config", "plan", "components", "node_modules", "policy", "scripts"];
+/** The repo entries a scratch project links: the program's files, its packages, the policy pack and the scripts (the stack files are the scratch folder's own). */
+const PROJECT_ENTRIES = [...PROJECT_FILES, "node_modules", "policy", "scripts"];
 
-/** A scratch project folder under `base`: links to this repo's project files and an empty `.state`. */
-export function scratchProject(base: string, prefix: string): string {
+/**
+ * A scratch project folder under `base`: links to this repo's project files and an empty `.state`;
+ * the entries in `own` are not linked (the caller writes its own, e.g. an `index.ts`).
+ */
+export function scratchProject(base: string, prefix: string, own: readonly string[] = []): string {
     const dir = fs.mkdtempSync(path.join(base, `${prefix}-`));
-    for (const entry of PROJECT_ENTRIES) fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+    linkProject(dir, PROJECT_ENTRIES, own);
     fs.mkdirSync(path.join(dir, ".state"));
     return dir;
 }

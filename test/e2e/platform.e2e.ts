@@ -291,14 +291,11 @@ describe("render mode", () => {
 
 describe("the program's dynamic resource on the engine (the Dashboard's chart may not be reachable here)", () => {
     it("GeneratedKey (the Dashboard's CSRF key) is serialized and run by the engine: made once, secret, then nothing to do", async () => {
-        const dir = fs.mkdtempSync(path.join(base, "dynamic-"));
-        for (const entry of ["Pulumi.yaml", "package.json", "tsconfig.json", "tsconfig.pulumi.json", "components", "config", "plan", "node_modules"])
-            fs.symlinkSync(path.join(ROOT, entry), path.join(dir, entry));
+        const dir = scratchProject(base, "dynamic", ["index.ts"]);
         fs.writeFileSync(
             path.join(dir, "index.ts"),
             'import { GeneratedKey } from "./components/core/generatedKey";\nconst key = new GeneratedKey("csrf", { bytes: 32 });\nexport const key64 = key.value;\n',
         );
-        fs.mkdirSync(path.join(dir, ".state"));
         const env = {
             ...process.env,
             PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
