@@ -18,6 +18,7 @@
 # and the kubelet's cluster DNS at $CLUSTER_DNS (CoreDNS itself is a fixture: fixtures/coredns.yaml).
 #
 #   node.sh build   build (or reuse) the binaries and the images, into the cache outside the repo
+#                   (`build-beside`: all but kubelet and kube-proxy, run beside cluster.sh build)
 #   node.sh up      join the node `real-node` to the cluster of $BMP_CLUSTER_STATE (cluster.sh up)
 #   node.sh down    remove every pod, container, netns, veth, mount, cgroup, iptables rule, ipset and route
 #                   it made, stop what it started and delete its state
@@ -159,13 +160,22 @@ debian_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-build() {
+# What shares no Go package with the control plane's build (its own modules and versions), so that
+# with-cluster.sh builds it beside cluster.sh build: one build's downloads and single-threaded links
+# overlap the other's compiles.
+build_beside() {
     command -v go >/dev/null || die "Go is needed to build the real node"
     debian_packages
     build_containerd
-    build_kubernetes
     build_kube_router
     bash "$here/node/images.sh" "$images"
+}
+
+# kubelet and kube-proxy last: they compile k8s.io/kubernetes's packages, which the control plane's
+# build has compiled by then (the Go build cache), never twice side by side.
+build() {
+    build_beside
+    build_kubernetes
 }
 
 # --- up / down -----------------------------------------------------------------------------------
@@ -617,6 +627,7 @@ down() {
 
 case "${1:-}" in
 build) build ;;
+build-beside) build_beside ;; # with-cluster.sh: the part built beside cluster.sh build
 up) up ;;
 down) down ;;
 go-build) shift; go_build "$@" ;; # for node/images.sh

@@ -20,8 +20,17 @@ missing=$(bash "$here/toolchain.sh" check) || { echo "e2e: $missing" >&2; exit 1
 [ $# -gt 0 ] || { echo "usage: with-cluster.sh COMMAND…" >&2; exit 2; }
 
 t0=$SECONDS
-bash "$here/cluster.sh" build
-[ "$real_node" = 0 ] || bash "$here/node.sh" build
+if [ "$real_node" = 0 ]; then
+    bash "$here/cluster.sh" build
+else
+    # Side by side (2 cores: one build's module downloads and links overlap the other's compiles);
+    # then the node's kubelet and kube-proxy, on the control plane's compiled packages.
+    bash "$here/node.sh" build-beside &
+    beside=$!
+    bash "$here/cluster.sh" build || { pkill -TERM -P "$beside" 2>/dev/null; kill "$beside" 2>/dev/null; wait "$beside" 2>/dev/null; exit 1; }
+    wait "$beside" || { echo "e2e: node.sh build-beside failed" >&2; exit 1; }
+    bash "$here/node.sh" build
+fi
 echo "# time build (cached when warm): $((SECONDS - t0)) s"
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/bmp-e2e-cluster-XXXXXX")
