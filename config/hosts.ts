@@ -1,9 +1,9 @@
 // Settings of the hosts (components/hosts): the inventory, the steps run over SSH, k3s and the
 // Kickstart; the rules across them and the Hosts component's arguments.
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { HostSteps, HostsArgs, Inventory } from "../components/hosts";
 import { parseIpv4 } from "../components/network/ipv4";
-import type { PlatformConfig } from "./index";
 import { bool, DNS_SUBDOMAIN, dnsLabel, dnsName, expected, intIn, matching, nonEmpty, pinnedImage, renderValue, Report, strict, withDefaults } from "./primitives";
 
 const HOST_ADDRESS = 'an IPv4 address or a DNS name such as "10.0.0.2"';
@@ -204,8 +204,15 @@ export function hostChecks(cfg: HostsView, add: Report): void {
     }
 }
 
+/** What the hosts' plan reads: the parsed hosts keys and their two secrets, wrapped as parseConfig wraps them. */
+export interface HostsPlanInput {
+    readonly hosts: z.output<typeof hostsSchema>;
+    readonly hostsSshPrivateKey?: pulumi.Output<string>;
+    readonly kickstartPassword?: pulumi.Output<string>;
+}
+
 /** The host inventory, groups in hosts.groupOrder, with every host's port and user filled in from the hosts defaults. */
-export function inventoryOf(cfg: PlatformConfig): Inventory {
+export function inventoryOf(cfg: HostsPlanInput): Inventory {
     const h = cfg.hosts;
     const order = h.groupOrder ?? Object.keys(h.groups).sort();
     return Object.fromEntries(
@@ -216,7 +223,7 @@ export function inventoryOf(cfg: PlatformConfig): Inventory {
 }
 
 /** The per-host steps the config turns on. */
-export function hostStepsOf(cfg: PlatformConfig): HostSteps {
+export function hostStepsOf(cfg: HostsPlanInput): HostSteps {
     const h = cfg.hosts;
     return {
         inventoryPath: h.inventoryPath,
@@ -232,7 +239,7 @@ export function hostStepsOf(cfg: PlatformConfig): HostSteps {
  * is on; undefined when neither is. (parseConfig sets the key and the password only when their part is on.)
  * Pure: `runId` comes from the caller (index.ts: new on every run), and is used in converge mode only.
  */
-export function hostsPlan(cfg: PlatformConfig, runId: string): HostsArgs | undefined {
+export function hostsPlan(cfg: HostsPlanInput, runId: string): HostsArgs | undefined {
     const key = cfg.hostsSshPrivateKey;
     const password = cfg.kickstartPassword;
     const kickstart = cfg.hosts.kickstart;

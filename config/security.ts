@@ -3,7 +3,12 @@
 // the plan's (plan/security.ts).
 import { z } from "zod";
 import { tracksOf } from "./apps";
-import type { PlatformConfig } from "./index";
+import type { accessSchema } from "./access";
+import type { releasesSchema } from "./apps";
+import type { dashboardSchema, ingressNginxSchema, metallbSchema, nginxGatewaySchema } from "./network";
+import type { nodeExporterSchema } from "./observability";
+import type { minioSchema } from "./storage";
+import type { verifySchema } from "./verify";
 import { bool, ConfigPath, dnsLabel, expected, renderValue, Report, strict } from "./primitives";
 
 export { BUILT_IN_NAMESPACES } from "../components/core/constants";
@@ -19,8 +24,19 @@ export const securitySchema = strict({
     extraSourceNamespaces: z.array(dnsLabel, expected("a list of namespace names")).default([]).describe("More namespaces whose pods may reach the apps and MinIO (e.g. a monitoring namespace)."),
 });
 
-/** The parts of the config the security rules read (parsed, before secrets are wrapped). */
-type SecurityView = Pick<PlatformConfig, "metallb" | "ingressNginx" | "nginxGateway" | "dashboard" | "nodeExporter" | "releases" | "minio" | "access" | "security" | "verify">;
+/** The parts of the config the security rules read (parsed, each area's schema output). */
+interface SecurityView {
+    readonly metallb: z.output<typeof metallbSchema>;
+    readonly ingressNginx: z.output<typeof ingressNginxSchema>;
+    readonly nginxGateway: z.output<typeof nginxGatewaySchema>;
+    readonly dashboard: z.output<typeof dashboardSchema>;
+    readonly nodeExporter: z.output<typeof nodeExporterSchema>;
+    readonly releases: z.output<typeof releasesSchema>;
+    readonly minio: z.output<typeof minioSchema>;
+    readonly access: z.output<typeof accessSchema>;
+    readonly security: z.output<typeof securitySchema>;
+    readonly verify: z.output<typeof verifySchema>;
+}
 
 /** Every namespace the config puts app objects in (the apps, MinIO, the accounts), with its config key. */
 function appNamespaces(cfg: SecurityView): { path: ConfigPath; namespace: string }[] {
