@@ -176,8 +176,20 @@ stages() {
 
 # Each cluster up on this machine is registered (as root: its routes are the machine's): one file
 # per cluster in $registry, named by the metric of its `unreachable` routes — unique, so clusters side
-# by side each add and remove their own routes for the same ranges — and holding its state folder.
+# by side each add and remove their own routes for the same ranges — holding its state folder on the
+# first line and the ranges it routed on the next: the one record of its routes.
 registry=/run/lock/bmp-e2e-clusters
+
+# registration STATE: the registry file of the cluster whose state folder is STATE (none: empty).
+registration() { grep -lxF "$1" "$registry"/[0-9]* 2>/dev/null | head -n 1 || true; }
+
+# unregister FILE: removes the routes FILE lists, with its metric, then FILE.
+unregister() {
+    local f=$1 metric cidr
+    metric=$(basename "$f")
+    for cidr in $(tail -n +2 "$f"); do ip route del unreachable "$cidr" metric "$metric" 2>/dev/null || true; done
+    rm -f "$f"
+}
 
 # cluster_alive STATE FILE: its API server or etcd still runs, or it is still coming up (registered
 # less than 5 min ago, no API server started yet).
@@ -194,30 +206,26 @@ cluster_alive() {
 
 # sweep: takes down every registered cluster whose API server and etcd are gone — what a run killed
 # before its `down` left (SIGKILL, a session's end): its real node (node.sh down, which also frees
-# the node's lock), its remaining processes, its routes and its state folder.
+# the node's lock), then what down_quiet removes: its remaining processes, routes, registration and
+# state folder (the registration alone when the folder is gone).
 sweep() {
     [ -d "$registry" ] || return 0
     exec 8>"$registry/.lock"
     flock 8
-    local f s metric cidrs cidr
+    local f s
     for f in "$registry"/[0-9]*; do
         [ -f "$f" ] || continue
         s=$(head -n 1 "$f")
         cluster_alive "$s" "$f" && continue
-        metric=$(basename "$f")
-        cidrs=$(tail -n +2 "$f")
         log "taking down a cluster a killed run left behind (state $s)"
         if [ -d "$s/node" ]; then BMP_CLUSTER_STATE=$s BMP_NODE_STATE=$s/node bash "$here/node.sh" down || true; fi
         (state=$s && down_quiet) || true
-        for cidr in $cidrs; do ip route del unreachable "$cidr" metric "$metric" 2>/dev/null || true; done
-        rm -f "$f"
     done
     exec 8>&-
 }
 
 routes_up() {
     local cidr metric=""
-    : >"$state/routes"
     if [ "$(id -u)" != 0 ]; then
         log "not root: no unreachable routes for $SERVICE_CIDR $POD_CIDR $LB_RANGES: dials there may leave this machine"
         return 0
@@ -229,10 +237,8 @@ routes_up() {
         metric=""
     done
     [ -n "$metric" ] || die "no free route metric in $registry"
-    echo "$metric" >"$state/metric"
     for cidr in $SERVICE_CIDR $POD_CIDR $LB_RANGES; do
         if ip route add unreachable "$cidr" metric "$metric" 2>/dev/null; then
-            echo "$cidr" >>"$state/routes"
             echo "$cidr" >>"$registry/$metric"
         else
             log "could not add an unreachable route for $cidr (metric $metric): dials there may leave this machine"
@@ -326,7 +332,7 @@ ENV
 # Stops what `up` started, by the PIDs it saved (a PID is only signalled while it still runs the
 # binary it was started as), removes the routes it added, its registration and its state folder.
 down_quiet() {
-    local f pid exe metric=""
+    local f pid exe reg
     if [ -d "$state/pids" ]; then
         for f in standin kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
             [ -f "$state/pids/$f" ] || continue
@@ -337,11 +343,8 @@ down_quiet() {
             kill -KILL "$pid" 2>/dev/null || true
         done
     fi
-    [ -f "$state/metric" ] && metric=$(cat "$state/metric")
-    if [ -f "$state/routes" ]; then
-        while read -r cidr; do ip route del unreachable "$cidr" ${metric:+metric "$metric"} 2>/dev/null || true; done <"$state/routes"
-    fi
-    if [ -n "$metric" ] && [ "$(head -n 1 "$registry/$metric" 2>/dev/null)" = "$state" ]; then rm -f "$registry/$metric"; fi
+    reg=$(registration "$state")
+    [ -z "$reg" ] || unregister "$reg"
     rm -rf "$state"
 }
 

@@ -33,7 +33,12 @@ async function routesWithMetric(metric: string): Promise<string[]> {
 }
 
 const expectedRoutes = (metric: string) => RANGES.map((cidr) => `unreachable ${cidr} metric ${metric}`);
-const metricOf = (state: string) => fs.readFileSync(path.join(state, "metric"), "utf8").trim();
+/** The metric of the cluster whose state folder is `state`: the name of its registry file (its first line is the folder). */
+function metricOf(state: string): string {
+    const metric = fs.readdirSync(REGISTRY).find((f) => /^[0-9]+$/.test(f) && fs.readFileSync(path.join(REGISTRY, f), "utf8").split("\n")[0] === state);
+    assert.ok(metric, `no registration of ${state} in ${REGISTRY}`);
+    return metric;
+}
 
 describe("a run killed before its down", () => {
     it("is taken down by the next cluster.sh up: its processes, routes, registration and state, while the suite's own cluster keeps its routes", async () => {
