@@ -280,26 +280,40 @@ containerLogMaxSize: 1Mi
 YAML
 }
 
-# With the lock held no other node is up, so a node's fixed-name objects still on the machine were
-# left by a run killed before its `down` whose cluster was not registered for cluster.sh's sweep
-# (they would make `up` fail: "File exists"): removed by name, each named in one line.
-clear_stale() {
-    local found=() pid
-    ip netns list 2>/dev/null | grep -qw "^$CLIENT_NETNS" && { ip netns del "$CLIENT_NETNS"; found+=("netns $CLIENT_NETNS"); }
-    ip link show "$LAN_LINK" >/dev/null 2>&1 && { ip link del "$LAN_LINK"; found+=("link $LAN_LINK"); }
-    ip link show "$BRIDGE" >/dev/null 2>&1 && { ip link del "$BRIDGE"; found+=("bridge $BRIDGE"); }
+# The node's fixed-name network objects, removed by name wherever they are, one line each on stdout
+# for what was there: the client's namespace (its end of the LAN link goes with it), the LAN link,
+# the guard, the bridge, the Service addresses' rule and route table. Only ever run holding the
+# node's lock, so no other node owns them: by `down`, and by `up` before it makes them.
+remove_network() {
+    if ip netns list 2>/dev/null | grep -qw "^$CLIENT_NETNS"; then
+        ip netns del "$CLIENT_NETNS" 2>/dev/null || true
+        echo "netns $CLIENT_NETNS"
+    fi
+    rmdir /var/run/netns 2>/dev/null || true
+    if ip link show "$LAN_LINK" >/dev/null 2>&1; then ip link del "$LAN_LINK" 2>/dev/null || true; echo "link $LAN_LINK"; fi
     if iptables -S "$GUARD_CHAIN" >/dev/null 2>&1; then
         while iptables -D FORWARD -j "$GUARD_CHAIN" 2>/dev/null; do :; done
-        iptables -F "$GUARD_CHAIN" && iptables -X "$GUARD_CHAIN"
-        found+=("iptables chain $GUARD_CHAIN")
+        iptables -F "$GUARD_CHAIN" 2>/dev/null && iptables -X "$GUARD_CHAIN" 2>/dev/null || true
+        echo "iptables chain $GUARD_CHAIN"
     fi
+    if ip link show "$BRIDGE" >/dev/null 2>&1; then ip link del "$BRIDGE" 2>/dev/null || true; echo "bridge $BRIDGE"; fi
     if ip rule | grep -q "lookup $ROUTE_TABLE"; then
         while ip rule del lookup $ROUTE_TABLE 2>/dev/null; do :; done
-        found+=("rule to $SERVICE_CIDR")
+        echo "rule to $SERVICE_CIDR"
     fi
-    [ -n "$(ip route show table $ROUTE_TABLE 2>/dev/null)" ] && { ip route flush table $ROUTE_TABLE; found+=("routes in table $ROUTE_TABLE"); }
-    for pid in $(pgrep -f "TCP-LISTEN:$API_PROXY_PORT,bind=$NODE_IP"); do kill -KILL "$pid" 2>/dev/null && found+=("process socat $pid"); done
-    [ ${#found[@]} = 0 ] || log "removed what a killed run's node left: $(IFS=';' && echo "${found[*]}")"
+    if [ -n "$(ip route show table $ROUTE_TABLE 2>/dev/null)" ]; then ip route flush table $ROUTE_TABLE 2>/dev/null || true; echo "routes in table $ROUTE_TABLE"; fi
+    return 0
+}
+
+# With the lock held no other node is up, so a node's objects still on the machine were left by a
+# run killed before its `down` whose cluster was not registered for cluster.sh's sweep (they would
+# make `up` fail: "File exists"): removed, named in one line.
+clear_stale() {
+    local found pid
+    found=$(remove_network)
+    for pid in $(pgrep -f "TCP-LISTEN:$API_PROXY_PORT,bind=$NODE_IP"); do kill -KILL "$pid" 2>/dev/null && found+=$'\n'"process socat $pid"; done
+    found=$(sed '/^$/d' <<<"$found")
+    [ -z "$found" ] || log "removed what a killed run's node left: $(paste -sd ';' <<<"$found")"
 }
 
 up() {
@@ -332,15 +346,11 @@ up() {
 
     # The pods' bridge, with the node's address; Service addresses are routed to it (ahead of the
     # control plane's `unreachable` route) so that kube-proxy's rules decide where they go.
-    ip link del "$BRIDGE" 2>/dev/null || true
     ip link add "$BRIDGE" type bridge
-    echo "$BRIDGE" >"$state/bridge"
     ip addr add "$NODE_IP/${POD_SUBNET#*/}" dev "$BRIDGE"
     ip link set "$BRIDGE" up
     ip route replace "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP" table $ROUTE_TABLE
-    ip rule del to "$SERVICE_CIDR" lookup $ROUTE_TABLE pref $ROUTE_TABLE 2>/dev/null || true
     ip rule add to "$SERVICE_CIDR" lookup $ROUTE_TABLE pref $ROUTE_TABLE
-    echo "$SERVICE_CIDR" >"$state/rule"
     lan_up
     # node-exporter mounts the host's / with HostToContainer propagation, which needs / shared.
     [ "$(cat "$state/root-propagation")" = shared ] || mount --make-shared /
@@ -379,9 +389,7 @@ up() {
 # links, and the guard that drops whatever the node would forward out of the machine's interfaces.
 lan_up() {
     ip netns add "$CLIENT_NETNS"
-    echo "$CLIENT_NETNS" >"$state/client-netns"
     ip link add "$LAN_LINK" type veth peer name eth0 netns "$CLIENT_NETNS"
-    echo "$LAN_LINK" >"$state/lan-link"
     ip addr add "$LAN_NODE_IP/$LAN_PREFIX" dev "$LAN_LINK"
     ip link set "$LAN_LINK" up
     local c=(ip -n "$CLIENT_NETNS") cidr
@@ -533,16 +541,7 @@ down_quiet() {
     # 5. Network: the LAN (the client's namespace takes its end of the link with it) and its guard,
     #    the bridge, the Service route and its rule, iptables chains that were not there
     #    before `up` (kube-proxy's --cleanup already took its own; the kubelet's canaries remain).
-    [ -f "$state/client-netns" ] && ip netns del "$CLIENT_NETNS" 2>/dev/null || true
-    rmdir /var/run/netns 2>/dev/null || true
-    [ -f "$state/lan-link" ] && ip link del "$LAN_LINK" 2>/dev/null || true
-    while iptables -D FORWARD -j "$GUARD_CHAIN" 2>/dev/null; do :; done
-    iptables -F "$GUARD_CHAIN" 2>/dev/null && iptables -X "$GUARD_CHAIN" 2>/dev/null || true
-    [ -f "$state/bridge" ] && ip link del "$(cat "$state/bridge")" 2>/dev/null || true
-    if [ -f "$state/rule" ]; then
-        ip rule del to "$SERVICE_CIDR" lookup $ROUTE_TABLE pref $ROUTE_TABLE 2>/dev/null || true
-        ip route flush table $ROUTE_TABLE 2>/dev/null || true
-    fi
+    remove_network >/dev/null
     local t chain table
     for t in iptables ip6tables; do
         [ -f "$state/chains.$t" ] || continue
