@@ -78,6 +78,7 @@ const releases = Object.entries(cfg.releases).map(
                     ...r,
                     gateway: gatewayOf(routers, r),
                     ingressClassName: cfg.ingressNginx.className,
+                    ingressDependsOn: ingress ? [ingress] : undefined,
                     readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
                     rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
                     disruptionBudget: budgetOf(r.disruptionBudget),

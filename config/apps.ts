@@ -209,4 +209,19 @@ export function releaseChecks(releases: Record<string, ReleaseConfig>, routers: 
             }
         }
     }
+    // ingress-nginx serves one main Ingress per host and path: its admission webhook refuses a second one.
+    const claimed = new Map<string, string>();
+    for (const [name, r] of Object.entries(releases)) {
+        if (r.split !== "ingress" || r.ingress?.host === undefined) continue;
+        const key = `${r.ingress.host} ${r.ingress.path}`;
+        const owner = claimed.get(key);
+        if (owner === undefined) {
+            claimed.set(key, name);
+        } else {
+            add(
+                ["releases", name, "ingress", "path"],
+                `${renderValue(r.ingress.path)} on host ${renderValue(r.ingress.host)} is already release ${owner}'s (expected each host and path in one release: ingress-nginx refuses a second Ingress for them)`,
+            );
+        }
+    }
 }

@@ -164,6 +164,23 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
             source: { path: ["ingressNginx", "enabled"], value: true },
             pin: i.loadBalancerIP === undefined ? undefined : { address: i.loadBalancerIP, source: { path: ["ingressNginx", "loadBalancerIP"], value: i.loadBalancerIP } },
         });
+        if (p.admission !== undefined) {
+            // The admission webhook's certificate: the chart's hook objects, declared as ordinary resources (components/network/ingressNginx.ts).
+            const source: Source = { path: ["ingressNginx", "install"], value: true };
+            const { resourceName, name, labels, createJob, patchJob } = p.admission;
+            for (const [apiVersion, kind, namespace] of [
+                ["v1", "ServiceAccount", p.namespace],
+                [RBAC, "Role", p.namespace],
+                [RBAC, "RoleBinding", p.namespace],
+                [RBAC, "ClusterRole", undefined],
+                [RBAC, "ClusterRoleBinding", undefined],
+            ] as const) {
+                declare("IngressNginx", resourceName, { apiVersion, kind, namespace, name, source, labels });
+            }
+            for (const job of [createJob, patchJob]) {
+                declare("IngressNginx", job.resourceName, { apiVersion: "batch/v1", kind: "Job", namespace: p.namespace, name: job.name, source, labels });
+            }
+        }
     }
     if (cfg.nginxGateway.enabled) {
         const g = cfg.nginxGateway;

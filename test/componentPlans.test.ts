@@ -93,12 +93,23 @@ describe("planIngressNginx", () => {
             className: "nginx",
             chart: { resourceName: "ingress-nginx-chart", release: "ingress-nginx" },
             controllerService: "ingress-nginx-controller",
+            admission: {
+                resourceName: "ingress-nginx-admission",
+                name: "ingress-nginx-admission",
+                secret: "ingress-nginx-admission",
+                webhook: "ingress-nginx-admission",
+                service: "ingress-nginx-controller-admission",
+                createJob: { resourceName: "ingress-nginx-admission-create", name: "ingress-nginx-admission-create" },
+                patchJob: { resourceName: "ingress-nginx-admission-patch", name: "ingress-nginx-admission-patch" },
+                labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/instance": "ingress-nginx", "app.kubernetes.io/component": "admission-webhook" },
+            },
         });
         assert.deepEqual(planIngressNginx("in", { namespace: "edge", className: "lab", install: false }), {
             namespace: "edge",
             className: "lab",
             chart: undefined,
             controllerService: "ingress-nginx-controller",
+            admission: undefined,
         });
     });
 
@@ -107,6 +118,22 @@ describe("planIngressNginx", () => {
         await settle();
         const chart = recorded.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart").map((r) => [r.name, r.inputs.name, r.inputs.namespace]);
         assert.deepEqual(chart, [["in-chart", "ingress-nginx", "edge"]]);
+        const { admission } = planIngressNginx("in", { namespace: "edge" });
+        assert.deepEqual(
+            recorded
+                .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v4:Chart")
+                .map((r) => [r.type.split(":").pop(), r.name, r.inputs.metadata.namespace, r.inputs.metadata.name])
+                .sort(),
+            [
+                ["ClusterRole", admission!.resourceName, undefined, admission!.name],
+                ["ClusterRoleBinding", admission!.resourceName, undefined, admission!.name],
+                ["Job", admission!.createJob.resourceName, "edge", admission!.createJob.name],
+                ["Job", admission!.patchJob.resourceName, "edge", admission!.patchJob.name],
+                ["Role", admission!.resourceName, "edge", admission!.name],
+                ["RoleBinding", admission!.resourceName, "edge", admission!.name],
+                ["ServiceAccount", admission!.resourceName, "edge", admission!.name],
+            ],
+        );
     });
 });
 

@@ -136,6 +136,11 @@ describe("config: bad values are refused with one message naming key, value and 
             'releases.clock.ingress.service: "other" is not one of this release\'s services (expected one of svc)',
         ],
         [
+            "two releases' Ingresses on one host and path",
+            { releases: { web: webRelease, web2: { ...webRelease, namespace: "other", stable: { name: "web2" }, canary: undefined } } },
+            'releases.web2.ingress.path: "/web" on host "app.local" is already release web\'s (expected each host and path in one release: ingress-nginx refuses a second Ingress for them)',
+        ],
+        [
             "duplicate service names",
             { releases: { clock: { stable: {}, services: [{ name: "svc" }, { name: "svc" }] } } },
             'releases.clock.services[1].name: "svc" is used twice (expected unique service names)',

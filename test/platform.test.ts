@@ -46,7 +46,7 @@ describe("MetalLB", () => {
 });
 
 describe("ingress-nginx", () => {
-    it("installs the final chart behind a LoadBalancer with externalTrafficPolicy Local, webhook off", async () => {
+    it("installs the final chart behind a LoadBalancer with externalTrafficPolicy Local, its admission webhook on", async () => {
         const ing = new IngressNginx("ingress-nginx", { loadBalancerIP: "172.17.255.3" });
         await settle();
         const chart = one(CHART, "ingress-nginx-chart").inputs;
@@ -54,9 +54,61 @@ describe("ingress-nginx", () => {
         const c = chart.values.controller;
         assert.deepEqual(c.service, { type: "LoadBalancer", externalTrafficPolicy: "Local", annotations: { "metallb.io/loadBalancerIPs": "172.17.255.3" } });
         assert.deepEqual(c.ingressClassResource, { name: "nginx", enabled: true, default: false });
-        assert.deepEqual(c.admissionWebhooks, { enabled: false });
+        assert.deepEqual(c.admissionWebhooks, { enabled: true, failurePolicy: "Fail", patch: { enabled: false } });
         assert.deepEqual(c.metrics, { enabled: true }, "declares port 10254, where the probes go");
         assert.equal(await new Promise((r) => ing.address.apply(r)), "172.17.255.3");
+    });
+
+    it("the webhook's certificate: the chart's hook Jobs as ordinary resources, create before the chart and patch after it", async () => {
+        // dependsOn as a transformation sees it: __name is the resource's logical name, kept by the SDK on every resource.
+        const dependsOn: Record<string, string[]> = {};
+        const see = (args: pulumi.ResourceTransformationArgs): undefined => {
+            dependsOn[`${args.type} ${args.name}`] = ([] as unknown[]).concat((args.opts.dependsOn as unknown) ?? []).map((d: any) => d.__name ?? "?");
+            return undefined;
+        };
+        new IngressNginx("ingress-nginx", {}, { transformations: [see] });
+        await settle();
+        const labels = { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/instance": "ingress-nginx", "app.kubernetes.io/component": "admission-webhook" };
+        const job = (name: string) => {
+            const spec = one("kubernetes:batch/v1:Job", name).inputs.spec.template.spec;
+            return [spec.serviceAccountName, spec.automountServiceAccountToken, spec.restartPolicy, spec.containers[0].image, spec.containers[0].args];
+        };
+        const image = "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd";
+        assert.deepEqual(job("ingress-nginx-admission-create"), [
+            "ingress-nginx-admission",
+            true,
+            "OnFailure",
+            image,
+            ["create", "--host=ingress-nginx-controller-admission,ingress-nginx-controller-admission.$(POD_NAMESPACE).svc", "--namespace=$(POD_NAMESPACE)", "--secret-name=ingress-nginx-admission"],
+        ]);
+        assert.deepEqual(job("ingress-nginx-admission-patch"), [
+            "ingress-nginx-admission",
+            true,
+            "OnFailure",
+            image,
+            ["patch", "--webhook-name=ingress-nginx-admission", "--namespace=$(POD_NAMESPACE)", "--patch-mutating=false", "--secret-name=ingress-nginx-admission", "--patch-failure-policy=Fail"],
+        ]);
+        assert.deepEqual(one("kubernetes:rbac.authorization.k8s.io/v1:Role", "ingress-nginx-admission").inputs.rules, [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "create"] }]);
+        assert.deepEqual(one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "ingress-nginx-admission").inputs, {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRole",
+            metadata: { name: "ingress-nginx-admission", labels },
+            rules: [{ apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingwebhookconfigurations"], resourceNames: ["ingress-nginx-admission"], verbs: ["get", "update"] }],
+        });
+        assert.deepEqual(one("kubernetes:core/v1:ServiceAccount", "ingress-nginx-admission").inputs, {
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: "ingress-nginx-admission", namespace: "ingress-nginx", labels },
+            automountServiceAccountToken: false,
+        });
+        assert.deepEqual(dependsOn[`${CHART} ingress-nginx-chart`], ["ingress-nginx-admission-create"]);
+        assert.deepEqual(dependsOn["kubernetes:batch/v1:Job ingress-nginx-admission-create"], ["ingress-nginx-admission"], "the RoleBinding");
+        assert.deepEqual(dependsOn["kubernetes:batch/v1:Job ingress-nginx-admission-patch"], [
+            "ingress-nginx-admission",
+            "ingress-nginx-admission",
+            "ingress-nginx-admission-create",
+            "ingress-nginx-chart",
+        ]);
     });
 
     it("install: false declares nothing and reports the configured address", async () => {

@@ -57,10 +57,10 @@ describe("dev stack: the lab's objects", () => {
                 statefulSets: 1,
                 daemonSets: 1,
                 secrets: 1,
-                serviceAccounts: 6, // bob, dave, carol, jane, ken + node-exporter
-                clusterRoles: 2, // prometheus, node-exporter
-                clusterRoleBindings: 3, // bob, prometheus, node-exporter
-                roleBindings: 2, // jane, ken
+                serviceAccounts: 7, // bob, dave, carol, jane, ken + node-exporter + ingress-nginx-admission
+                clusterRoles: 3, // prometheus, node-exporter, ingress-nginx-admission
+                clusterRoleBindings: 4, // bob, prometheus, node-exporter, ingress-nginx-admission
+                roleBindings: 3, // jane, ken, ingress-nginx-admission
                 namespaces: 8, // + default, labelled in place; platform-verify is the verify Job's
                 namespacePatches: 1,
                 pools: 2, // the pool, and the reserved pool of pinned addresses (CoreDNS, ingress-nginx)

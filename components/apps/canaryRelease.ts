@@ -89,6 +89,11 @@ export interface CanaryReleaseArgs {
     readonly gateway?: ReleaseGatewayArgs;
     /** IngressClass of the Ingresses. Defaults to "nginx". */
     readonly ingressClassName?: string;
+    /**
+     * What the release's Ingresses wait for: the ingress controller, whose admission webhook refuses every
+     * Ingress of its class until it is ready. The Deployments and Services do not wait for it.
+     */
+    readonly ingressDependsOn?: pulumi.Input<pulumi.Resource>[];
     /** Port nginx listens on. Defaults to 8080. */
     readonly port?: number;
     /** See {@link ClockAppArgs.pageDelivery}. Defaults to "configMap". */
@@ -427,7 +432,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                                 ],
                             },
                         },
-                        { parent: this },
+                        { parent: this, dependsOn: args.ingressDependsOn },
                     );
                 this.ingress = ingress(planned.ingress, backend.name, baseAnnotations);
                 if (planned.canaryIngress && canaryService) {

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { METALLB_LOAD_BALANCER_IPS } from "../core/constants";
+import { restrictedContainer } from "../core/security";
 import { chartArgs, ChartSource } from "./chartSource";
 
 /** The final ingress-nginx chart: the project was retired in March 2026 (docs/gateway-api.md is the way forward). */
@@ -28,6 +29,9 @@ export interface IngressNginxArgs {
 /** The Helm release: the chart's objects are named after it. */
 const RELEASE = "ingress-nginx";
 
+/** The admission webhook's certificate image of the pinned chart (its values' `admissionWebhooks.patch.image`), by tag and digest as the chart pins it. */
+export const INGRESS_NGINX_CERTGEN_IMAGE = "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd";
+
 /** What {@link IngressNginx} `name` declares of `args`, with its defaults applied. */
 export interface PlannedIngressNginx {
     readonly namespace: string;
@@ -36,21 +40,139 @@ export interface PlannedIngressNginx {
     readonly chart?: { readonly resourceName: string; readonly release: string };
     /** The controller's LoadBalancer Service: the chart's (or an installed controller's, named alike), where its address is pinned. */
     readonly controllerService: string;
+    /**
+     * The admission webhook's certificate, when the chart is installed: the chart makes it with Helm hook
+     * Jobs, which `helm.v4.Chart` skips, so the same objects are declared as ordinary resources.
+     */
+    readonly admission?: PlannedIngressNginxAdmission;
+}
+
+/** The objects that give ingress-nginx's admission webhook its certificate (the chart's `admission-webhooks/job-patch`). */
+export interface PlannedIngressNginxAdmission {
+    /** The ServiceAccount, Role, RoleBinding, ClusterRole and ClusterRoleBinding: one resource name and one Kubernetes name for the five. */
+    readonly resourceName: string;
+    readonly name: string;
+    /** The Secret the certificate is written to and the controller mounts (the chart's name for it). */
+    readonly secret: string;
+    /** The chart's ValidatingWebhookConfiguration, whose caBundle the patch Job sets. */
+    readonly webhook: string;
+    /** The controller's webhook Service, which the certificate is for. */
+    readonly service: string;
+    /** The Job that makes the certificate (before the chart) and the one that puts its CA into the webhook (after it). */
+    readonly createJob: { readonly resourceName: string; readonly name: string };
+    readonly patchJob: { readonly resourceName: string; readonly name: string };
+    readonly labels: Readonly<Record<string, string>>;
 }
 
 /** The names of {@link IngressNginx} `name`, decided once: the component and plan/ both read them. */
 export function planIngressNginx(name: string, args: Pick<IngressNginxArgs, "namespace" | "install" | "className">): PlannedIngressNginx {
+    const install = args.install ?? INGRESS_NGINX_DEFAULTS.install;
+    // The chart's names for a release named like the chart: fullname "ingress-nginx".
+    const admission = `${RELEASE}-admission`;
     return {
         namespace: args.namespace ?? INGRESS_NGINX_DEFAULTS.namespace,
         className: args.className ?? INGRESS_NGINX_DEFAULTS.className,
-        chart: (args.install ?? INGRESS_NGINX_DEFAULTS.install) ? { resourceName: `${name}-chart`, release: RELEASE } : undefined,
+        chart: install ? { resourceName: `${name}-chart`, release: RELEASE } : undefined,
         controllerService: `${RELEASE}-controller`,
+        admission: install
+            ? {
+                  resourceName: `${name}-admission`,
+                  name: admission,
+                  secret: admission,
+                  webhook: admission,
+                  service: `${RELEASE}-controller-admission`,
+                  createJob: { resourceName: `${name}-admission-create`, name: `${admission}-create` },
+                  patchJob: { resourceName: `${name}-admission-patch`, name: `${admission}-patch` },
+                  labels: { "app.kubernetes.io/name": RELEASE, "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "admission-webhook" },
+              }
+            : undefined,
     };
 }
 
-/** ingress-nginx behind a MetalLB `LoadBalancer` Service with `externalTrafficPolicy: Local`. */
+/**
+ * The certificate of ingress-nginx's admission webhook, as the chart's hook Jobs make it
+ * (kube-webhook-certgen): `create` writes a self-signed CA and serving certificate into the Secret the
+ * controller mounts, `patch` puts the CA into the chart's ValidatingWebhookConfiguration. `create` runs
+ * before the chart (`dependsOn` the returned Job), `patch` after it.
+ */
+function admissionCertificate(planned: PlannedIngressNginxAdmission, namespace: string, parent: pulumi.Resource): { create: k8s.batch.v1.Job; patch: (chart: pulumi.Resource) => k8s.batch.v1.Job } {
+    const { resourceName, name, labels } = planned;
+    const metadata = { name, labels: { ...labels } };
+    const sa = new k8s.core.v1.ServiceAccount(resourceName, { metadata: { ...metadata, namespace }, automountServiceAccountToken: false }, { parent });
+    const role = new k8s.rbac.v1.Role(resourceName, { metadata: { ...metadata, namespace }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "create"] }] }, { parent });
+    const roleBinding = new k8s.rbac.v1.RoleBinding(
+        resourceName,
+        { metadata: { ...metadata, namespace }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name }, subjects: [{ kind: "ServiceAccount", name, namespace }] },
+        { parent, dependsOn: [sa, role] },
+    );
+    // get and update of the chart's webhook configuration only, by name.
+    const clusterRole = new k8s.rbac.v1.ClusterRole(
+        resourceName,
+        { metadata, rules: [{ apiGroups: ["admissionregistration.k8s.io"], resources: ["validatingwebhookconfigurations"], resourceNames: [planned.webhook], verbs: ["get", "update"] }] },
+        { parent },
+    );
+    const clusterRoleBinding = new k8s.rbac.v1.ClusterRoleBinding(
+        resourceName,
+        { metadata, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name }, subjects: [{ kind: "ServiceAccount", name, namespace }] },
+        { parent, dependsOn: [sa, clusterRole] },
+    );
+    const job = (job: { resourceName: string; name: string }, container: string, args: string[], dependsOn: pulumi.Resource[]) =>
+        new k8s.batch.v1.Job(
+            job.resourceName,
+            {
+                metadata: { name: job.name, namespace, labels: { ...labels } },
+                spec: {
+                    backoffLimit: 6,
+                    template: {
+                        metadata: { labels: { ...labels } },
+                        spec: {
+                            // The pods here that talk to the API server: they write the Secret and the webhook's CA.
+                            automountServiceAccountToken: true,
+                            serviceAccountName: name,
+                            restartPolicy: "OnFailure",
+                            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+                            containers: [
+                                {
+                                    name: container,
+                                    image: INGRESS_NGINX_CERTGEN_IMAGE,
+                                    args,
+                                    env: [{ name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }],
+                                    securityContext: restrictedContainer({ readOnlyRootFilesystem: true }),
+                                    resources: { requests: { cpu: "10m", memory: "20Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+                                },
+                            ],
+                        },
+                    },
+                },
+            },
+            { parent, dependsOn },
+        );
+    const create = job(
+        planned.createJob,
+        "create",
+        ["create", `--host=${planned.service},${planned.service}.$(POD_NAMESPACE).svc`, "--namespace=$(POD_NAMESPACE)", `--secret-name=${planned.secret}`],
+        [roleBinding],
+    );
+    const patch = (chart: pulumi.Resource) =>
+        job(
+            planned.patchJob,
+            "patch",
+            ["patch", `--webhook-name=${planned.webhook}`, "--namespace=$(POD_NAMESPACE)", "--patch-mutating=false", `--secret-name=${planned.secret}`, "--patch-failure-policy=Fail"],
+            [roleBinding, clusterRoleBinding, create, chart],
+        );
+    return { create, patch };
+}
+
+/**
+ * ingress-nginx behind a MetalLB `LoadBalancer` Service with `externalTrafficPolicy: Local`, with its
+ * admission webhook on: an Ingress that would break the controller's nginx configuration (a host and
+ * path another Ingress already claims, an invalid annotation) is refused by the API server. An Ingress
+ * of the controller's class must therefore be created after the component is ready (`dependsOn` it).
+ */
 export class IngressNginx extends pulumi.ComponentResource {
     public readonly chart?: k8s.helm.v4.Chart;
+    /** The Job that puts the webhook's CA in place: once it completed, the webhook answers for every Ingress. */
+    public readonly admissionReady?: k8s.batch.v1.Job;
     /** The controller's external address (known once MetalLB assigned it). */
     public readonly address: pulumi.Output<string | undefined>;
     public readonly className: string;
@@ -61,6 +183,7 @@ export class IngressNginx extends pulumi.ComponentResource {
         const planned = planIngressNginx(name, args);
         this.className = planned.className;
         if (planned.chart !== undefined) {
+            const certificate = planned.admission ? admissionCertificate(planned.admission, planned.namespace, this) : undefined;
             this.chart = new k8s.helm.v4.Chart(
                 planned.chart.resourceName,
                 {
@@ -78,11 +201,10 @@ export class IngressNginx extends pulumi.ComponentResource {
                                 externalTrafficPolicy: "Local",
                                 annotations: args.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: args.loadBalancerIP } : {},
                             },
-                            // helm.v4.Chart does not run Helm hooks, and the chart creates the admission webhook's
-                            // certificate with hook Jobs (kube-webhook-certgen). Without them the webhook would have
-                            // no certificate and reject every Ingress, so the webhook is switched off: the program's
-                            // own config checks and the policy pack catch the mistakes it would have caught.
-                            admissionWebhooks: { enabled: false },
+                            // helm.v4.Chart does not run Helm hooks, and the chart makes the admission webhook's
+                            // certificate with hook Jobs (kube-webhook-certgen): they are declared above as ordinary
+                            // resources instead, and the chart's own are not rendered.
+                            admissionWebhooks: { enabled: true, failurePolicy: "Fail", patch: { enabled: false } },
                             resources: { requests: { cpu: "100m", memory: "90Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
                             // The probes hit /healthz on 10254; declaring that port (as "metrics") keeps the
                             // probe on an exposed port, as the policy pack's probe-port-exposed rule asks.
@@ -90,8 +212,9 @@ export class IngressNginx extends pulumi.ComponentResource {
                         },
                     },
                 },
-                { parent: this },
+                { parent: this, dependsOn: certificate ? [certificate.create] : [] },
             );
+            this.admissionReady = certificate?.patch(this.chart);
             this.address = this.chart.resources.apply((resources) => {
                 const services = (resources as pulumi.Resource[]).filter((r): r is k8s.core.v1.Service => k8s.core.v1.Service.isInstance(r));
                 return pulumi

@@ -3,7 +3,9 @@
 // queries, S3 calls — to the load-balancer and node addresses, and prints what came back as JSON.
 // It reads one job (JSON) from its first line of standard input:
 //
-//   {"get": {"url", "headers"?, "count", "concurrency"?}}   → [{status, version?, pod?, error?, ms}]
+//   {"get": {"url", "headers"?, "count", "concurrency"?}}   → [{status, version?, pod?, error?, body?, ms}]
+//                                                             (body: the first 512 characters of an
+//                                                             answer that is not the clock page)
 //   {"loop": {"url", "headers"?, "intervalMs"}}             → the same, one request at a time every
 //                                                             intervalMs until a line "stop" arrives
 //   {"dns": {"server", "name", "protocol": "udp" | "tcp"}}  → {rcode, addresses}
@@ -18,6 +20,8 @@ export interface Reply {
     readonly version?: string;
     readonly pod?: string;
     readonly error?: string;
+    /** The start of an answer that is not the clock app's page (an error page), to tell who answered. */
+    readonly body?: string;
     readonly ms: number;
 }
 
@@ -26,7 +30,8 @@ async function request(url: string, headers: Record<string, string> | undefined,
     const t0 = performance.now();
     try {
         const a = await get(url, { headers, timeoutMs });
-        return { status: a.status, ...page(a.body), ms: performance.now() - t0 };
+        const p = page(a.body);
+        return { status: a.status, ...p, ...(p.version === undefined ? { body: a.body.slice(0, 512) } : {}), ms: performance.now() - t0 };
     } catch (e) {
         return { status: 0, error: String(e), ms: performance.now() - t0 };
     }

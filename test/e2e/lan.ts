@@ -4,9 +4,9 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import type { Reply } from "./client";
-import { METALLB_CHART_DEFAULT } from "../../components/network";
+import { INGRESS_NGINX_CHART_DEFAULT, METALLB_CHART_DEFAULT } from "../../components/network";
 import type { DnsAnswer } from "./http";
-import { ensureGatewayApiCrds, ensureInstalledNamespaces, eventually, kubectl, kubectlJson, namespacesGone, onlyRealNode, ROOT, run } from "./lib";
+import { ensureGatewayApiCrds, ensureInstalledNamespaces, eventually, INSTALLED_NAMESPACES, kubectl, kubectlJson, namespacesGone, onlyRealNode, ROOT, run } from "./lib";
 
 export type { Reply };
 /** The client host's network namespace and the node's link to it (node.sh's CLIENT_NETNS and LAN_LINK). */
@@ -135,18 +135,19 @@ export async function removeTraefik(): Promise<void> {
 const METALLB_CRDS = path.join(ROOT, "test", "e2e", "fixtures", "metallb-crds.yaml");
 
 /**
- * The cluster as the lab's for a stack of {@link trafficOverrides}: every pod on the real node, the
- * Gateway API CRDs and k3s's Traefik installed, and MetalLB never installed — the fixture's CRDs (for
- * the other files' stacks with `install: false`) and their "already installed" metallb-system
- * namespace go first, as the program installs MetalLB's chart itself. {@link labDown} puts them back.
+ * The cluster as the lab's for a stack of {@link trafficOverrides} or {@link ingressOverrides}: every
+ * pod on the real node, the Gateway API CRDs and (`traefik`, default true) k3s's Traefik installed,
+ * and MetalLB and ingress-nginx never installed — the fixture's MetalLB CRDs (for the other files'
+ * stacks with `install: false`) and the "already installed" namespaces go first, as the program
+ * installs the charts itself. {@link labDown} puts them back.
  */
-export async function labUp(): Promise<void> {
+export async function labUp(opts: { traefik?: boolean } = {}): Promise<void> {
     await namespacesGone();
     await onlyRealNode(true);
     await ensureGatewayApiCrds();
     await kubectl("delete", "-f", METALLB_CRDS, "--ignore-not-found", "--wait=true");
-    await kubectl("delete", "namespace", "metallb-system", "--ignore-not-found", "--wait=true", "--timeout=120s");
-    await installTraefik();
+    await kubectl("delete", "namespace", ...INSTALLED_NAMESPACES, "--ignore-not-found", "--wait=true", "--timeout=120s");
+    if (opts.traefik ?? true) await installTraefik();
 }
 
 /** Back as {@link labUp} found it, once the stack is destroyed. */
@@ -201,6 +202,29 @@ export function trafficOverrides(dev: (key: string) => any): Record<string, unkn
                 gateway: { className: "traefik", port: 8000, dataPlaneNamespace: "kube-system" },
                 stable: { ...dev("releases").web.stable, replicas: 2 },
                 // Weight 0 to start with: without the header every request reaches the stable track.
+                canary: { ...dev("releases").web.canary, replicas: 2, weight: 0 },
+            },
+        },
+    };
+}
+
+/**
+ * The e2e stack for the lab's ingress: {@link trafficOverrides}'s lab with the web release split at
+ * ingress-nginx as the dev stack has it (app.local/web, the canary by header and weight; weight 0 at
+ * first), the controller's chart installed by the program from the suite's chart repository on the
+ * dev stack's address 172.17.255.3, and the verify step at its default (on).
+ */
+export function ingressOverrides(dev: (key: string) => any): Record<string, unknown> {
+    const traffic = trafficOverrides(dev) as Record<string, any>;
+    delete traffic.verify;
+    return {
+        ...traffic,
+        ingressNginx: { ...dev("ingressNginx"), install: true, chart: { repo: process.env.BMP_CHART_REPO, version: INGRESS_NGINX_CHART_DEFAULT.version } },
+        releases: {
+            clock: traffic.releases.clock,
+            web: {
+                ...dev("releases").web,
+                stable: { ...dev("releases").web.stable, replicas: 2 },
                 canary: { ...dev("releases").web.canary, replicas: 2, weight: 0 },
             },
         },

@@ -5,12 +5,29 @@
 // garbage-collected and replaced, `pulumi up --refresh` a no-op). Nodes are left as found: taints
 // removed, a drained node uncordoned, a deleted node made again from its own object.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { requestLoop } from "./http";
-import { E2E_OVERRIDES, ensureInstalledNamespaces, eventually, kubectl, kubectlJson, namespacesGone, REAL_NODE, run, shippedConfig, sortedStepLines, Stack, stepLines, tail, timing } from "./lib";
+import {
+    E2E_OVERRIDES,
+    ensureInstalledNamespaces,
+    eventually,
+    kubectl,
+    kubectlJson,
+    namespacesGone,
+    REAL_NODE,
+    run,
+    type Run,
+    shippedConfig,
+    sortedStepLines,
+    Stack,
+    stepLines,
+    tail,
+    timing,
+} from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-maint-"));
@@ -95,6 +112,34 @@ async function whileSampling<T, S>(action: () => Promise<T>, sample: () => Promi
 
 /** The lowest ready count of each budget over the samples. */
 const lowest = (samples: readonly Record<string, number>[]) => Object.fromEntries(Object.keys(samples[0]).map((id) => [id, Math.min(...samples.map((s) => s[id]))]));
+
+/** A pod evicted through the eviction API (what kubectl drain calls), which a budget may refuse. */
+async function evict(namespace: string, name: string): Promise<void> {
+    const eviction = { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace } };
+    const r = await run("kubectl", ["create", "--raw", `/api/v1/namespaces/${namespace}/pods/${name}/eviction`, "-f", "-"], { input: JSON.stringify(eviction) });
+    assert.equal(r.code, 0, `eviction of ${namespace}/${name}: ${r.stderr}`);
+}
+
+/** kubectl drain NODE, its output read as it comes: `refused` settles at the first eviction a budget refuses. */
+function drain(node: string): { refused: Promise<void>; done: Promise<Run> } {
+    const t0 = Date.now();
+    const child = spawn("kubectl", ["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s"], { stdio: ["ignore", "pipe", "pipe"] });
+    const timer = setTimeout(() => child.kill("SIGTERM"), 240_000);
+    let stdout = "";
+    let stderr = "";
+    let seen: () => void = () => undefined;
+    const refused = new Promise<void>((resolve) => (seen = resolve));
+    const check = () => /Cannot evict pod as it would violate the pod's disruption budget/.test(stdout + stderr) && seen();
+    child.stdout.on("data", (d) => ((stdout += d), check()));
+    child.stderr.on("data", (d) => ((stderr += d), check()));
+    const done = new Promise<Run>((resolve) =>
+        child.on("close", (code) => {
+            clearTimeout(timer);
+            resolve({ code: code ?? 1, stdout, stderr, ms: Date.now() - t0 });
+        }),
+    );
+    return { refused, done };
+}
 
 async function taintNodes(names: readonly string[], spec: string, on: boolean): Promise<void> {
     for (const n of names) await kubectl("taint", "nodes", n, on ? spec : `${spec.split(/[=:]/)[0]}-`);
@@ -237,15 +282,37 @@ describe("node maintenance: budgets, spread, a drain and a lost node", () => {
     it("drain: the eviction API refuses what would break a budget, every track keeps replicas − maxUnavailable ready (sampled), the pods come back elsewhere, and a preview proposes nothing", async () => {
         const bs = await budgets();
         const minioNode = (await kubectlJson("pod", "minio-0", "-n", "default")).spec.nodeName;
-        const held = (await kubectlJson("pods", "-A", "--field-selector", `spec.nodeName=${minioNode}`)).items.filter((p: any) => p.metadata.labels?.track);
+        const others = nodes.filter((n) => n !== minioNode);
+        const pods = (await kubectlJson("pods", "-A")).items.filter((p: any) => p.metadata.labels?.track && !p.metadata.deletionTimestamp);
+        const held = pods.filter((p: any) => p.spec.nodeName === minioNode);
         assert.ok(held.length >= 5, `${minioNode} holds ${held.length} release pods`);
+        // The refusal is constructed, not hoped for: with every other node held (no replacement can be
+        // scheduled, so none becomes Ready), one pod of a track is evicted elsewhere first, which uses
+        // up that track's budget until the hold is lifted; the drain's eviction of the same track's pod
+        // on this node is then refused, however fast the machine is.
+        const budget = bs.find((b) => held.some((p: any) => p.metadata.namespace === b.ns && matches(b.selector, p.metadata.labels)) && b.maxUnavailable === 1)!;
+        assert.ok(budget, `a track with a pod on ${minioNode} and a budget of 1`);
+        const elsewhere = pods.find((p: any) => p.spec.nodeName !== minioNode && p.metadata.namespace === budget.ns && matches(budget.selector, p.metadata.labels));
+        assert.ok(elsewhere, `${budget.id} has a pod on another node`);
         // What the node lifecycle controller adds on a real cluster when a node is cordoned (it is off here).
         await taintNodes([minioNode], CORDON_TAINT, true);
+        await taintNodes(others, MAINTENANCE_TAINT, true);
+        let holding = true;
         let minioBack = 0;
         try {
+            await evict(elsewhere.metadata.namespace, elsewhere.metadata.name);
+            await eventually(`${budget.id}'s budget used up`, 30_000, async () =>
+                (await kubectlJson("pdb", budget.id.split("/")[1], "-n", budget.ns)).status?.disruptionsAllowed === 0 ? true : undefined,
+            );
             const t0 = Date.now();
             const { result, samples, ms } = await whileSampling(
-                () => run("kubectl", ["drain", minioNode, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s"], { timeoutMs: 240_000 }),
+                async () => {
+                    const d = drain(minioNode);
+                    await Promise.race([d.refused, d.done]);
+                    await taintNodes(others, MAINTENANCE_TAINT, false);
+                    holding = false;
+                    return d.done;
+                },
                 () => readyCounts(bs),
             );
             timing(`kubectl drain of ${minioNode} (${held.length} release pods and MinIO)`, ms);
@@ -264,6 +331,7 @@ describe("node maintenance: budgets, spread, a drain and a lost node", () => {
             assert.deepEqual(left, [], "nothing of the releases or MinIO is left on the drained node");
             await idempotent();
         } finally {
+            if (holding) await taintNodes(others, MAINTENANCE_TAINT, false);
             await kubectl("uncordon", minioNode);
             await taintNodes([minioNode], CORDON_TAINT, false);
         }

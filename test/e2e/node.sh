@@ -366,10 +366,17 @@ up() {
 
     start containerd "$bin/containerd" --config "$state/containerd/config.toml"
     wait_for containerd 30 "$bin/ctr" --address "$state/containerd.sock" version
-    local image
+    local image name alias
     while read -r image; do
         "$bin/ctr" --address "$state/containerd.sock" -n k8s.io images import "$image" >/dev/null 2>&1
     done <"$images/current"
+    # Images a chart pins by digest as well as tag (ingress-nginx's): an image built here has a digest
+    # of its own, so it is also named by the pinned digest, which is the reference the kubelet resolves.
+    if [ -f "$images/aliases" ]; then
+        while read -r name alias; do
+            "$bin/ctr" --address "$state/containerd.sock" -n k8s.io images tag --force "$name" "$alias" >/dev/null
+        done <"$images/aliases"
+    fi
     start kubelet "$bin/kubelet" --config "$state/kubelet/config.yaml" --kubeconfig "$state/kubelet.kubeconfig" \
         --root-dir "$state/kubelet/root" --cert-dir "$state/kubelet/pki" --hostname-override "$NODE_NAME" \
         --node-ip "$NODE_IP" --node-labels "bmp.local/real-node=true"

@@ -6,7 +6,7 @@
 // volume provisioner (a PersistentVolume for each claim of its StorageClass). It is a documented test stand-in: it only writes the status a real
 // controller would write, so the program's own awaits still decide when a resource is ready.
 // It steps aside for the real controllers: no LoadBalancer status while MetalLB's own chart is
-// installed (its webhook configuration exists), and only Gateways of NGINX Gateway Fabric's class
+// installed (its webhook configuration exists), no Ingress status while ingress-nginx's is, and only Gateways of NGINX Gateway Fabric's class
 // (Traefik, the real Gateway controller of the traffic cases, serves its own).
 // Event-driven through informers; no polling.
 package main
@@ -55,6 +55,9 @@ const (
 	// The validating webhook configuration MetalLB's chart installs: while it exists, the real
 	// MetalLB controller assigns the addresses.
 	metallbWebhooks = "metallb-webhook-configuration"
+	// The validating webhook configuration ingress-nginx's chart installs: while it exists, the real
+	// controller publishes every Ingress's address.
+	ingressNginxWebhooks = "ingress-nginx-admission"
 	// The controller name of NGINX Gateway Fabric's GatewayClass, the only Gateways played here.
 	ngfController = "gateway.nginx.org/nginx-gateway-controller"
 )
@@ -411,6 +414,9 @@ func (s *standin) syncIngress(ctx context.Context, ns, name string) error {
 	obj, exists, err := s.ingresses.GetByKey(ns + "/" + name)
 	if err != nil || !exists {
 		return err
+	}
+	if _, real, _ := s.webhooks.GetByKey(ingressNginxWebhooks); real {
+		return nil // the real ingress-nginx is installed and writes the status
 	}
 	ing := obj.(*networkingv1.Ingress)
 	addr := s.ingressAddr
