@@ -36,8 +36,9 @@ NODE_EXPORTER_VERSION=v1.9.1
 VERSITYGW_VERSION=v1.8.0
 # k3s's NetworkPolicy enforcer (its policy controller alone); the only version the module proxy serves.
 KUBE_ROUTER_VERSION=v2.1.0
-# The Debian packages the node needs on the host (installed by `build` when missing, as root).
-DEBIAN_PACKAGES="runc containernetworking-plugins iptables ipset conntrack socat tcpdump"
+# The Debian packages the node needs on the host (installed by `build` when missing, as root); curl and
+# dig are the README's own checks, which the quick-start case runs as written (test/e2e/quickstart.e2e.ts).
+DEBIAN_PACKAGES="runc containernetworking-plugins iptables ipset conntrack socat tcpdump curl bind9-dnsutils"
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
