@@ -6,16 +6,21 @@
 #   npm run destroy                   shows what goes, then asks
 #   npm run destroy -- --yes          without asking (with no terminal, --yes is required)
 #   npm run preview -- --stack prod   another stack (its own passphrase: set PULUMI_CONFIG_PASSPHRASE)
+#   npm run unlock                    after an interrupted `pulumi up` (killed, the machine lost): removes
+#                                     the stack's lock once no update holding it still runs here, then
+#                                     says what comes next (docs/operations.md, "When an up is interrupted")
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command=${1:?usage: stack.sh preview|destroy [--stack S] [--yes] [pulumi flags]}
+command=${1:?usage: stack.sh preview|destroy|unlock [--stack S] [--yes] [--force] [pulumi flags]}
 shift
 stack=dev
 yes=false
+force=false
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --yes | -y) yes=true ;;
+    --force) force=true ;;
     --stack | -s) stack=${2:?--stack needs a stack name}; shift ;;
     *) extra+=("$1") ;;
     esac
@@ -53,8 +58,40 @@ destroy)
         echo "destroy: MinIO's volume claim $namespace/data-$name-0 stays, as Kubernetes keeps a StatefulSet's claims; kubectl delete pvc data-$name-0 -n $namespace deletes its data"
     fi
     ;;
+unlock)
+    # A killed `pulumi up` leaves its lock, and the next one stops at "the stack is currently locked".
+    # `pulumi cancel` removes every lock of the stack, a live update's too: so first make sure none
+    # runs. A file backend's lock names its process and host; another backend's cannot be checked here.
+    backend=${PULUMI_BACKEND_URL:-$(sed -n 's/^ *url: *//p' Pulumi.yaml | head -1)}
+    if [[ $backend == file://* ]]; then
+        dir=${backend#file://}
+        dir=${dir%%\?*}
+        locks=("$dir"/.pulumi/locks/organization/*/"$stack"/*.json)
+        if [ ! -e "${locks[0]}" ]; then
+            echo "unlock: stack $stack is not locked; nothing to do"
+            exit 0
+        fi
+        for lock in "${locks[@]}"; do
+            pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$lock")
+            host=$(sed -n 's/.*"hostname":"\([^"]*\)".*/\1/p' "$lock")
+            if [ "$host" = "$(hostname)" ] && [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q pulumi; then
+                echo "unlock: an update of stack $stack is still running here (pulumi, pid $pid): wait for it, or stop it (Ctrl-C once lets it finish its steps)" >&2
+                exit 1
+            fi
+            if [ "$host" != "$(hostname)" ] && [ "$force" = false ]; then
+                echo "unlock: stack $stack is locked from host $host (pid $pid), which cannot be checked from here; run again with --force once no update runs there" >&2
+                exit 1
+            fi
+        done
+    elif [ "$force" = false ]; then
+        echo "unlock: the state is not in a folder ($backend), so whether an update still runs cannot be checked here; run again with --force once none does" >&2
+        exit 1
+    fi
+    pulumi cancel --stack "$stack" --yes
+    echo "unlock: done; the next pulumi up (npm run deploy) goes on from the interrupted one, listing the operations it left pending"
+    ;;
 *)
-    echo "stack.sh: unknown command '$command' (expected preview or destroy)" >&2
+    echo "stack.sh: unknown command '$command' (expected preview, destroy or unlock)" >&2
     exit 1
     ;;
 esac

@@ -3,7 +3,7 @@
 // the scripts leave the state's place to Pulumi.yaml (plain `pulumi` reaches the same stacks). The
 // real CLI runs them in the e2e suite (test/e2e/platform.e2e.ts, "npm run deploy").
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -145,3 +145,50 @@ describe("npm run preview / npm run destroy (scripts/stack.sh)", () => {
         assert.match(yes.stdout, /destroy: MinIO's volume claim default\/data-minio-0 stays, as Kubernetes keeps a StatefulSet's claims; kubectl delete pvc data-minio-0 -n default deletes its data/);
     });
 });
+
+describe("npm run unlock (scripts/stack.sh): after an interrupted pulumi up", () => {
+    /** A lock file as the CLI writes one into the folder backend (Pulumi.yaml's backend.url). */
+    function lock(p: string, pid: number, hostname = os.hostname()): void {
+        const dir = path.join(p, ".pulumi-state", ".pulumi", "locks", "organization", "bare-metal-platform", "dev");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "0b1e.json"), JSON.stringify({ pid, username: "root", hostname, timestamp: "2026-12-07T04:08:18Z" }));
+    }
+    const cancels = (r: ReturnType<typeof run>) => r.calls.filter((c) => c.startsWith("pulumi cancel")).map((c) => c.split(" | ")[0]);
+
+    it("no lock: says so and changes nothing", () => {
+        const r = run(project(), "stack.sh", ["unlock"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.trim(), "unlock: stack dev is not locked; nothing to do");
+        assert.deepEqual(cancels(r), []);
+    });
+
+    it("a lock whose update still runs here: refused, naming its process; once it has ended: pulumi cancel, then what comes next", async () => {
+        const p = project();
+        const live = spawn("bash", ["-c", "exec -a pulumi sleep 60"], { stdio: "ignore" });
+        try {
+            lock(p, live.pid!);
+            const refused = run(p, "stack.sh", ["unlock"]);
+            assert.equal(refused.code, 1);
+            assert.equal(refused.stderr.trim(), `unlock: an update of stack dev is still running here (pulumi, pid ${live.pid}): wait for it, or stop it (Ctrl-C once lets it finish its steps)`);
+            assert.deepEqual(cancels(refused), []);
+        } finally {
+            live.kill("SIGKILL");
+            await new Promise((r) => live.on("exit", r));
+        }
+        const r = run(p, "stack.sh", ["unlock"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(cancels(r), ["pulumi cancel --stack dev --yes"]);
+        assert.match(r.stdout, /^unlock: done; the next pulumi up \(npm run deploy\) goes on from the interrupted one, listing the operations it left pending$/m);
+    });
+
+    it("a lock from another host: refused unless --force", () => {
+        const p = project();
+        lock(p, 4242, "laptop");
+        const refused = run(p, "stack.sh", ["unlock"]);
+        assert.equal(refused.code, 1);
+        assert.equal(refused.stderr.trim(), "unlock: stack dev is locked from host laptop (pid 4242), which cannot be checked from here; run again with --force once no update runs there");
+        assert.deepEqual(cancels(refused), []);
+        assert.deepEqual(cancels(run(p, "stack.sh", ["unlock", "--force"])), ["pulumi cancel --stack dev --yes"]);
+    });
+});
+
