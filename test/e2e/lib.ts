@@ -1,7 +1,7 @@
 // The e2e suite's helpers: the real Pulumi CLI and kubectl against the local control plane that
 // test/e2e/run.sh started. Every stack lives in its own scratch project folder (links to this
 // repo's files plus its own Pulumi.<stack>.yaml), so no run leaves a stack file or state in the repo.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -53,6 +53,14 @@ export interface Run {
     readonly stderr: string;
     /** Wall time in milliseconds. */
     readonly ms: number;
+}
+
+/** A `pulumi` command running: see {@link Stack.start}. */
+export interface Started {
+    readonly pid: number;
+    until(re: RegExp, ms?: number): Promise<void>;
+    kill(signal: NodeJS.Signals): void;
+    readonly done: Promise<Run>;
 }
 
 /** Runs a command; never throws for a non-zero exit (the caller asserts on it). */
@@ -216,6 +224,39 @@ export class Stack {
             env: { ...this.env, ...env },
             timeoutMs: 600_000,
         });
+    }
+
+    /**
+     * `pulumi` started in its own process group, its output read as it comes: `until(re)` settles once
+     * the output matches, `kill(signal)` signals the whole group (the CLI and the plugins it started,
+     * as a closed laptop or a lost machine stops them all), `done` settles when it exits.
+     */
+    start(...args: string[]): Started {
+        const t0 = Date.now();
+        const child = spawn("pulumi", [...args, "--stack", this.name, "--non-interactive"], { cwd: this.dir, env: this.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        const waiting: Array<{ re: RegExp; resolve: () => void }> = [];
+        const seen = (d: Buffer) => {
+            out += d;
+            for (const w of waiting.filter((x) => x.re.test(out))) {
+                waiting.splice(waiting.indexOf(w), 1);
+                w.resolve();
+            }
+        };
+        child.stdout!.on("data", seen);
+        child.stderr!.on("data", seen);
+        const done = new Promise<Run>((resolve) => child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout: out, stderr: signal ?? "", ms: Date.now() - t0 })));
+        return {
+            pid: child.pid!,
+            until: (re, ms = 300_000) =>
+                new Promise<void>((resolve, reject) => {
+                    if (re.test(out)) return resolve();
+                    const timer = setTimeout(() => reject(new Error(`pulumi ${args.join(" ")}: no ${re} within ${ms} ms:\n${tail(out, 30)}`)), ms);
+                    waiting.push({ re, resolve: () => (clearTimeout(timer), resolve()) });
+                }),
+            kill: (signal) => process.kill(-child.pid!, signal),
+            done,
+        };
     }
 
     async pulumiOk(...args: string[]): Promise<Run> {
