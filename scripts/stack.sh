@@ -88,7 +88,7 @@ unlock)
         exit 1
     fi
     pulumi cancel --stack "$stack" --yes
-    echo "unlock: done; the next pulumi up (npm run deploy) goes on from the interrupted one, listing the operations it left pending"
+    echo "unlock: done; next: pulumi up --refresh --stack $stack (it reads back what the interrupted update changed in the cluster, then goes on)"
     ;;
 *)
     echo "stack.sh: unknown command '$command' (expected preview, destroy or unlock)" >&2

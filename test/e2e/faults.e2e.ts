@@ -26,7 +26,25 @@ function editClock(edit: (clock: any) => void): void {
 /** The lock files of the stack in its folder backend. */
 function locks(): string[] {
     const dir = path.join(stack.dir, ".state", ".pulumi", "locks", "organization", "bare-metal-platform", stack.name);
-    return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")) : [];
+}
+
+/**
+ * The processes still running in the stack's folder: the plugins a killed CLI started (each in a
+ * process group of its own) outlive it, as they do when a user's `kill -9` hits only the CLI.
+ */
+function leftovers(): number[] {
+    return fs
+        .readdirSync("/proc")
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+            try {
+                return fs.readlinkSync(`/proc/${p}/cwd`) === stack.dir;
+            } catch {
+                return false;
+            }
+        })
+        .map(Number);
 }
 
 /** The clock release's objects in the cluster, by kind and name: each must be there exactly once. */
@@ -62,7 +80,7 @@ after(async () => {
 });
 
 describe("faults: an interrupted pulumi up, two at once, a wrong passphrase", () => {
-    it("killed (SIGKILL) during a Deployment's rollout: the next up stops at the lock, npm run unlock removes it, and the next up goes on and converges", async () => {
+    it("killed (SIGKILL) during a Deployment's rollout: the next up stops at the lock, npm run unlock removes it, and pulumi up --refresh reads back what the killed run changed and converges", async () => {
         const objects = await clockObjects();
         // The broken release keeps the rollout going (its pods never become Ready) until it is killed.
         editClock((c) => (c.stable.broken = true));
@@ -71,6 +89,8 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase", ()
         await new Promise((r) => setTimeout(r, 2000));
         killed.kill("SIGKILL");
         await killed.done;
+        // A lost machine stops the plugins too.
+        for (const pid of leftovers()) process.kill(pid, "SIGKILL");
         assert.equal(locks().length, 1, "the killed run's lock is left");
 
         const stopped = await stack.pulumi("up", "--yes", "--skip-preview");
@@ -84,22 +104,27 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase", ()
             env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(stack.dir, ".state")}` },
         });
         assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
-        assert.match(unlocked.stdout, /unlock: done; the next pulumi up \(npm run deploy\) goes on from the interrupted one/);
+        assert.match(unlocked.stdout, /unlock: done; next: pulumi up --refresh --stack faults/);
         assert.deepEqual(locks(), []);
 
-        // The user puts the release right (or keeps it) and runs up again: it goes on, warning about the interrupted step.
+        // The user puts the release right. The killed run's update reached the API server but not the
+        // state: a plain `pulumi up` would compare with the state, find nothing to do and leave the
+        // broken Deployment in the cluster. `--refresh` reads the cluster back first (and clears the
+        // pending operation), so the update puts the Deployment right.
         editClock((c) => delete c.stable.broken);
-        const again = await stack.up();
-        timing("pulumi up after npm run unlock", again.ms);
+        const plain = await stack.preview();
+        assert.deepEqual(stepLines(plain.steps), [], "without a refresh the state still holds the release as it was before the killed run");
+        const again = await stack.up("--refresh");
+        timing("pulumi up --refresh after npm run unlock", again.ms);
         const out = again.stdout + again.stderr;
-        assert.match(out, /Attempting to deploy or update resources with \d+ pending operations? from previous deployment\.[\s\S]*clock-stable, interrupted while updating/, tail(out, 30));
+        assert.match(out, /kubernetes:apps\/v1:Deployment clock-stable updated/, tail(out, 30));
         await converged();
         assert.deepEqual(await clockObjects(), objects, "the same objects, once each");
         const d = await kubectlJson("deployment", "clock-deployment", "-n", "default");
         assert.equal(d.spec.template.spec.containers[0].command, undefined, "the release as configured");
     });
 
-    it("one Ctrl-C (SIGINT): the CLI stops the update and releases the lock; the next up goes on without any repair", async () => {
+    it("one Ctrl-C (SIGINT): the CLI cancels the step in flight, releases the lock and exits; the next up goes on without any repair", async () => {
         editClock((c) => (c.stable.broken = true));
         const interrupted = stack.start("up", "--yes", "--skip-preview");
         await interrupted.until(/kubernetes:apps\/v1:Deployment clock-stable updating/);
@@ -108,7 +133,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase", ()
         const r = await interrupted.done;
         console.log(`# SIGINT: pulumi exited ${r.code} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         assert.notEqual(r.code, 0);
-        assert.match(r.stdout, /\^C received; cancelling the current operation/, tail(r.stdout, 20));
+        assert.match(r.stdout, /\^C received; cancelling\. If you would like to terminate immediately, press \^C again\./, tail(r.stdout, 20));
         assert.deepEqual(locks(), [], "no lock left");
         editClock((c) => delete c.stable.broken);
         await stack.up();
@@ -138,11 +163,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase", ()
         const r = await stack.pulumiWith({ PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" }, "up", "--yes", "--skip-preview");
         const said = r.stdout + r.stderr;
         assert.notEqual(r.code, 0);
-        assert.match(
-            said,
-            /incorrect passphrase, please set PULUMI_CONFIG_PASSPHRASE to the correct passphrase or set PULUMI_CONFIG_PASSPHRASE_FILE to a file containing the passphrase/,
-            tail(said, 10),
-        );
+        assert.equal(said.trim(), "error: getting stack configuration: get stack secrets manager: incorrect passphrase");
         assert.equal((await kubectlJson("deployment", "clock-deployment", "-n", "default")).metadata.resourceVersion, before, "nothing changed");
         assert.deepEqual(locks(), []);
         editClock((c) => (c.stable.replicas = 5));
