@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CLIENT_NETNS, clientGet, clientLoop, clientS3, ingressOverrides, labDown, labUp, lbAddress, type Reply } from "./lan";
-import { eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, Stack, stepLines, timing } from "./lib";
+import { eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, sortedStepLines, Stack, stepLines, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-ingress-"));
@@ -75,7 +75,7 @@ describe("the lab's requests through the real ingress-nginx", () => {
         // The address on the Ingress is the controller's own (the suite's stand-in steps aside for it).
         const log = await kubectl("logs", "-n", "ingress-nginx", pods[0].metadata.name, "--tail", "-1");
         assert.match(log, /NGINX Ingress controller\s+Release:\s+v1\.15\.1/);
-        assert.match(log, /updating Ingress status.*default\/web/s, "the controller wrote the Ingress's status");
+        assert.match(log, /"updating Ingress status" namespace="default" ingress="web" currentValue=null newValue=\[\{"ip":"172\.17\.255\.3"\}\]/, "the controller wrote the Ingress's status");
         const webhook = await kubectlJson("validatingwebhookconfiguration", "ingress-nginx-admission");
         assert.ok(webhook.webhooks[0].clientConfig.caBundle?.length > 0, "the patch Job put the CA into the webhook");
         assert.equal(webhook.webhooks[0].failurePolicy, "Fail");
@@ -117,7 +117,7 @@ describe("the lab's requests through the real ingress-nginx", () => {
             editWeb((w) => (w.canary.weight = weight));
             const { steps } = await stack.preview();
             // The canary Ingress, and the verify step, which runs again on every release change (shipped default).
-            assert.deepEqual(stepLines(steps), ["update kubernetes:networking.k8s.io/v1:Ingress web-canary-ingress", "replace kubernetes:batch/v1:Job verify"]);
+            assert.deepEqual(stepLines(steps), sortedStepLines(["update kubernetes:networking.k8s.io/v1:Ingress web-canary-ingress", "replace kubernetes:batch/v1:Job verify"]));
             await stack.up();
             const t0 = Date.now();
             await eventually(`weight ${weight} in traffic`, 10_000, async () => {

@@ -2,10 +2,11 @@
 # One real node beside kwok's fake ones: containerd (github.com/containerd/containerd/v2 from the Go
 # module proxy) with Debian's runc and CNI plugins, kubelet and kube-proxy from the control plane's
 # k8s.io/kubernetes tag, and images imported into containerd under the names the program pins
-# (node/images.sh: stand-ins for the apps, the real network controllers built from source). Pod
-# networking stays on this machine: one bridge, one network namespace per pod. NetworkPolicies are
-# enforced as k3s enforces them: kube-router's policy controller (github.com/cloudnativelabs/kube-router/v2
-# from the module proxy), alone, with its own iptables chains and ipsets.
+# (node/images.sh: stand-ins for the apps; the network controllers, ingress-nginx and MinIO built from
+# their source). Pod networking stays on this machine: one bridge, one network namespace per pod.
+# NetworkPolicies are enforced as k3s enforces them: kube-router's policy controller
+# (github.com/cloudnativelabs/kube-router/v2 from the module proxy), alone, with its own iptables
+# chains and ipsets.
 #
 # The lab's LAN, also on this machine: the node's second link `bmp-lan0` leads to one client host,
 # the network namespace `bmp-client`, whose only routes go to the load-balancer pools (on-link, so
@@ -33,7 +34,6 @@ K8S_VERSION=v1.35.4
 STAGING_VERSION=v0.35.4
 CONTAINERD_VERSION=v2.2.9
 NODE_EXPORTER_VERSION=v1.9.1
-VERSITYGW_VERSION=v1.8.0
 # k3s's NetworkPolicy enforcer (its policy controller alone); the only version the module proxy serves.
 KUBE_ROUTER_VERSION=v2.1.0
 # The Debian packages the node needs on the host (installed by `build` when missing, as root); curl and

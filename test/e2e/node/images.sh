@@ -1,51 +1,85 @@
 #!/usr/bin/env bash
-# `images.sh DIR`: the real node's stand-in images, each an OCI image archive in DIR that
-# `ctr images import` loads under the exact name the program pins. Same name and command-line
-# contract as upstream, not upstream's bytes (see the README's end-to-end section):
+# `images.sh DIR`: the real node's images, each an OCI image archive in DIR that `ctr images import`
+# loads under the exact name the program pins. Stand-ins where upstream's build is out of reach (same
+# name and command-line contract as upstream, not upstream's bytes; see the README's end-to-end section):
 #
 #   docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine  Debian's nginx, uid 101, pid and temp files in /tmp
 #   docker.io/library/busybox:1.37.0                     Debian's busybox-static
 #   quay.io/prometheus/node-exporter:v1.9.1              github.com/prometheus/node_exporter at that tag
-#   quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z     versitygw (POSIX backend) behind node/minio
 #   registry.k8s.io/pause:3.10.1                         the pod sandbox: busybox's sleep
 #
-# and the cluster's real network controllers, built from their upstream source at the tag the image
-# name carries (the module's own go.mod and go.sum, so its pinned dependencies and replace lines apply):
+# and the real software, built from its upstream source at the tag the image name carries (the module's
+# own go.mod and go.sum, so its pinned dependencies and replace lines apply):
 #
 #   quay.io/metallb/controller:v0.15.2                   go.universe.tf/metallb v0.15.2, controller/
 #   quay.io/metallb/speaker:v0.15.2                      go.universe.tf/metallb v0.15.2, speaker/
 #   registry.k8s.io/coredns/coredns:v1.15.0              github.com/coredns/coredns v1.15.0
 #   docker.io/rancher/mirrored-library-traefik:3.6.13    github.com/traefik/traefik/v3 v3.6.13 (k3s's image name)
 #
-# Debian packages are fetched with `apt-get download` and unpacked, never installed; Go programs
-# come from the Go module proxy. An archive is rebuilt only when its inputs' key changes.
+# and, from the source tarballs a SOURCES.md table lists (../sources.sh finds and checks them):
+#
+#   registry.k8s.io/ingress-nginx/controller:v1.15.1     ingress-nginx-controller-v1.15.1.tar.gz: the controller
+#                                                        (cmd/nginx, dbg, wait-shutdown) over nginx 1.27.1 +
+#                                                        ingress-nginx's patches, LuaJIT and Lua libraries built
+#                                                        as its images/nginx/rootfs/build.sh does, on Debian's
+#                                                        libraries (node/ingress-nginx.sh says what and why)
+#   registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9
+#                                                        kube-webhook-certgen-v1.6.9.tar.gz (the chart's
+#                                                        admission-webhook certificate job), static, uid 65532
+#   quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z     minio-RELEASE.2025-09-07T16-13-09Z.tar.gz with MinIO's
+#                                                        release ldflags, laid out as its Dockerfile.release
+#                                                        (docker-entrypoint.sh, CA bundle, /licenses; no mc, no curl)
+#
+# Debian packages are fetched with `apt-get download` and unpacked, never installed (the ingress-nginx
+# build installs its compilers and -dev packages on the host); Go programs come from the Go module proxy.
+# Each binary is cached by its inputs; an archive is rebuilt only when its inputs' key changes.
 set -euo pipefail
 
 out=$1
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
 NODE_EXPORTER_VERSION=v1.9.1
-VERSITYGW_VERSION=v1.8.0
 METALLB_VERSION=v0.15.2
 COREDNS_VERSION=v1.15.0
 TRAEFIK_VERSION=v3.6.13
+MINIO_RELEASE=RELEASE.2025-09-07T16-13-09Z
+MINIO_COMMIT=07c3a429bfed433e49018cb0f78a52145d4bedeb
+CERTGEN_VERSION=v1.6.9
+# shellcheck source=SCRIPTDIR/../sources.sh
+. "$here/../sources.sh"
+# shellcheck source=SCRIPTDIR/ingress-nginx.sh
+. "$here/ingress-nginx.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/bmp-images-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 
 log() { printf 'images: %s\n' "$*" >&2; }
 
-# Key of this script and the MinIO shim: a change rebuilds every archive.
-key=$(cat "$0" "$here/minio/go.mod" "$here/minio/main.go" | sha256sum | cut -c1-12)
+# Key of this script, node/ingress-nginx.sh and the pinned sha256 of each source tarball: a change
+# rebuilds every archive (from the cached binaries where theirs did not change).
+key=$({
+    cat "$0" "$here/ingress-nginx.sh"
+    if sources_table >/dev/null; then
+        ingress_nginx_native_sums
+        for f in "kube-webhook-certgen-$CERTGEN_VERSION.tar.gz" "minio-$MINIO_RELEASE.tar.gz"; do sources_field "$f" 7; done
+    fi
+} | sha256sum | cut -c1-12)
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { stat -c %s "$1"; }
 
-# oci_image NAME ROOTFS CONFIG_JSON: writes $out/<file>.tar, an OCI layout with one layer.
+# oci_image NAME ROOTFS CONFIG_JSON [owned]: writes $out/<file>.tar, an OCI layout with one layer. Its
+# files are root's, or with `owned` keep their owners in ROOTFS and their file capabilities (a pax
+# layer with security.capability xattrs, which containerd applies).
 oci_image() {
     local name=$1 rootfs=$2 config=$3 dir=$work/oci-$RANDOM
     mkdir -p "$dir/blobs/sha256"
-    tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$rootfs" -cf "$dir/layer.tar" .
+    if [ "${4:-}" = owned ]; then
+        tar --sort=name --numeric-owner --mtime=@0 --format=posix --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
+            --xattrs --xattrs-include=security.capability -C "$rootfs" -cf "$dir/layer.tar" .
+    else
+        tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$rootfs" -cf "$dir/layer.tar" .
+    fi
     local diff_id layer
     diff_id=$(sha "$dir/layer.tar")
     gzip -n -1 "$dir/layer.tar"
@@ -93,7 +127,8 @@ busybox_rootfs() {
 
 # go_binary NAME MODULE@VERSION PACKAGE: built with node.sh's wrapper-module helper.
 go_binary() { # NAME MODULE@VERSION PACKAGE [TAGS] [LDFLAGS]
-    local out=$cache/bin/images/$1-${2##*@}-$(echo "${5:-}" | sha256sum | cut -c1-8)
+    local out
+    out=$cache/bin/images/$1-${2##*@}-$(echo "${5:-}" | sha256sum | cut -c1-8)
     OUT=$out bash "$here/../node.sh" go-build "$@" >&2
     echo "$out"
 }
@@ -103,15 +138,39 @@ go_binary() { # NAME MODULE@VERSION PACKAGE [TAGS] [LDFLAGS]
 # dependencies — the upstream build, not a re-resolved one. Cached by name, version and flags.
 module_binary() {
     local name=$1 module=${2%@*} version=${2##*@} dir=$3 ldflags=${4:-}
-    local out=$cache/bin/images/$name-$version-$(echo "$ldflags" | sha256sum | cut -c1-8)
+    local out
+    out=$cache/bin/images/$name-$version-$(echo "$ldflags" | sha256sum | cut -c1-8)
     if [ ! -x "$out" ]; then
-        local src=$cache/src/module-$name-$version from
+        # The copy and the output are this run's own: another run may build the same binary meanwhile.
+        local src=$work/module-$name-$version from
         from=$(cd "$work" && go mod download -json "$module@$version" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
         [ -n "$from" ] || { log "go mod download $module@$version failed"; return 1; }
         rm -rf "$src" && cp -r "$from" "$src" && chmod -R u+w "$src"
         log "building $name $version from $module (minutes on a cold cache)"
-        (cd "$src" && GOFLAGS=-mod=mod CGO_ENABLED=0 nice go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp" "./$dir" >&2)
-        mv "$out.tmp" "$out"
+        (cd "$src" && GOFLAGS=-mod=mod CGO_ENABLED=0 nice go build -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp.$$" "./$dir" >&2)
+        mv "$out.tmp.$$" "$out"
+        rm -rf "$src"
+    fi
+    echo "$out"
+}
+
+# tarball_binary NAME TARBALL PACKAGE_DIR [LDFLAGS] [TAGS]: PACKAGE_DIR of the Go module a source
+# tarball (sources.sh) holds at its top, built with that module's own go.mod and go.sum, as
+# module_binary builds a module of the proxy. Cached by name, the tarball's pinned sha256 and flags.
+tarball_binary() {
+    local name=$1 file=$2 dir=$3 ldflags=${4:-} tags=${5:-} sum out src
+    sum=$(sources_field "$file" 7)
+    out=$cache/bin/images/$name-${sum:0:12}-$(echo "$ldflags $tags" | sha256sum | cut -c1-8)
+    if [ ! -x "$out" ]; then
+        src=$work/src-$name
+        mkdir -p "$src"
+        tar -xzf "$(source_tarball "$file")" -C "$src" --strip-components=1 || return 1
+        log "building $name from $file (minutes on a cold cache)"
+        if ! (cd "$src" && GOFLAGS=-mod=mod CGO_ENABLED=0 nice go build -trimpath -buildvcs=false -tags "$tags" -ldflags "-s -w $ldflags" -o "$out.tmp.$$" "./$dir" >&2); then
+            log "building $name failed"
+            return 1
+        fi
+        mv "$out.tmp.$$" "$out"
         rm -rf "$src"
     fi
     echo "$out"
@@ -217,16 +276,42 @@ image_node_exporter() {
     oci_image "$1" "$root" '{"Entrypoint":["/bin/node_exporter"],"User":"nobody","ExposedPorts":{"9100/tcp":{}}}'
 }
 
+# MinIO from its source tarball with the ldflags of its release build (buildscripts/gen-ldflags.go with
+# MINIO_RELEASE=RELEASE, `go build -tags kqueue -trimpath`), laid out as Dockerfile.release lays out its
+# image: docker-entrypoint.sh (prepends `minio` to arguments that are not it) and the release's env. The
+# image has no USER, as upstream's (the pod's runAsUser decides). Outside its drives MinIO writes only
+# the certs directory, ~/.minio/certs/CAs unless --certs-dir: created at start, and a read-only or
+# not-owned home is accepted (mkdirAllIgnorePerm ignores EACCES and EROFS).
 image_minio() {
-    local root=$work/minio gw shim
-    gw=$(go_binary versitygw "github.com/versity/versitygw@$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw)
-    shim=$cache/bin/images/minio-standin-$key
-    [ -x "$shim" ] || (cd "$here/minio" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$shim" .)
+    local root=$work/minio b ldflags src=$work/minio-src tag=${MINIO_RELEASE#RELEASE.} time version
+    # The release's time, as the Makefile's hotfix-vars makes it of the tag (2025-09-07T16:13:09Z).
+    time=${tag#*T}
+    version=${tag%%T*}T${time//-/:}
+    ldflags="-X github.com/minio/minio/cmd.Version=$version -X github.com/minio/minio/cmd.CopyrightYear=${version:0:4}"
+    ldflags+=" -X github.com/minio/minio/cmd.ReleaseTag=$MINIO_RELEASE -X github.com/minio/minio/cmd.CommitID=$MINIO_COMMIT"
+    ldflags+=" -X github.com/minio/minio/cmd.ShortCommitID=${MINIO_COMMIT:0:12} -X github.com/minio/minio/cmd.GOPATH= -X github.com/minio/minio/cmd.GOROOT="
+    b=$(tarball_binary minio "minio-$MINIO_RELEASE.tar.gz" . "$ldflags" kqueue)
     busybox_rootfs "$root"
-    mkdir -p "$root/usr/bin" "$root/data"
-    cp "$gw" "$root/usr/bin/versitygw"
-    cp "$shim" "$root/usr/bin/minio"
-    oci_image "$1" "$root" '{"Entrypoint":["/usr/bin/minio"],"Cmd":["server","/data"],"User":"1000","ExposedPorts":{"9000/tcp":{}},"Env":["PATH=/usr/bin:/bin"]}'
+    mkdir -p "$src" "$root/usr/bin" "$root/data" "$root/licenses" "$root/etc/ssl/certs"
+    tar -xzf "$(source_tarball "minio-$MINIO_RELEASE.tar.gz")" -C "$src" --strip-components=1 \
+        "minio-$MINIO_RELEASE/dockerscripts/docker-entrypoint.sh" "minio-$MINIO_RELEASE/LICENSE" "minio-$MINIO_RELEASE/CREDITS"
+    cp "$b" "$root/usr/bin/minio"
+    install -m 0755 "$src/dockerscripts/docker-entrypoint.sh" "$root/usr/bin/docker-entrypoint.sh"
+    cp "$src/LICENSE" "$src/CREDITS" "$root/licenses/"
+    deb ca-certificates
+    cat "$work/deb-ca-certificates/usr/share/ca-certificates/mozilla/"*.crt >"$root/etc/ssl/certs/ca-certificates.crt"
+    oci_image "$1" "$root" '{"Entrypoint":["/usr/bin/docker-entrypoint.sh"],"Cmd":["minio"],"ExposedPorts":{"9000/tcp":{}},"Volumes":{"/data":{}},"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","MINIO_ACCESS_KEY_FILE=access_key","MINIO_SECRET_KEY_FILE=secret_key","MINIO_ROOT_USER_FILE=access_key","MINIO_ROOT_PASSWORD_FILE=secret_key","MINIO_KMS_SECRET_KEY_FILE=kms_master_key","MINIO_UPDATE_MINISIGN_PUBKEY=RWTx5Zr1tiHQLwG9keckT0c45M3AGeHD6IvimQHpyRywVWGbP1aVSGav","MINIO_CONFIG_ENV_FILE=config.env","MC_CONFIG_DIR=/tmp/.mc"]}'
+}
+
+# kube-webhook-certgen as its Dockerfile builds it (CGO_ENABLED=0, no version ldflags), on a static rootfs
+# with distroless's nonroot user (its base image) as the user.
+image_certgen() {
+    local root=$work/certgen b
+    b=$(tarball_binary kube-webhook-certgen "kube-webhook-certgen-$CERTGEN_VERSION.tar.gz" .)
+    static_rootfs "$root" "$b" /kube-webhook-certgen
+    echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >>"$root/etc/passwd"
+    echo 'nonroot:x:65532:' >>"$root/etc/group"
+    oci_image "$1" "$root" '{"Entrypoint":["/kube-webhook-certgen"],"User":"65532:65532","WorkingDir":"/"}'
 }
 
 build_one() { # FUNCTION NAME
@@ -240,11 +325,28 @@ build_one image_pause registry.k8s.io/pause:3.10.1
 build_one image_busybox docker.io/library/busybox:1.37.0
 build_one image_nginx docker.io/nginxinc/nginx-unprivileged:1.26.3-alpine
 build_one image_node_exporter "quay.io/prometheus/node-exporter:$NODE_EXPORTER_VERSION"
-build_one image_minio quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z
+build_one image_minio "quay.io/minio/minio:$MINIO_RELEASE"
+build_one image_certgen "registry.k8s.io/ingress-nginx/kube-webhook-certgen:$CERTGEN_VERSION"
+build_one image_ingress_nginx "registry.k8s.io/ingress-nginx/controller:$INGRESS_NGINX_VERSION"
 build_one image_metallb_controller "quay.io/metallb/controller:$METALLB_VERSION"
 build_one image_metallb_speaker "quay.io/metallb/speaker:$METALLB_VERSION"
 build_one image_coredns "registry.k8s.io/coredns/coredns:$COREDNS_VERSION"
 build_one image_traefik "docker.io/rancher/mirrored-library-traefik:${TRAEFIK_VERSION#v}"
 # Only this key's archives are listed for import; older keys' are removed.
 ls "$out"/*-"$key".tar >"$out/current"
+# ingress-nginx's chart pins its two images by tag and digest (charts/ingress-nginx/values.yaml); an
+# image built here has a digest of its own, so node.sh also names it by the chart's, the reference the
+# kubelet resolves: "NAME ALIAS" lines, the digests read from the chart in the controller's source.
+values=$(tar -xzOf "$(source_tarball "$INGRESS_NGINX_TARBALL")" --wildcards '*/charts/ingress-nginx/values.yaml')
+pinned_digest() { # IMAGE (the chart's `image:` value): the digest the chart pins next to it
+    awk -v img="$1" '$1 == "image:" && $2 == img { found = 1 } found && $1 == "digest:" { print $2; exit }' <<<"$values"
+}
+{
+    echo "registry.k8s.io/ingress-nginx/controller:$INGRESS_NGINX_VERSION registry.k8s.io/ingress-nginx/controller@$(pinned_digest ingress-nginx/controller)"
+    echo "registry.k8s.io/ingress-nginx/kube-webhook-certgen:$CERTGEN_VERSION registry.k8s.io/ingress-nginx/kube-webhook-certgen@$(pinned_digest ingress-nginx/kube-webhook-certgen)"
+} >"$out/aliases"
+if [ "$(grep -c '@sha256:[0-9a-f]\{64\}$' "$out/aliases")" != 2 ]; then
+    log "no digest for an ingress-nginx image in the chart's values.yaml"
+    exit 1
+fi
 find "$out" -maxdepth 1 -name '*.tar' ! -name "*-$key.tar" -delete

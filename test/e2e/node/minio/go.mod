@@ -1,3 +1,0 @@
-module bmp.local/minio-standin
-
-go 1.25.0
