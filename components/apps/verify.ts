@@ -1,4 +1,4 @@
-// The platform's `helm test` (issue 22): a short-lived Job inside `pulumi up`, once the releases are
+// The platform's `helm test`: a short-lived Job inside `pulumi up`, once the releases are
 // ready, that requests every Service of every release and its ingress or gateway route (with the
 // canary header where there is a canary) and checks that the page names the expected version. A
 // failure fails `pulumi up`, one line per failure, through the Job's termination message, which the

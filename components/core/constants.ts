@@ -1,4 +1,4 @@
-// Keys, ports and namespaces that more than one area reads (issue 25): stated once here, at the
+// Keys, ports and namespaces that more than one area reads: stated once here, at the
 // bottom of the imports, so that config/, plan/, components/ and policy/ all take them from one place.
 
 /** The pods' labels: a release's (or MinIO's) workload, its track, its version. */

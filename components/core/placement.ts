@@ -1,4 +1,4 @@
-// Where the platform's pods sit and what local disk they may fill (issue 24): replicas spread across
+// Where the platform's pods sit and what local disk they may fill: replicas spread across
 // nodes, and ephemeral-storage requests and limits, shared by every workload the platform declares.
 import * as k8s from "@pulumi/kubernetes";
 

@@ -1,4 +1,4 @@
-// What `pulumi up` waits for before it calls an object ready (issue 22), decided once per kind. The
+// What `pulumi up` waits for before it calls an object ready, decided once per kind. The
 // kubernetes provider's legacy awaiters let a Service's or an Ingress's endpoints "settle" for a fixed
 // 10 s after their last change, which proves nothing a request would; a `pulumi.com/waitFor`
 // annotation (JSONPath, strict `kubectl get -o jsonpath` syntax; a JSON list waits for all) or

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CLIENT_NETNS, clientGet, clientLoop, clientS3, ingressOverrides, labDown, labUp, lbAddress, type Reply } from "./lan";
+import { canaryShare, CLIENT_NETNS, clientGet, clientLoop, clientS3, failures, ingressOverrides, labDown, labUp, lbAddress, minioCreds, podsOf } from "./lan";
 import { eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, sortedStepLines, Stack, stepLines, timing } from "./lib";
 
 const dev = shippedConfig("dev");
@@ -25,25 +25,6 @@ function editWeb(edit: (web: any) => void): void {
     const releases = stack.config("releases");
     edit(releases.web);
     stack.setConfig({ releases });
-}
-
-/** Ready pods of a track (their names, as the page shows them). */
-async function podsOf(namespace: string, app: string, track: string): Promise<Set<string>> {
-    const pods = (await kubectlJson("pods", "-n", namespace, "-l", `app=${app},track=${track}`)).items;
-    return new Set(pods.filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.metadata.name));
-}
-
-function failures(replies: Reply[]): string[] {
-    return replies.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.error ?? ""}`.trim());
-}
-
-const canaryShare = (replies: Reply[]) => replies.filter((r) => r.version === "1.1").length;
-
-/** MinIO's root user, from the Secret its StatefulSet reads. */
-async function minioCreds(): Promise<{ user: string; password: string }> {
-    const sts = await kubectlJson("statefulset", "minio", "-n", "default");
-    const secret = await kubectlJson("secret", sts.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name, "-n", "default");
-    return { user: Buffer.from(secret.data.username, "base64").toString(), password: Buffer.from(secret.data.password, "base64").toString() };
 }
 
 before(async () => {

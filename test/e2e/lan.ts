@@ -230,3 +230,24 @@ export function ingressOverrides(dev: (key: string) => any): Record<string, unkn
         },
     };
 }
+
+/** Ready pods of a track (their names, as the page shows them). */
+export async function podsOf(namespace: string, app: string, track: string): Promise<Set<string>> {
+    const pods = (await kubectlJson("pods", "-n", namespace, "-l", `app=${app},track=${track}`)).items;
+    return new Set(pods.filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.metadata.name));
+}
+
+/** The answers that failed, as "status error". */
+export function failures(replies: Reply[]): string[] {
+    return replies.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.error ?? ""}`.trim());
+}
+
+/** How many answers came from the canary track (version 1.1). */
+export const canaryShare = (replies: Reply[]): number => replies.filter((r) => r.version === "1.1").length;
+
+/** MinIO's root user, from the Secret its StatefulSet reads. */
+export async function minioCreds(): Promise<{ user: string; password: string }> {
+    const sts = await kubectlJson("statefulset", "minio", "-n", "default");
+    const secret = await kubectlJson("secret", sts.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name, "-n", "default");
+    return { user: Buffer.from(secret.data.username, "base64").toString(), password: Buffer.from(secret.data.password, "base64").toString() };
+}

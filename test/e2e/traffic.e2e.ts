@@ -9,7 +9,24 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Capture, CLIENT_NETNS, clientDns, clientGet, clientLoop, clientS3, defaultRouteInterfaces, LAN_LINK, labDown, labUp, lbAddress, type Reply, trafficOverrides } from "./lan";
+import {
+    canaryShare,
+    Capture,
+    CLIENT_NETNS,
+    clientDns,
+    clientGet,
+    clientLoop,
+    clientS3,
+    defaultRouteInterfaces,
+    failures,
+    LAN_LINK,
+    labDown,
+    labUp,
+    lbAddress,
+    minioCreds,
+    podsOf,
+    trafficOverrides,
+} from "./lan";
 import { s3 } from "./http";
 import { changedSteps, eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
@@ -32,26 +49,6 @@ function editWeb(edit: (web: any) => void): void {
     edit(releases.web);
     stack.setConfig({ releases });
 }
-
-/** Ready pods of a track (their names, as the page shows them). */
-async function podsOf(namespace: string, app: string, track: string): Promise<Set<string>> {
-    const pods = (await kubectlJson("pods", "-n", namespace, "-l", `app=${app},track=${track}`)).items;
-    return new Set(pods.filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.metadata.name));
-}
-
-/** "n of m" answers that failed, with the first few errors. */
-function failures(replies: Reply[]): string[] {
-    return replies.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.error ?? ""}`.trim());
-}
-
-/** MinIO's root user, from the Secret its StatefulSet reads. */
-async function minioCreds(): Promise<{ user: string; password: string }> {
-    const sts = await kubectlJson("statefulset", "minio", "-n", "default");
-    const secret = await kubectlJson("secret", sts.spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef.name, "-n", "default");
-    return { user: Buffer.from(secret.data.username, "base64").toString(), password: Buffer.from(secret.data.password, "base64").toString() };
-}
-
-const canaryShare = (replies: Reply[]) => replies.filter((r) => r.version === "1.1").length;
 
 before(async () => {
     // Nothing of the pools may appear on the machine's own interfaces (from here to the end), while
