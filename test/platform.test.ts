@@ -56,6 +56,7 @@ describe("ingress-nginx", () => {
         assert.deepEqual(c.ingressClassResource, { name: "nginx", enabled: true, default: false });
         assert.deepEqual(c.admissionWebhooks, { enabled: true, failurePolicy: "Fail", patch: { enabled: false } });
         assert.deepEqual(c.metrics, { enabled: true }, "declares port 10254, where the probes go");
+        assert.deepEqual(c.extraArgs, { "status-update-interval": "5" }, "an Ingress created after the controller gets its address within 5 s, not 60");
         assert.equal(await new Promise((r) => ing.address.apply(r)), "172.17.255.3");
     });
 

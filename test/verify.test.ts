@@ -85,6 +85,19 @@ describe("the verify script (sh, a stand-in wget)", () => {
         assert.equal(r.message, "release it's, Service default/x: expected version 1.0, got a page naming no version\n");
     });
 
+    it("prints a skipped check with its reason and requests nothing for it", () => {
+        const skipped: VerifyCheck[] = [
+            { release: "web", target: "Service default/web-svc", url: "http://10.96.0.10:80/", versions: ["1.0"] },
+            { release: "web", target: "Service canary/web-svc", url: "http://10.96.0.12:80/", versions: ["1.1"], skip: "version 1.1 has no pod (replicas 0)" },
+        ];
+        const r = runScript(skipped, { "http://10.96.0.10:80/": page("1.0") });
+        assert.deepEqual(r, {
+            code: 0,
+            stdout: "skipped: release web, Service canary/web-svc: version 1.1 has no pod (replicas 0)\nverified: 1 requests, each answered by the expected version; 1 skipped (no pod to answer)\n",
+            message: "",
+        });
+    });
+
     it("is valid for busybox's sh as far as sh -n can tell", () => {
         execFileSync("sh", ["-n", "-c", verifyScript(checks)]);
     });
@@ -141,7 +154,13 @@ describe("the checks of a release", () => {
             svc("web-svc-cip", "default", { clusterIP: "10.96.0.20", selector: { app: "web", track: "stable" } }),
             svc("web-svc", "canary", { clusterIP: "None", selector: { app: "web", track: "canary" } }),
         ];
-        const r = { split: "ingress" as const, port: 8000, stable: { version: "1.0" }, canary: { version: "1.1", weight: 50, header: "canary" }, ingress: { host: "app.local", path: "/web" } };
+        const r = {
+            split: "ingress" as const,
+            port: 8000,
+            stable: { version: "1.0", replicas: 2 },
+            canary: { version: "1.1", replicas: 2, weight: 50, header: "canary" },
+            ingress: { host: "app.local", path: "/web" },
+        };
         assert.deepEqual(await value(releaseChecks("web", r, services, "172.17.255.3")), [
             { release: "web", target: "Service default/web-svc", url: "http://web-svc.default.svc:8000/", versions: ["1.0"] },
             { release: "web", target: "Service default/web-svc-cip", url: "http://10.96.0.20:80/", versions: ["1.0"] },
@@ -153,7 +172,7 @@ describe("the checks of a release", () => {
 
     it("split replicas: one Service answers with either version; no route without an address", async () => {
         const services = [svc("nginx-svc", "default", { clusterIP: "10.96.0.30", selector: { app: "nginx" } })];
-        const r = { split: "replicas" as const, port: 8080, stable: { version: "1.0" }, canary: { version: "1.1", weight: 0, header: "canary" } };
+        const r = { split: "replicas" as const, port: 8080, stable: { version: "1.0", replicas: 3 }, canary: { version: "1.1", replicas: 1, weight: 0, header: "canary" } };
         assert.deepEqual(await value(releaseChecks("nginx", r, services, undefined)), [
             { release: "nginx", target: "Service default/nginx-svc", url: "http://10.96.0.30:80/", versions: ["1.0", "1.1"] },
         ]);
@@ -163,8 +182,8 @@ describe("the checks of a release", () => {
         const r = {
             split: "gateway" as const,
             port: 8080,
-            stable: { version: "2.0" },
-            canary: { version: "2.1", weight: 0, header: "x-canary" },
+            stable: { version: "2.0", replicas: 1 },
+            canary: { version: "2.1", replicas: 1, weight: 0, header: "x-canary" },
             ingress: { host: "web.lab", path: "/" },
             gateway: { port: 8000 },
         };
@@ -175,9 +194,40 @@ describe("the checks of a release", () => {
     });
 
     it("split gateway on a shared controller (k3s's Traefik, dataPlaneNamespace set): the route on its Service's port 80, not the entry point", async () => {
-        const r = { split: "gateway" as const, port: 8080, stable: { version: "2.0" }, ingress: { host: "web.lab", path: "/web" }, gateway: { port: 8000, dataPlaneNamespace: "kube-system" } };
+        const r = {
+            split: "gateway" as const,
+            port: 8080,
+            stable: { version: "2.0", replicas: 1 },
+            ingress: { host: "web.lab", path: "/web" },
+            gateway: { port: 8000, dataPlaneNamespace: "kube-system" },
+        };
         assert.deepEqual(await value(releaseChecks("web", r, [], "172.17.255.1")), [
             { release: "web", target: "route web.lab/web", url: "http://172.17.255.1/web", headers: { Host: "web.lab" }, versions: ["2.0"] },
+        ]);
+    });
+
+    it("a track scaled to 0: its Service and the header route skipped with the reason, the plain route expects the other track only; both at 0: every check skipped", async () => {
+        const services = [
+            svc("web-svc-cip", "default", { clusterIP: "10.96.0.20", selector: { app: "web", track: "stable" } }),
+            svc("web-svc", "canary", { clusterIP: "10.96.0.21", selector: { app: "web", track: "canary" } }),
+        ];
+        const r = {
+            split: "ingress" as const,
+            port: 8000,
+            stable: { version: "1.0", replicas: 3 },
+            canary: { version: "1.1", replicas: 0, weight: 50, header: "canary" },
+            ingress: { host: "app.local", path: "/web" },
+        };
+        const skip = "version 1.1 has no pod (replicas 0)";
+        assert.deepEqual(await value(releaseChecks("web", r, services, "172.17.255.3")), [
+            { release: "web", target: "Service default/web-svc-cip", url: "http://10.96.0.20:80/", versions: ["1.0"] },
+            { release: "web", target: "Service canary/web-svc", url: "http://10.96.0.21:80/", versions: ["1.1"], skip },
+            { release: "web", target: "route app.local/web", url: "http://172.17.255.3/web", headers: { Host: "app.local" }, versions: ["1.0"] },
+            { release: "web", target: "route app.local/web (canary: always)", url: "http://172.17.255.3/web", headers: { Host: "app.local", canary: "always" }, versions: ["1.1"], skip },
+        ]);
+        const none = { split: "replicas" as const, port: 8080, stable: { version: "1.0", replicas: 0 } };
+        assert.deepEqual(await value(releaseChecks("nginx", none, [svc("nginx-svc", "default", { clusterIP: "10.96.0.30", selector: { app: "nginx" } })], undefined)), [
+            { release: "nginx", target: "Service default/nginx-svc", url: "http://10.96.0.30:80/", versions: ["1.0"], skip: "version 1.0 has no pod (replicas 0)" },
         ]);
     });
 });

@@ -21,6 +21,8 @@ export interface VerifyCheck {
     readonly headers?: Readonly<Record<string, string>>;
     /** The versions an answer may name (either track's where the split sends to both). */
     readonly versions: readonly string[];
+    /** Why nothing is requested: no pod can answer (every track it reaches scaled to 0). The script prints it. */
+    readonly skip?: string;
 }
 
 /** Arguments of {@link Verify}. */
@@ -47,8 +49,8 @@ export interface VerifiedRelease {
     readonly split: "replicas" | "ingress" | "gateway";
     /** Port nginx listens on: a headless Service's pods are requested on it. */
     readonly port: number;
-    readonly stable: { readonly version: string };
-    readonly canary?: { readonly version: string; readonly weight: number; readonly header: string };
+    readonly stable: { readonly version: string; readonly replicas: number };
+    readonly canary?: { readonly version: string; readonly replicas: number; readonly weight: number; readonly header: string };
     readonly ingress?: { readonly host?: string; readonly path: string };
     readonly gateway?: { readonly port: number; readonly dataPlaneNamespace?: string };
 }
@@ -57,10 +59,20 @@ export interface VerifiedRelease {
  * The checks of one release: each of its Services (the versions its selector's track serves: a
  * `track` label names one, none names both), then its route at `address` (the ingress controller's
  * or the Gateway's; none: no route check) — without the canary header the versions the weight can
- * send to, with it the canary's.
+ * send to, with it the canary's. A track scaled to 0 serves no version: a check whose every version
+ * is such a track's is skipped, with the reason, since no pod can answer it (scaling a release to 0
+ * is a lab operation, not a failure).
  */
 export function releaseChecks(name: string, r: VerifiedRelease, services: readonly k8s.core.v1.Service[], address: pulumi.Input<string | undefined>): pulumi.Output<VerifyCheck[]> {
-    const both = [r.stable.version, ...(r.canary ? [r.canary.version] : [])];
+    const stable = [r.stable.version];
+    const canary = r.canary ? [r.canary.version] : [];
+    const both = [...stable, ...canary];
+    const scaledToZero = [...(r.stable.replicas === 0 ? stable : []), ...(r.canary?.replicas === 0 ? canary : [])];
+    /** The check, its versions narrowed to the tracks that have pods; skipped when none has. */
+    const served = (check: VerifyCheck): VerifyCheck => {
+        const versions = check.versions.filter((v) => !scaledToZero.includes(v));
+        return versions.length > 0 ? { ...check, versions } : { ...check, skip: `version ${check.versions.join(" or ")} has no pod (replicas 0)` };
+    };
     const serviceChecks = services.map((svc) =>
         pulumi.all([svc.metadata, svc.spec]).apply(([m, spec]): VerifyCheck => {
             const track = spec.selector?.track;
@@ -68,8 +80,8 @@ export function releaseChecks(name: string, r: VerifiedRelease, services: readon
             const headless = spec.clusterIP === "None";
             const host = headless || !spec.clusterIP ? `${m.name}.${m.namespace}.svc` : spec.clusterIP;
             const port = headless ? r.port : spec.ports[0].port;
-            const versions = track === "canary" && r.canary ? [r.canary.version] : track === "stable" ? [r.stable.version] : both;
-            return { release: name, target: `Service ${m.namespace}/${m.name}`, url: `http://${host}:${port}/`, versions };
+            const versions = track === "canary" && r.canary ? canary : track === "stable" ? stable : both;
+            return served({ release: name, target: `Service ${m.namespace}/${m.name}`, url: `http://${host}:${port}/`, versions });
         }),
     );
     return pulumi.all([pulumi.all(serviceChecks), pulumi.output(address)]).apply(([checks, addr]) => {
@@ -83,10 +95,10 @@ export function releaseChecks(name: string, r: VerifiedRelease, services: readon
         const headers: Record<string, string> = hostName ? { Host: hostName } : {};
         const where = `route ${hostName ?? addr}${r.ingress.path}`;
         const weight = r.split === "replicas" ? undefined : (r.canary?.weight ?? 0);
-        const plain = weight === undefined ? both : weight === 0 || !r.canary ? [r.stable.version] : weight === 100 ? [r.canary.version] : both;
-        const routes: VerifyCheck[] = [{ release: name, target: where, url, headers, versions: plain }];
+        const plain = weight === undefined ? both : weight === 0 || !r.canary ? stable : weight === 100 ? canary : both;
+        const routes: VerifyCheck[] = [served({ release: name, target: where, url, headers, versions: plain })];
         if (r.canary && r.split !== "replicas") {
-            routes.push({ release: name, target: `${where} (${r.canary.header}: always)`, url, headers: { ...headers, [r.canary.header]: "always" }, versions: [r.canary.version] });
+            routes.push(served({ release: name, target: `${where} (${r.canary.header}: always)`, url, headers: { ...headers, [r.canary.header]: "always" }, versions: canary }));
         }
         return [...checks, ...routes];
     });
@@ -131,11 +143,20 @@ export function verifyScript(checks: readonly VerifyCheck[], attempts = 10, term
         '"',
         "}",
     ];
+    const requested = checks.filter((c) => c.skip === undefined);
     for (const c of checks) {
+        if (c.skip !== undefined) {
+            lines.push(`echo ${shellQuote(`skipped: release ${c.release}, ${c.target}: ${c.skip}`)}`);
+            continue;
+        }
         const headers = Object.entries(c.headers ?? {}).flatMap(([k, v]) => ["--header", shellQuote(`${k}: ${v}`)]);
         lines.push(["check", shellQuote(c.release), shellQuote(c.target), shellQuote(c.url), shellQuote(c.versions.join(" ")), ...headers].join(" "));
     }
-    lines.push(`if [ -n "$fails" ]; then printf '%s' "$fails" > ${shellQuote(terminationLog)}; exit 1; fi`, `echo "verified: ${checks.length} requests, each answered by the expected version"`);
+    const skipped = checks.length - requested.length;
+    lines.push(
+        `if [ -n "$fails" ]; then printf '%s' "$fails" > ${shellQuote(terminationLog)}; exit 1; fi`,
+        `echo "verified: ${requested.length} requests, each answered by the expected version${skipped > 0 ? `; ${skipped} skipped (no pod to answer)` : ""}"`,
+    );
     return lines.join("\n") + "\n";
 }
 

@@ -29,6 +29,14 @@ export interface IngressNginxArgs {
 /** The Helm release: the chart's objects are named after it. */
 const RELEASE = "ingress-nginx";
 
+/**
+ * How often (seconds) the controller writes its address into the Ingresses' status. The controller
+ * writes it when it starts leading and then on this period only (its default 60 s): an Ingress created
+ * after the controller, as every release's is, waits for the next period, and so does `pulumi up`,
+ * which awaits that address. Each period reads only the controller's own informer cache.
+ */
+export const INGRESS_NGINX_STATUS_UPDATE_SECONDS = 5;
+
 /** The admission webhook's certificate image of the pinned chart (its values' `admissionWebhooks.patch.image`), by tag and digest as the chart pins it. */
 export const INGRESS_NGINX_CERTGEN_IMAGE = "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.6.9@sha256:01038e7de14b78d702d2849c3aad72fd25903c4765af63cf16aa3398f5d5f2dd";
 
@@ -209,6 +217,7 @@ export class IngressNginx extends pulumi.ComponentResource {
                             // The probes hit /healthz on 10254; declaring that port (as "metrics") keeps the
                             // probe on an exposed port, as the policy pack's probe-port-exposed rule asks.
                             metrics: { enabled: true },
+                            extraArgs: { "status-update-interval": String(INGRESS_NGINX_STATUS_UPDATE_SECONDS) },
                         },
                     },
                 },

@@ -13,9 +13,10 @@
 // without running, so "verify on" here measures the engine's create-and-await of the verify Job, not
 // its requests). Per round of a size: pulumi verify off, kubectl, pulumi verify on, in this order. Then the
 // start-up floor: `pulumi preview` of an empty program (same runtime and tsconfig, no resource).
-// With the real node (BMP_REAL_NODE=1, test/e2e/with-cluster.sh), the load through the Gateway too:
-// 2,000 requests, 20 at a time, from the client host of the lab's LAN to Traefik on its MetalLB
-// address (test/e2e/traffic.e2e.ts's stack), p50/p99 and errors (BMP_BENCH_LOAD=0 leaves it out).
+// With the real node (BMP_REAL_NODE=1, test/e2e/with-cluster.sh), the load through the lab's entry
+// points too: 2,000 requests, 20 at a time, from the client host of the lab's LAN to Traefik's Gateway
+// (test/e2e/traffic.e2e.ts's stack) and to the real ingress-nginx (test/e2e/ingress.e2e.ts's), each on
+// its MetalLB address, p50/p99/max and errors (BMP_BENCH_LOAD=0 leaves them out).
 //
 // BMP_BENCH_REPS (default 3) rounds per size; BMP_BENCH_REPS_50 overrides it at 50 releases;
 // BMP_BENCH_VERIFY: the sizes measured with verify on too (default: every size). Each row says its n.
@@ -24,8 +25,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { engineLogBreakdown, formatBreakdown } from "./engine-log";
-import { clientGet, installTraefik, removeTraefik, trafficOverrides } from "./lan";
-import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, ensureGatewayApiCrds, scratchProject, ensureInstalledNamespaces, namespacesGone, onlyRealNode, run, shippedConfig, Stack, type Run } from "./lib";
+import { canaryShare, clientGet, ingressOverrides, labDown, labUp, trafficOverrides } from "./lan";
+import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, scratchProject, ensureInstalledNamespaces, run, shippedConfig, Stack, type Run } from "./lib";
 
 const REPS = Number(process.env.BMP_BENCH_REPS ?? 3);
 const repsFor = (size: string) => (size === "50" && process.env.BMP_BENCH_REPS_50 ? Number(process.env.BMP_BENCH_REPS_50) : REPS);
@@ -144,17 +145,24 @@ async function upBreakdown(size: string): Promise<string> {
 
 const LOAD = { requests: 2000, concurrency: 20 };
 
-/** The load figure through the Gateway: the traffic stack up, one warm-up, then LOAD from the client host. */
-async function gatewayLoad(): Promise<string> {
-    await namespacesGone();
-    await onlyRealNode(true);
-    const stack = await Stack.create("benchload", { from: "dev", base, overrides: trafficOverrides(dev) });
+/** Where {@link loadThrough} sends its requests: the web release split at k3s's Traefik Gateway, or at ingress-nginx as the dev stack has it. */
+type Entry = "gateway" | "ingress";
+
+/** The web release at weight 50 (as the dev stack ships it), split at `entry`. */
+function loadOverrides(entry: Entry): Record<string, unknown> {
+    const overrides = (entry === "gateway" ? trafficOverrides(dev) : ingressOverrides(dev)) as Record<string, any>;
+    const web = overrides.releases.web;
+    return { ...overrides, verify: { enabled: false }, releases: { ...overrides.releases, web: { ...web, canary: { ...web.canary, weight: 50 } } } };
+}
+
+/** The load figure through `entry`: the lab's stack up, one warm-up, then LOAD from the client host of the lab's LAN. */
+async function loadThrough(entry: Entry): Promise<string> {
+    await labUp({ traefik: entry === "gateway" });
+    const stack = await Stack.create(`benchload${entry}`, { from: "dev", base, overrides: loadOverrides(entry) });
     try {
-        await ensureGatewayApiCrds();
-        await installTraefik();
         await stack.up();
-        const gateway = (await stack.outputs()).gatewayAddresses.web;
-        const url = `http://${gateway}/web`;
+        const outputs = await stack.outputs();
+        const url = `http://${entry === "gateway" ? outputs.gatewayAddresses.web : outputs.ingressAddress}/web`;
         await clientGet(url, { headers: { host: "app.local" }, count: 100, concurrency: LOAD.concurrency });
         const t0 = Date.now();
         const replies = await clientGet(url, { headers: { host: "app.local" }, count: LOAD.requests, concurrency: LOAD.concurrency });
@@ -162,14 +170,12 @@ async function gatewayLoad(): Promise<string> {
         const ms = replies.map((r) => r.ms).sort((a, b) => a - b);
         const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))].toFixed(1);
         const errors = replies.filter((r) => r.status !== 200).length;
-        const canary = replies.filter((r) => r.version === "1.1").length;
-        return `| ${LOAD.requests} GET /web, ${LOAD.concurrency} at a time | ${pct(50)} ms | ${pct(99)} ms | ${ms[ms.length - 1].toFixed(1)} ms | ${errors} | ${(LOAD.requests / wall).toFixed(0)} /s | ${canary} of ${LOAD.requests} |`;
+        const through = entry === "gateway" ? "Traefik's Gateway" : "ingress-nginx";
+        return `| ${through} (${url}) | ${LOAD.requests} GET /web, ${LOAD.concurrency} at a time | ${pct(50)} ms | ${pct(99)} ms | ${ms[ms.length - 1].toFixed(1)} ms | ${errors} | ${(LOAD.requests / wall).toFixed(0)} /s | ${canaryShare(replies)} of ${LOAD.requests} |`;
     } finally {
         await stack.destroy().catch(() => undefined);
         stack.remove();
-        await removeTraefik();
-        await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
-        await onlyRealNode(false);
+        await labDown();
     }
 }
 
@@ -251,12 +257,12 @@ async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times
     console.log(`pulumi preview of the empty program — ${formatBreakdown(engineLogBreakdown((await emptyPreview(...LOGGED)).stderr))}`);
     for (const b of breakdowns) console.log(`\n${b}`);
     if (REAL_NODE && process.env.BMP_BENCH_LOAD !== "0") {
-        const row = await gatewayLoad();
-        console.log("\nThrough the Gateway (Traefik on its MetalLB address, from the client host of the lab's LAN; weight 50):\n");
-        console.log("| load | p50 | p99 | max | errors | throughput | canary |");
-        console.log("| --- | --- | --- | --- | --- | --- | --- |");
-        console.log(row);
-    } else if (!REAL_NODE) console.log("\n(no load figure through the Gateway: it needs the real node; BMP_REAL_NODE=1 npm run bench)");
+        const loadRows = [await loadThrough("gateway"), await loadThrough("ingress")];
+        console.log("\nThrough the lab's entry points on their MetalLB addresses, from the client host of the lab's LAN (weight 50, verify off):\n");
+        console.log("| through | load | p50 | p99 | max | errors | throughput | canary |");
+        console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        for (const row of loadRows) console.log(row);
+    } else if (!REAL_NODE) console.log("\n(no load figure through the Gateway and the ingress: they need the real node; BMP_REAL_NODE=1 npm run bench)");
     fs.rmSync(base, { recursive: true, force: true });
 })().catch((e) => {
     console.error(e);

@@ -1,17 +1,74 @@
-// Faults on the real engine: a `pulumi up` killed mid-rollout (SIGKILL to the CLI and its plugins, as
-// a closed laptop or a lost machine stops them), one Ctrl-C, two `pulumi up` at once and a wrong
-// passphrase — each with what the user sees (asserted), the recovery docs/operations.md prescribes
-// ("When an up is interrupted"), and convergence: a preview with no change and every object once.
+// Faults on the real engine, on the lab's stack (test/e2e/lan.ts: the real node, the real MetalLB,
+// ingress-nginx and MinIO, verify on): a `pulumi up` killed mid-rollout (SIGKILL to the CLI and its
+// plugins, as a closed laptop or a lost machine stops them), one Ctrl-C, two `pulumi up` at once, a
+// wrong passphrase, the API server and etcd stopped during an up, the node restarted, MetalLB's
+// speaker killed, and the state's bucket lost during an up — each with what the user sees
+// (asserted), the recovery docs/operations.md prescribes ("Faults"), and convergence: a preview with
+// no change, every object once, the lab's requests answered through the ingress and MinIO's object
+// still there. Each case prints a "# fault:" line, the figures of the docs' table.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { E2E_OVERRIDES, ensureInstalledNamespaces, kubectlJson, namespacesGone, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
+import * as net from "node:net";
+import { CLUSTER_STATE, killInPods, restartNode, startAgain, StateBucket, stopProcess } from "./faults";
+import { CLIENT_NETNS, clientGet, clientS3, failures, ingressOverrides, labDown, labUp, lbAddress, minioCreds } from "./lan";
+import { eventually, kubectl, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-faults-"));
+const HOST = "app.local";
+/** The dev stack's ingress address. */
+const INGRESS = "172.17.255.3";
+/** MinIO's object, written once the stack is up: every case ends with it read back. */
+const NOTE = { key: "/lab/note.txt", body: `written before the faults at ${new Date().toISOString()}` };
 let stack: Stack;
+let minio: string;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The lab's requests through the ingress: waits until 10 in a row are answered by the release; returns how long that took. */
+async function labAnswers(withinMs = 120_000): Promise<number> {
+    const t0 = Date.now();
+    await eventually("the lab's requests answered through the ingress", withinMs, async () => {
+        const replies = await clientGet(`http://${INGRESS}/web`, { headers: { host: HOST }, count: 10 });
+        return failures(replies).length === 0 && replies.every((r) => r.version !== undefined) ? true : undefined;
+    });
+    return Date.now() - t0;
+}
+
+/** MinIO's object as it was written. */
+async function noteIntact(): Promise<void> {
+    const got = await eventually("MinIO's object read back", 60_000, async () => {
+        const r = await clientS3(minio, await minioCreds(), "GET", NOTE.key).catch(() => undefined);
+        return r?.status === 200 ? r : undefined;
+    });
+    assert.equal(got.body, NOTE.body);
+}
+
+/** The API server answers /readyz again. */
+async function apiReady(): Promise<void> {
+    await eventually("the API server ready", 90_000, async () => ((await run("kubectl", ["get", "--raw", "/readyz"], { timeoutMs: 5000 })).code === 0 ? true : undefined));
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve) => {
+        const srv = net.createServer().listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+    });
+}
+
+/** The first lines of `text` that say "error". */
+const errorLines = (text: string) =>
+    text
+        .split("\n")
+        .filter((l) => /error/i.test(l))
+        .slice(0, 6)
+        .join("\n");
 
 /** The CLI's words when a stack is locked (pulumi 3.259.0, a folder backend). */
 const LOCKED =
@@ -53,33 +110,39 @@ async function clockObjects(): Promise<string[]> {
     return items.map((o: any) => `${o.kind} ${o.metadata.name}`).sort();
 }
 
+/** Converged: a preview with no change, every resource once and no pending operation in the state, the lab's requests answered, MinIO's object intact. */
 async function converged(): Promise<void> {
     assert.deepEqual(stepLines((await stack.preview()).steps), [], "a preview proposes nothing");
     const { deployment } = JSON.parse((await stack.pulumiOk("stack", "export")).stdout);
     const urns = deployment.resources.map((r: any) => r.urn);
     assert.equal(new Set(urns).size, urns.length, "every resource once in the state");
     assert.deepEqual(deployment.pending_operations ?? [], [], "no pending operation left in the state");
+    await labAnswers();
+    await noteIntact();
 }
 
 before(async () => {
-    await namespacesGone();
-    await ensureInstalledNamespaces();
-    stack = await Stack.create("faults", { from: "dev", base, overrides: { ...E2E_OVERRIDES(dev), coredns: { enabled: false } } });
+    await labUp({ traefik: false });
+    stack = await Stack.create("faults", { from: "dev", base, overrides: ingressOverrides(dev) });
     const r = await stack.up();
-    timing("pulumi up from empty (faults)", r.ms);
+    timing("pulumi up from empty (faults, the lab's stack)", r.ms);
+    minio = `http://${await lbAddress("default", "minio-svc-lb")}:9000`;
+    const creds = await minioCreds();
+    assert.equal((await clientS3(minio, creds, "PUT", "/lab")).status, 200);
+    assert.equal((await clientS3(minio, creds, "PUT", NOTE.key, NOTE.body)).status, 200);
 });
 
 after(async () => {
     try {
         if (stack) await stack.pulumi("destroy", "--yes", "--skip-preview");
+        await labDown();
     } finally {
         stack?.remove();
-        await run("kubectl", ["delete", "pvc", "data-minio-0", "-n", "default", "--ignore-not-found"]);
         fs.rmSync(base, { recursive: true, force: true });
     }
 });
 
-describe("faults: an interrupted pulumi up, two at once, a wrong passphrase", () => {
+describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the control plane, the node and the state's bucket lost", () => {
     it("killed (SIGKILL) during a Deployment's rollout: the next up stops at the lock, npm run unlock removes it, and pulumi up --refresh reads back what the killed run changed and converges", async () => {
         const objects = await clockObjects();
         // The broken release keeps the rollout going (its pods never become Ready) until it is killed.
@@ -168,5 +231,129 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase", ()
         assert.deepEqual(locks(), []);
         editClock((c) => (c.stable.replicas = 5));
         await converged();
+    });
+    it("the API server stopped for 30 s during pulumi up: what the up says, and the next up converges", async () => {
+        editClock((c) => (c.stable.version = "1.1"));
+        const up = stack.start("up", "--yes", "--skip-preview");
+        await up.until(/kubernetes:apps\/v1:Deployment clock-stable updating/);
+        const api = await stopProcess(CLUSTER_STATE, "kube-apiserver");
+        const t0 = Date.now();
+        await sleep(30_000);
+        startAgain(api);
+        await apiReady();
+        const r = await up.done;
+        console.log(`# fault: API server stopped 30 s — pulumi up exited ${r.code} ${secs(Date.now() - t0)} after the stop; ${errorLines(r.stdout + r.stderr) || "no error"}`);
+        const t1 = Date.now();
+        const again = await stack.pulumi("up", "--yes", "--skip-preview");
+        console.log(`# fault: API server — next pulumi up exited ${again.code} in ${secs(again.ms)}; ${errorLines(again.stdout + again.stderr) || "no error"}`);
+        assert.equal(again.code, 0, tail(again.stdout + again.stderr, 30));
+        await converged();
+        console.log(`# fault: API server — converged ${secs(Date.now() - t1)} after it was back`);
+        const clock = await clientGet(`http://${await lbAddress("default", "clock-lb")}/`, { count: 5 });
+        assert.deepEqual(
+            clock.map((r) => r.version),
+            ["1.1", "1.1", "1.1", "1.1", "1.1"],
+            "the clock app answers at the version the interrupted up set",
+        );
+    });
+
+    it("etcd stopped for 20 s during pulumi up: what the up says, and the next up converges", async () => {
+        editClock((c) => (c.stable.version = "1.0"));
+        const up = stack.start("up", "--yes", "--skip-preview");
+        await up.until(/kubernetes:apps\/v1:Deployment clock-stable updating/);
+        const etcd = await stopProcess(CLUSTER_STATE, "etcd");
+        const t0 = Date.now();
+        await sleep(20_000);
+        startAgain(etcd);
+        await apiReady();
+        const r = await up.done;
+        console.log(`# fault: etcd stopped 20 s — pulumi up exited ${r.code} ${secs(Date.now() - t0)} after the stop; ${errorLines(r.stdout + r.stderr) || "no error"}`);
+        const again = await stack.pulumi("up", "--yes", "--skip-preview");
+        console.log(`# fault: etcd — next pulumi up exited ${again.code} in ${secs(again.ms)}; ${errorLines(again.stdout + again.stderr) || "no error"}`);
+        assert.equal(again.code, 0, tail(again.stdout + again.stderr, 30));
+        await converged();
+    });
+
+    it("the real node restarted (kubelet and containerd stopped, every container killed, 10 s down): every pod back, the lab answered again, MinIO's object intact, nothing to change", async () => {
+        const namespaces = ["default", "canary", "ingress-nginx", "metallb-system"];
+        const podsBefore = (await kubectlJson("pods", "-A", "--field-selector", "spec.nodeName=real-node")).items.length;
+        const t0 = Date.now();
+        await restartNode(10_000);
+        const down = Date.now();
+        const answered = await labAnswers(240_000);
+        for (const ns of namespaces) await kubectl("wait", "--for=condition=Ready", "pods", "--all", "-n", ns, "--timeout=180s");
+        const podsAfter = (await kubectlJson("pods", "-A", "--field-selector", "spec.nodeName=real-node")).items;
+        console.log(
+            `# fault: node restarted — lab answered ${secs(answered)} after the node was back (${secs(down - t0)} down), every pod Ready ${secs(Date.now() - down)} after; ${podsAfter.length} pods (${podsBefore} before)`,
+        );
+        assert.equal(podsAfter.length, podsBefore, "the same pods, none added or lost");
+        assert.ok(
+            podsAfter.every((p: any) => p.status.containerStatuses?.every((c: any) => c.restartCount >= 1) ?? true),
+            "every container was restarted",
+        );
+        await converged();
+    });
+
+    it("MetalLB's speaker killed: back by itself, the ingress address answers ARP again and is the same", async () => {
+        const speaker = (await kubectlJson("pods", "-n", "metallb-system", "-l", "app.kubernetes.io/component=speaker")).items[0];
+        const restarts = speaker.status.containerStatuses.find((c: any) => c.name === "speaker").restartCount;
+        const killed = killInPods("/speaker");
+        assert.ok(killed.length >= 1, "the speaker's process was killed");
+        const t0 = Date.now();
+        await eventually("the speaker restarted and Ready", 120_000, async () => {
+            const p = await kubectlJson("pod", speaker.metadata.name, "-n", "metallb-system");
+            const c = p.status.containerStatuses.find((x: any) => x.name === "speaker");
+            return c.restartCount > restarts && c.ready ? true : undefined;
+        });
+        // The client forgets the address's owner, so only an ARP answer from the speaker brings the requests through.
+        await run("ip", ["netns", "exec", CLIENT_NETNS, "ip", "neigh", "flush", "all"]);
+        const answered = await labAnswers(60_000);
+        console.log(`# fault: speaker killed — Ready again ${secs(Date.now() - t0 - answered)} after the kill, the address answered by ARP ${secs(answered)} later`);
+        assert.equal(await lbAddress("ingress-nginx", "ingress-nginx-controller"), INGRESS, "the same address");
+        await converged();
+    });
+
+    it("the state in a MinIO bucket (the docs' move), MinIO lost during pulumi up: what the up says, the recovery, no checkpoint lost", async () => {
+        const bucket = new StateBucket(fs.mkdtempSync(path.join(base, "state-bucket-")), await freePort());
+        await bucket.start();
+        try {
+            // docs/stacks-and-state.md, "Moving the state off one machine", line by line.
+            const checkpoint = path.join(stack.dir, "faults.checkpoint.json");
+            await stack.pulumiOk("stack", "export", "--file", checkpoint);
+            stack.useBackend(bucket.backend.url, bucket.backend.env);
+            await stack.pulumiOk("stack", "init");
+            await stack.pulumiOk("stack", "import", "--file", checkpoint);
+            fs.rmSync(checkpoint);
+            assert.deepEqual(stepLines((await stack.preview()).steps), [], "the same resources, now in the bucket");
+            const history = async () => JSON.parse((await stack.pulumiOk("stack", "history", "--json")).stdout) as any[];
+            const before = (await history()).length;
+
+            editClock((c) => (c.stable.replicas = 3));
+            const up = stack.start("up", "--yes", "--skip-preview");
+            await up.until(/kubernetes:apps\/v1:Deployment clock-stable updating/);
+            await bucket.kill();
+            const t0 = Date.now();
+            const r = await up.done;
+            const said = r.stdout + r.stderr;
+            console.log(`# fault: state bucket lost — pulumi up exited ${r.code} ${secs(Date.now() - t0)} after; ${errorLines(said) || "no error"}`);
+            await bucket.start();
+            const next = await stack.pulumi("up", "--yes", "--skip-preview");
+            console.log(`# fault: state bucket — next pulumi up exited ${next.code}; ${errorLines(next.stdout + next.stderr) || "no error"}`);
+            if (next.code !== 0) {
+                const unlocked = await run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name, "--force"], {
+                    cwd: stack.dir,
+                    env: { ...process.env, ...bucket.backend.env, PULUMI_BACKEND_URL: bucket.backend.url },
+                });
+                console.log(`# fault: state bucket — npm run unlock -- --force: ${unlocked.code} ${unlocked.stdout.trim()} ${unlocked.stderr.trim()}`);
+                await stack.up("--refresh");
+            }
+            await converged();
+            const after = await history();
+            console.log(`# fault: state bucket — history ${before} updates before, ${after.length} after`);
+            assert.ok(after.length >= before, "no update lost from the history");
+            assert.equal((await kubectlJson("deployment", "clock-deployment", "-n", "default")).spec.replicas, 3);
+        } finally {
+            await bucket.kill();
+        }
     });
 });

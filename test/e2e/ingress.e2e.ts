@@ -2,15 +2,16 @@
 // source, its image built from that source with its nginx, LuaJIT and Lua modules) on the real node
 // behind the real MetalLB, and MinIO's own server; the lab's requests sent from the client host on
 // the lab's LAN (test/e2e/lan.ts) to the dev stack's ingress address 172.17.255.3: the `/web`
-// rewrite, the canary by header and by weight, ingress-nginx's own 404 and admission webhook, no
-// failed request during a rollout and a promotion, and MinIO's object surviving its pod.
+// rewrite, the Dashboard's path rule (HTTPS to its proxy), the canary by header and by weight,
+// ingress-nginx's own 404 and admission webhook, no failed request during a rollout and a
+// promotion, and MinIO's object surviving its pod.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { canaryShare, CLIENT_NETNS, clientGet, clientLoop, clientS3, failures, ingressOverrides, labDown, labUp, lbAddress, minioCreds, podsOf } from "./lan";
-import { eventually, kubectl, kubectlJson, REAL_NODE, run, shippedConfig, sortedStepLines, Stack, stepLines, timing } from "./lib";
+import { eventually, kubectl, kubectlJson, REAL_NODE, ROOT, run, shippedConfig, sortedStepLines, Stack, stepLines, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-ingress-"));
@@ -27,9 +28,21 @@ function editWeb(edit: (web: any) => void): void {
     stack.setConfig({ releases });
 }
 
+/** The Dashboard "already installed" (test/e2e/dashboard-standin.yaml): its proxy's Service, answered over HTTPS. */
+const DASHBOARD = path.join(ROOT, "test", "e2e", "dashboard-standin.yaml");
+
+async function dashboardUp(): Promise<void> {
+    const tls = fs.mkdtempSync(path.join(base, "tls-"));
+    await run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=kubernetes-dashboard-kong-proxy", "-keyout", `${tls}/tls.key`, "-out", `${tls}/tls.crt`]);
+    await kubectl("apply", "-f", DASHBOARD);
+    await kubectl("create", "secret", "tls", "dashboard-standin-tls", "-n", "kubernetes-dashboard", `--cert=${tls}/tls.crt`, `--key=${tls}/tls.key`);
+}
+
 before(async () => {
     await labUp({ traefik: false });
-    stack = await Stack.create("ingress", { from: "dev", base, overrides: ingressOverrides(dev) });
+    await dashboardUp();
+    // The dev stack's Dashboard (enabled there) published through the ingress; the chart is already installed.
+    stack = await Stack.create("ingress", { from: "dev", base, overrides: { ...ingressOverrides(dev), dashboard: { ...dev("dashboard"), install: false } } });
     const r = await stack.up();
     timing("pulumi up from empty (real MetalLB and ingress-nginx, verify on)", r.ms);
 });
@@ -37,6 +50,7 @@ before(async () => {
 after(async () => {
     try {
         if (stack) await stack.destroy();
+        await run("kubectl", ["delete", "namespace", "kubernetes-dashboard", "--ignore-not-found", "--wait=true"]);
         await labDown();
     } finally {
         stack?.remove();
@@ -79,6 +93,19 @@ describe("the lab's requests through the real ingress-nginx", () => {
         const [other] = await clientGet(`http://${INGRESS}/other`, { headers: { host: HOST } });
         assert.equal(other.status, 404, "only /web is routed");
         assert.match(other.body ?? "", /<center>nginx<\/center>/, "the 404 is ingress-nginx's own page");
+    });
+
+    it("/dashboard through the ingress's path rule, as the lab opens it (no Host): the Dashboard's Service answers over HTTPS, the prefix stripped", async () => {
+        await kubectl("rollout", "status", "deployment/dashboard-standin", "-n", "kubernetes-dashboard", "--timeout=60s");
+        const [login] = await clientGet(`http://${INGRESS}/dashboard/api/v1/login?probe=1`);
+        assert.equal(login.status, 200);
+        assert.equal(login.body, "dashboard stand-in over https: /api/v1/login?probe=1\n");
+        const [root] = await clientGet(`http://${INGRESS}/dashboard`, { headers: { host: "dashboard.lab" } });
+        assert.equal(root.status, 200, "the rule names no host: any host but the releases' own reaches it");
+        assert.equal(root.body, "dashboard stand-in over https: /\n");
+        // ingress-nginx serves a host named by an Ingress from that host's rules only.
+        const [onAppHost] = await clientGet(`http://${INGRESS}/dashboard`, { headers: { host: HOST } });
+        assert.equal(onAppHost.status, 404, "app.local has only /web");
     });
 
     it("with the canary header: the canary page, 100 times of 100", async () => {
@@ -152,6 +179,44 @@ describe("the lab's requests through the real ingress-nginx", () => {
             return got.status === 200 ? got : undefined;
         });
         assert.deepEqual(back, { status: 200, body });
+    });
+
+    it("the lab's day-2 operations with the shipped defaults (verify on) on real pods: scale 2 → 4 → 10 → 1 → 0 → 3 (0 passes, its checks skipped), the broken 1.2 and its rollback", async () => {
+        const DEPLOYMENT = "kubernetes:apps/v1:Deployment web-stable";
+        const PDB = "kubernetes:policy/v1:PodDisruptionBudget web-stable-pdb";
+        const VERIFY = "replace kubernetes:batch/v1:Job verify";
+        // The track's budget: 25 % of its pods (at least 1) may go at once, only above one pod.
+        const budget: Record<number, string[]> = { 4: [], 10: [`update ${PDB}`], 1: [`delete ${PDB}`], 0: [], 3: [`create ${PDB}`] };
+        for (const replicas of [4, 10, 1, 0, 3]) {
+            editWeb((w) => (w.stable.replicas = replicas));
+            assert.deepEqual(stepLines((await stack.preview()).steps), sortedStepLines([`update ${DEPLOYMENT}`, ...budget[replicas], VERIFY]), `to ${replicas}`);
+            const r = await stack.up();
+            const d = await kubectlJson("deployment", "web", "-n", "default");
+            assert.deepEqual([d.spec.replicas, d.status.readyReplicas ?? 0], [replicas, replicas]);
+            const verified = await kubectl("logs", "-n", "platform-verify", "-l", "app=verify", "--tail", "-1").catch(() => "");
+            console.log(`# scale to ${replicas}: pulumi up ${(r.ms / 1000).toFixed(1)} s; verify: ${verified.trim().split("\n").join(" | ")}`);
+            if (replicas === 0) assert.match(r.stdout, /kubernetes:batch\/v1:Job verify replaced/);
+        }
+        // The lab's broken release: its pods never start, so the rollout times out (rolloutTimeoutSeconds,
+        // 40 s here) and pulumi up fails naming the Deployment; the old pods keep answering meanwhile.
+        stack.setConfig({ rolloutTimeoutSeconds: 40 });
+        editWeb((w) => Object.assign(w.stable, { version: "1.2", broken: true }));
+        const broken = await clientLoop(`http://${INGRESS}/web`, 200, stack.pulumi("up", "--yes", "--skip-preview"), { host: HOST });
+        const said = broken.result.stdout + broken.result.stderr;
+        assert.notEqual(broken.result.code, 0, tail(said, 30));
+        assert.match(said, /kubernetes:apps\/v1:Deployment \(web-stable\):\s+error: /, tail(said, 30));
+        assert.deepEqual(failures(broken.replies), [], `${broken.replies.length} requests while the broken release rolled`);
+        assert.deepEqual([...new Set(broken.replies.map((r) => r.version))], ["1.0"], "only the old pods answered");
+        editWeb((w) => {
+            w.stable.version = "1.0";
+            delete w.stable.broken;
+        });
+        stack.setConfig({ rolloutTimeoutSeconds: 180 });
+        await stack.up();
+        const back = await clientGet(`http://${INGRESS}/web`, { headers: { host: HOST }, count: 10 });
+        assert.deepEqual(failures(back), []);
+        assert.deepEqual([...new Set(back.map((r) => r.version))], ["1.0"]);
+        assert.deepEqual(stepLines((await stack.preview()).steps), []);
     });
 
     it("no failed request through the ingress while web rolls 1.0 → 1.1 and while its canary is promoted", async () => {

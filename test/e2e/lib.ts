@@ -169,7 +169,7 @@ export interface Step {
 /** A stack in its own scratch project folder with its own file backend. */
 export class Stack {
     readonly dir: string;
-    private readonly env: NodeJS.ProcessEnv;
+    private env: NodeJS.ProcessEnv;
 
     private constructor(
         readonly name: string,
@@ -187,6 +187,11 @@ export class Stack {
             PULUMI_COPILOT: "false",
             NO_COLOR: "1",
         };
+    }
+
+    /** From now on, the stack's state is read and written at `url` (with `env`, the keys it needs): what a user's `export PULUMI_BACKEND_URL=…` does. */
+    useBackend(url: string, env: NodeJS.ProcessEnv = {}): void {
+        this.env = { ...this.env, ...env, PULUMI_BACKEND_URL: url };
     }
 
     /** A new stack whose config is {@link stackFileText}`(from, overrides)`. */
