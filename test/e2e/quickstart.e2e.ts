@@ -154,9 +154,19 @@ describe("the README's quick start, as written", () => {
         assert.equal(step("dig ").out.trim(), "10.96.0.1");
     });
 
-    it("the day-2 scale: preview --diff shows the Deployment's update, then pulumi up makes 10 pods", async () => {
+    it("the day-2 scale, with the shipped defaults: preview --diff shows what the README's comment says (the Deployment and its budget updated, the verify Job replaced), then pulumi up applies it", () => {
         const preview = step("pulumi preview --diff").out;
         assert.match(preview, /~ kubernetes:apps\/v1:Deployment: \(update\)[\s\S]*clock-deployment[\s\S]*replicas\s*: 4 => 10/);
+        // Each changed resource's header line and its URN's name, in the order the diff prints them.
+        const changed = [...preview.matchAll(/^\s*(\S+) (kubernetes:\S+): \((update|replace|create|delete)\)\n(?:\s*\[id=[^\]]*\]\n)?\s*\[urn=\S*::([^\]]+)\]/gm)]
+            .map((m) => `${m[3]} ${m[2]} ${m[4]}`)
+            .sort();
+        assert.deepEqual(
+            changed,
+            ["replace kubernetes:batch/v1:Job verify", "update kubernetes:apps/v1:Deployment clock-stable", "update kubernetes:policy/v1:PodDisruptionBudget clock-stable-pdb"],
+            tail(preview, 60),
+        );
+        assert.match(preview, /maxUnavailable\s*: 1 => 2/, "25 % of 10 pods is 2");
         step("pulumi up");
     });
 
