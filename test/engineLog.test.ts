@@ -1,7 +1,7 @@
 // The bench's reading of the CLI's log (test/e2e/engine-log.ts), on lines as Pulumi 3.259 writes them.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { engineLogBreakdown, formatBreakdown } from "./e2e/engine-log";
+import { criticalPath, criticalPathSvg, engineLogBreakdown, formatBreakdown, formatCriticalPath, stepSpans } from "./e2e/engine-log";
 
 const URN = "urn:pulumi:e2e::bare-metal-platform::platform:apps:CanaryRelease$platform:apps:ClockApp$kubernetes:apps/v1:Deployment::clock-stable";
 const NS = "urn:pulumi:e2e::bare-metal-platform::platform:core:Namespaces$kubernetes:core/v1:Namespace::ns-canary";
@@ -69,5 +69,74 @@ describe("engineLogBreakdown", () => {
                 "   12.50 s  create kubernetes:apps/v1:Deployment::clock-stable",
             ].join("\n"),
         );
+    });
+});
+
+describe("criticalPath", () => {
+    // A namespace, MetalLB's chart (in its component) and a pool waiting for the chart, a release's
+    // Deployment waiting for its namespace (through its component), and a Service waiting for MetalLB.
+    const U = (path: string) => `urn:pulumi:e2e::bare-metal-platform::${path}`;
+    const ns = U("platform:core:Namespaces$kubernetes:core/v1:Namespace::ns-default");
+    const metallb = U("platform:network:MetalLB::metallb");
+    const chart = U("platform:network:MetalLB$kubernetes:helm.sh/v4:Chart::metallb-chart");
+    const pool = U("platform:network:MetalLB$kubernetes:metallb.io/v1beta1:IPAddressPool::metallb-pool");
+    const release = U("platform:apps:CanaryRelease::web");
+    const deployment = U("platform:apps:CanaryRelease$kubernetes:apps/v1:Deployment::web-stable");
+    const lb = U("platform:apps:CanaryRelease$kubernetes:core/v1:Service::web-svc-lb");
+    const at = (s: number) => `${String(Math.floor(s)).padStart(2, "0")}.${String(Math.round((s % 1) * 1e9)).padStart(9, "0")}`;
+    const step = (from: number, to: number, urn: string, op = "create") => [
+        [from, `StepExecutor worker(1): applying step ${op} on ${urn} (preview false)`],
+        [to, `StepExecutor worker(1): step ${op} on ${urn} retired`],
+    ];
+    const events = [
+        [10, "Running program '/p/index.ts' in pwd '/p' w/ args: "],
+        ...step(10.1, 10.2, ns),
+        ...step(10.2, 10.3, metallb),
+        ...step(10.3, 30, chart),
+        ...step(30, 31, pool),
+        ...step(10.3, 10.4, release),
+        ...step(10.4, 25, deployment),
+        ...step(31, 40, lb),
+    ] as [number, string][];
+    const log = events
+        .sort((a, b) => a[0] - b[0])
+        .map(([t, msg]) => line(at(t), msg))
+        .join("\n");
+    const graph = {
+        [chart]: { parent: metallb },
+        [pool]: { parent: metallb, dependencies: [chart] },
+        [metallb]: { dependencies: [ns] },
+        [release]: { dependencies: [ns] },
+        [deployment]: { parent: release },
+        [lb]: { parent: release, dependencies: [chart, pool] },
+    };
+
+    it("follows what the step that ended last waited for, back to the start: the chart, the pool, the Service; the Deployment is off the path", () => {
+        const path = criticalPath(stepSpans(log), graph).map((p) => [p.step, Math.round(p.start), Math.round(p.end), Math.round(p.waited)]);
+        assert.deepEqual(path, [
+            ["create kubernetes:core/v1:Namespace::ns-default", 100, 200, 100],
+            ["create platform:network:MetalLB::metallb", 200, 300, 0],
+            ["create kubernetes:helm.sh/v4:Chart::metallb-chart", 300, 20000, 0],
+            ["create kubernetes:metallb.io/v1beta1:IPAddressPool::metallb-pool", 20000, 21000, 0],
+            ["create kubernetes:core/v1:Service::web-svc-lb", 21000, 30000, 0],
+        ]);
+    });
+
+    it("prints the chain and draws it as one bar per step", () => {
+        const path = criticalPath(stepSpans(log), graph);
+        assert.equal(
+            formatCriticalPath(path),
+            [
+                "critical path, 5 steps, program start to its last step 30.0 s (start, duration, step):",
+                "     0.1 s +  0.1 s  create kubernetes:core/v1:Namespace::ns-default",
+                "     0.2 s +  0.1 s  create platform:network:MetalLB::metallb",
+                "     0.3 s + 19.7 s  create kubernetes:helm.sh/v4:Chart::metallb-chart",
+                "    20.0 s +  1.0 s  create kubernetes:metallb.io/v1beta1:IPAddressPool::metallb-pool",
+                "    21.0 s +  9.0 s  create kubernetes:core/v1:Service::web-svc-lb",
+            ].join("\n"),
+        );
+        const svg = criticalPathSvg("up from empty", path);
+        assert.equal((svg.match(/<rect /g) ?? []).length, 5);
+        assert.match(svg, /<text x="412" y="143" text-anchor="end">create kubernetes:core\/v1:Service::web-svc-lb<\/text><rect x="784.0" y="131" width="156.0" height="16" fill="#4878a8"\/>/, "the last bar from 21 s to 30 s of 30");
     });
 });

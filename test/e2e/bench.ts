@@ -24,13 +24,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { engineLogBreakdown, formatBreakdown } from "./engine-log";
+import { criticalPath, criticalPathSvg, engineLogBreakdown, formatBreakdown, formatCriticalPath, stepSpans } from "./engine-log";
 import { canaryShare, clientGet, ingressOverrides, labDown, labUp, trafficOverrides } from "./lan";
 import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, scratchProject, ensureInstalledNamespaces, run, shippedConfig, Stack, type Run } from "./lib";
 
 const REPS = Number(process.env.BMP_BENCH_REPS ?? 3);
 const repsFor = (size: string) => (size === "50" && process.env.BMP_BENCH_REPS_50 ? Number(process.env.BMP_BENCH_REPS_50) : REPS);
-const SIZES = (process.env.BMP_BENCH_SIZES ?? "e2e,10,25,50").split(",");
+const SIZES = (process.env.BMP_BENCH_SIZES ?? "e2e,10,25,50").split(",").filter((x) => x !== "" && x !== "none");
 const VERIFY_SIZES = (process.env.BMP_BENCH_VERIFY ?? SIZES.join(",")).split(",");
 const REAL_NODE = process.env.BMP_REAL_NODE !== "0";
 const dev = shippedConfig("dev");
@@ -130,13 +130,36 @@ async function emptyPreview(...extra: string[]): Promise<Run> {
     return r;
 }
 
-/** Where the time of `pulumi up` from empty goes at a size (verify off): one more run, logged, not counted in the medians. */
+/** The state's dependency graph of a stack: each URN's `dependencies` and `parent`. */
+async function stateGraph(stack: Stack): Promise<Record<string, { dependencies?: string[]; parent?: string }>> {
+    return Object.fromEntries((await stack.resources()).map((r: any) => [r.urn, { dependencies: r.dependencies, parent: r.parent }]));
+}
+
+/**
+ * Where the time of `pulumi up` goes at a size (verify off): one more up from empty and one more
+ * one-release change, logged, not counted in the medians — the phases, the longest steps and the
+ * critical path of each; at the e2e stack's size the critical paths are also drawn, into
+ * docs/critical-path-up.svg and docs/critical-path-change.svg.
+ */
 async function upBreakdown(size: string): Promise<string> {
     const stack = await Stack.create(`benchlog${size}`, { from: "dev", base, overrides: configFor(size) });
     try {
         const up = await stack.up(...LOGGED);
+        const upPath = criticalPath(stepSpans(up.stderr), await stateGraph(stack));
+        stack.setConfig(configFor(size, { changed: true }));
+        const change = await stack.up(...LOGGED);
+        const changePath = criticalPath(stepSpans(change.stderr), await stateGraph(stack));
         await stack.destroy();
-        return formatBreakdown(engineLogBreakdown(up.stderr), 8);
+        if (size === "e2e") {
+            fs.writeFileSync(path.join(ROOT, "docs", "critical-path-up.svg"), criticalPathSvg("pulumi up from empty, e2e stack (kwok nodes, verify off): the critical path", upPath));
+            fs.writeFileSync(path.join(ROOT, "docs", "critical-path-change.svg"), criticalPathSvg("a one-release change (version 1.0 → 1.1), e2e stack: the critical path", changePath));
+        }
+        return [
+            formatBreakdown(engineLogBreakdown(up.stderr), 8),
+            `up from empty, ${formatCriticalPath(upPath)}`,
+            `a one-release change: ${formatBreakdown(engineLogBreakdown(change.stderr), 5)}`,
+            `a one-release change, ${formatCriticalPath(changePath)}`,
+        ].join("\n");
     } finally {
         stack.remove();
         await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
@@ -155,12 +178,26 @@ function loadOverrides(entry: Entry): Record<string, unknown> {
     return { ...overrides, verify: { enabled: false }, releases: { ...overrides.releases, web: { ...web, canary: { ...web.canary, weight: 50 } } } };
 }
 
-/** The load figure through `entry`: the lab's stack up, one warm-up, then LOAD from the client host of the lab's LAN. */
-async function loadThrough(entry: Entry): Promise<string> {
+/**
+ * The load figure through `entry`: the lab's stack up, one warm-up, then LOAD from the client host of
+ * the lab's LAN. The up from empty is logged: through ingress-nginx it is the user's first run (the
+ * real MetalLB's and ingress-nginx's charts, the pods on the real node), whose critical path is
+ * returned too and drawn into docs/critical-path-lab.svg.
+ */
+async function loadThrough(entry: Entry): Promise<{ row: string; path?: string }> {
     await labUp({ traefik: entry === "gateway" });
     const stack = await Stack.create(`benchload${entry}`, { from: "dev", base, overrides: loadOverrides(entry) });
     try {
-        await stack.up();
+        const up = await stack.up(...LOGGED);
+        let firstRun: string | undefined;
+        if (entry === "ingress") {
+            const upPath = criticalPath(stepSpans(up.stderr), await stateGraph(stack));
+            fs.writeFileSync(
+                path.join(ROOT, "docs", "critical-path-lab.svg"),
+                criticalPathSvg("pulumi up from empty, the lab's stack on the real node (MetalLB and ingress-nginx charts, verify off): the critical path", upPath),
+            );
+            firstRun = `pulumi up from empty of the lab's stack on the real node, ${(up.ms / 1000).toFixed(1)} s — ${formatBreakdown(engineLogBreakdown(up.stderr), 6)}\n${formatCriticalPath(upPath)}`;
+        }
         const outputs = await stack.outputs();
         const url = `http://${entry === "gateway" ? outputs.gatewayAddresses.web : outputs.ingressAddress}/web`;
         await clientGet(url, { headers: { host: "app.local" }, count: 100, concurrency: LOAD.concurrency });
@@ -171,7 +208,10 @@ async function loadThrough(entry: Entry): Promise<string> {
         const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))].toFixed(1);
         const errors = replies.filter((r) => r.status !== 200).length;
         const through = entry === "gateway" ? "Traefik's Gateway" : "ingress-nginx";
-        return `| ${through} (${url}) | ${LOAD.requests} GET /web, ${LOAD.concurrency} at a time | ${pct(50)} ms | ${pct(99)} ms | ${ms[ms.length - 1].toFixed(1)} ms | ${errors} | ${(LOAD.requests / wall).toFixed(0)} /s | ${canaryShare(replies)} of ${LOAD.requests} |`;
+        return {
+            row: `| ${through} (${url}) | ${LOAD.requests} GET /web, ${LOAD.concurrency} at a time | ${pct(50)} ms | ${pct(99)} ms | ${ms[ms.length - 1].toFixed(1)} ms | ${errors} | ${(LOAD.requests / wall).toFixed(0)} /s | ${canaryShare(replies)} of ${LOAD.requests} |`,
+            path: firstRun,
+        };
     } finally {
         await stack.destroy().catch(() => undefined);
         stack.remove();
@@ -257,11 +297,12 @@ async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times
     console.log(`pulumi preview of the empty program — ${formatBreakdown(engineLogBreakdown((await emptyPreview(...LOGGED)).stderr))}`);
     for (const b of breakdowns) console.log(`\n${b}`);
     if (REAL_NODE && process.env.BMP_BENCH_LOAD !== "0") {
-        const loadRows = [await loadThrough("gateway"), await loadThrough("ingress")];
+        const loads = [await loadThrough("gateway"), await loadThrough("ingress")];
         console.log("\nThrough the lab's entry points on their MetalLB addresses, from the client host of the lab's LAN (weight 50, verify off):\n");
         console.log("| through | load | p50 | p99 | max | errors | throughput | canary |");
         console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
-        for (const row of loadRows) console.log(row);
+        for (const l of loads) console.log(l.row);
+        for (const l of loads) if (l.path) console.log(`\n${l.path}`);
     } else if (!REAL_NODE) console.log("\n(no load figure through the Gateway and the ingress: they need the real node; BMP_REAL_NODE=1 npm run bench)");
     fs.rmSync(base, { recursive: true, force: true });
 })().catch((e) => {

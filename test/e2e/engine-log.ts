@@ -116,3 +116,115 @@ export function formatBreakdown(b: LogBreakdown, top = 5): string {
     }
     return out.join("\n");
 }
+
+/** A resource's steps in one run: from its first `applying step` to its last `retired`, in ms since the log's first step. */
+export interface StepSpan {
+    readonly urn: string;
+    /** The steps' operations, in order (a replacement has several). */
+    readonly ops: readonly string[];
+    readonly start: number;
+    readonly end: number;
+}
+
+/** Every resource's steps in one logged run, by URN (times in ms from the program's start, or from the first step when the log lacks it). */
+export function stepSpans(text: string): StepSpan[] {
+    const ls = lines(text);
+    const origin = ls.find((l) => /^Running program '/.test(l.msg))?.t ?? ls.find((l) => STEP.test(l.msg))?.t ?? 0;
+    const spans = new Map<string, { ops: string[]; start: number; end: number }>();
+    for (const l of ls) {
+        const m = STEP.exec(l.msg);
+        if (!m) continue;
+        const [, kind, op, urn] = m;
+        const t = l.t - origin;
+        const s = spans.get(urn) ?? { ops: [], start: t, end: t };
+        if (kind === "applying step") {
+            if (!s.ops.includes(op)) s.ops.push(op);
+            s.start = Math.min(s.start, t);
+        } else s.end = Math.max(s.end, t);
+        spans.set(urn, s);
+    }
+    return [...spans].map(([urn, s]) => ({ urn, ...s })).sort((a, b) => a.start - b.start || a.urn.localeCompare(b.urn));
+}
+
+/** One resource on the critical path: its step's span and how long it waited after the one before it ended. */
+export interface PathStep {
+    /** `op Type::name`. */
+    readonly step: string;
+    readonly start: number;
+    readonly end: number;
+    /** ms between the end of the step before it on the path (or the program's start) and this step's start. */
+    readonly waited: number;
+}
+
+/**
+ * The chain of steps whose waits add up to the whole run: from the step that ended last, back through
+ * what each one waited for — of its dependencies, its parent's and its ancestors' (a child registers
+ * once its parent has, and the parent once its own dependencies are done), the one that ended last
+ * before it started. `graph` is the state's view: each URN's `dependencies` and `parent`
+ * (`pulumi stack export`). Components' spans count as theirs; a step with nothing before it starts the chain.
+ */
+export function criticalPath(spans: readonly StepSpan[], graph: Readonly<Record<string, { dependencies?: readonly string[]; parent?: string }>>): PathStep[] {
+    const byUrn = new Map(spans.map((s) => [s.urn, s]));
+    if (spans.length === 0) return [];
+    const before = (urn: string): string[] => {
+        const out: string[] = [];
+        for (let u: string | undefined = urn; u !== undefined; u = graph[u]?.parent) {
+            out.push(...(graph[u]?.dependencies ?? []));
+            if (u !== urn) out.push(u);
+        }
+        return out;
+    };
+    const slack = 50; // the log's lines of one moment are a few ms apart
+    let cur = spans.reduce((a, b) => (b.end > a.end ? b : a));
+    const chain: StepSpan[] = [cur];
+    for (;;) {
+        const candidates = before(cur.urn)
+            .map((u) => byUrn.get(u))
+            .filter((s): s is StepSpan => s !== undefined && s.end <= cur.start + slack && !chain.includes(s));
+        if (candidates.length === 0) break;
+        cur = candidates.reduce((a, b) => (b.end > a.end ? b : a));
+        chain.push(cur);
+    }
+    chain.reverse();
+    return chain.map((s, i) => ({ step: `${s.ops.join("+")} ${resourceOf(s.urn)}`, start: s.start, end: s.end, waited: Math.max(0, s.start - (i === 0 ? 0 : chain[i - 1].end)) }));
+}
+
+/** The critical path as lines: each step's start, duration and wait, and what the chain adds up to. */
+export function formatCriticalPath(path: readonly PathStep[]): string {
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const out = path.map((p) => `  ${s(p.start).padStart(8)} +${s(p.end - p.start).padStart(7)}  ${p.step}${p.waited > 500 ? ` (started ${s(p.waited)} after the step before)` : ""}`);
+    const end = path.length > 0 ? path[path.length - 1].end : 0;
+    return [`critical path, ${path.length} steps, program start to its last step ${s(end)} (start, duration, step):`, ...out].join("\n");
+}
+
+/** The critical path as an SVG bar chart: one bar per step, on a time axis in seconds from the program's start. */
+export function criticalPathSvg(title: string, path: readonly PathStep[]): string {
+    const end = Math.max(1, ...path.map((p) => p.end));
+    const [left, width, row, top] = [420, 520, 22, 40];
+    const x = (ms: number) => left + (ms / end) * width;
+    const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const height = top + path.length * row + 30;
+    const bars = path.map((p, i) => {
+        const y = top + i * row;
+        const w = Math.max(1, x(p.end) - x(p.start));
+        return [
+            `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${esc(p.step)}</text>`,
+            `<rect x="${x(p.start).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${row - 6}" fill="#4878a8"/>`,
+            `<text x="${(x(p.start) + w + 4).toFixed(1)}" y="${y + 15}">${((p.end - p.start) / 1000).toFixed(1)} s</text>`,
+        ].join("");
+    });
+    const ticks: string[] = [];
+    const step = end > 60_000 ? 20_000 : end > 20_000 ? 5_000 : 1_000;
+    for (let t = 0; t <= end; t += step)
+        ticks.push(
+            `<line x1="${x(t).toFixed(1)}" y1="${top - 4}" x2="${x(t).toFixed(1)}" y2="${height - 26}" stroke="#ddd"/><text x="${x(t).toFixed(1)}" y="${height - 10}" text-anchor="middle">${t / 1000} s</text>`,
+        );
+    return [
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${left + width + 80}" height="${height}" font-family="sans-serif" font-size="12">`,
+        `<text x="10" y="20" font-weight="bold">${esc(title)}</text>`,
+        ...ticks,
+        ...bars,
+        "</svg>",
+        "",
+    ].join("\n");
+}
