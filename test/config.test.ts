@@ -386,11 +386,10 @@ describe("config: namespaces", () => {
         const cfg = parseConfig({
             ...SECRETS,
             minio: { namespace: "storage" },
-            ingressNginx: { namespace: "edge" },
             dashboard: { enabled: true, namespace: "edge" },
             nodeExporter: { enabled: true, namespace: "edge" },
             coredns: { enabled: true },
         });
-        assert.deepEqual(namespacePlan(cfg), { "metallb-system": "privileged", edge: "privileged", storage: "restricted", "platform-verify": "restricted" });
+        assert.deepEqual(namespacePlan(cfg), { "metallb-system": "privileged", "ingress-nginx": "baseline", edge: "privileged", storage: "restricted", "platform-verify": "restricted" });
     });
 });
