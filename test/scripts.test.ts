@@ -263,6 +263,42 @@ describe("npm run render (scripts/render.sh)", () => {
     });
 });
 
+describe("npm run checked -- <pulumi command>: the type check on every run", () => {
+    /** A copy of the program (its own index.ts, everything else linked) with `extra` appended to index.ts. */
+    function program(extra: string): string {
+        const p = fs.mkdtempSync(path.join(dir, "checked-"));
+        linkProject(p, [...PROJECT_FILES, "node_modules"], ["index.ts"]);
+        fs.writeFileSync(path.join(p, "index.ts"), fs.readFileSync(path.join(__dirname, "..", "index.ts"), "utf8") + extra);
+        return p;
+    }
+    function checked(p: string) {
+        const log = path.join(p, "calls.log");
+        fs.writeFileSync(log, "");
+        const r = spawnSync("npm", ["run", "--silent", "checked", "--", "preview", "--stack", "dev"], {
+            cwd: p,
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB_LOG: log, STUB_STATE: p },
+            encoding: "utf8",
+        });
+        return { code: r.status, output: r.stdout + r.stderr, calls: fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) };
+    }
+
+    it("a type error stops it before pulumi runs", () => {
+        const r = checked(program('\nexport const port: number = "80";\n'));
+        assert.notEqual(r.code, 0);
+        assert.match(r.output, /index\.ts\(\d+,14\): error TS2322: Type 'string' is not assignable to type 'number'\./);
+        assert.deepEqual(r.calls, []);
+    });
+
+    it("a program that type-checks goes on to the pulumi command, with its arguments", () => {
+        const r = checked(program(""));
+        assert.equal(r.code, 0, r.output);
+        assert.deepEqual(
+            r.calls.map((c) => c.split(" | ")[0]),
+            ["pulumi preview --stack dev"],
+        );
+    });
+});
+
 describe("npm run preview / npm run destroy (scripts/stack.sh)", () => {
     it("preview: the dev stack (created when missing), pulumi preview --diff, nothing applied", () => {
         const p = project();
