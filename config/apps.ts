@@ -1,12 +1,12 @@
 // Settings of the clock app's releases (components/apps): tracks, Services, Ingress, strategy.
 import { z } from "zod";
-import { CLOCK_EPHEMERAL_STORAGE } from "../components/apps/clockApp";
+import { CLOCK_EPHEMERAL_STORAGE, CLOCK_RESOURCES } from "../components/apps/clockApp";
 import { PORTS } from "../components/core/constants";
 import { rollingProblem } from "../components/apps/strategy";
 import { gatewayClassOf, tracksOf, type Routers } from "../plan";
 import { INT32_MAX, isLabelValue } from "./grammar";
 import { disruptionBudgetSchema, ephemeralStorageSchema, topologySpreadSchema } from "./maintenance";
-import { bool, dnsLabel, dnsName, expected, ingressHost, intIn, intOrPercent, ipv4Address, matching, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
+import { bool, dnsLabel, dnsName, expected, ingressHost, intIn, intOrPercent, ipv4Address, matching, renderValue, Report, resourcesSchema, serviceName, strict } from "./primitives";
 
 /** How long `pulumi up` waits for each rollout before it fails. */
 export const rolloutTimeoutSeconds = intIn(10, 3600).describe("How long `pulumi up` waits for each Deployment or StatefulSet rollout before it fails.");
@@ -117,7 +117,7 @@ export const releaseSchema = strict({
     })
         .optional()
         .describe("split `gateway`: the release's Gateway (named as the Ingress would be)."),
-    resources: withDefaults(resources).describe("Requests and limits of each container."),
+    resources: resourcesSchema(CLOCK_RESOURCES).describe("Requests and limits of each container."),
     disruptionBudget: disruptionBudgetSchema,
     topologySpread: topologySpreadSchema,
     ephemeralStorage: ephemeralStorageSchema(CLOCK_EPHEMERAL_STORAGE, "each container of the release"),

@@ -198,8 +198,13 @@ export function hostChecks(cfg: HostsView, add: Report): void {
         if (h.groups[h.k3s.agentGroup] === undefined) {
             add(["hosts", "k3s", "agentGroup"], `${renderValue(h.k3s.agentGroup)} is not a group of hosts.groups (expected one of ${groups.join(", ")})`);
         }
-        if (cfg.cluster.kubeconfig !== undefined || cfg.cluster.context !== undefined) {
-            add(["hosts", "k3s", "enabled"], "true, and cluster.kubeconfig or cluster.context is set too (expected one: the k3s cluster's kubeconfig feeds the provider)");
+        // The provider takes the kubeconfig k3s writes (its one context, "default"): a cluster key would name another cluster.
+        const set = (["kubeconfig", "context"] as const).filter((k) => cfg.cluster[k] !== undefined);
+        if (set.length > 0) {
+            add(
+                ["hosts", "k3s", "enabled"],
+                `true, and ${set.map((k) => `cluster.${k}${k === "context" ? ` ${renderValue(cfg.cluster.context)}` : ""}`).join(" and ")} ${set.length > 1 ? "are" : "is"} set too (expected one: the provider takes the kubeconfig k3s writes; remove ${set.length > 1 ? "them" : "it"} from the stack with ${set.map((k) => `pulumi config rm --path cluster.${k}`).join(" and ")})`,
+            );
         }
     }
 }

@@ -198,21 +198,42 @@ function compareQuantityText(a: string, b: string): number {
     return x === undefined || y === undefined ? 0 : compareQuantities(x, y);
 }
 
-/** Container requests and limits; a request above its limit is refused (the API server would). */
-export const resources = strict({
-    requests: withDefaults(strict({ cpu: cpu.default("10m").describe("CPU request."), memory: memory.default("16Mi").describe("Memory request.") })).describe("What the scheduler reserves."),
-    limits: withDefaults(strict({ cpu: cpu.default("100m").describe("CPU limit."), memory: memory.default("64Mi").describe("Memory limit.") })).describe(
-        "What the container may use at most; each at least its request.",
-    ),
-}).superRefine((r, ctx) => {
-    if (compareQuantityText(r.requests.cpu, r.limits.cpu) > 0) {
-        ctx.addIssue({ code: "custom", path: ["requests", "cpu"], message: `${renderValue(r.requests.cpu)} is above limits.cpu ${renderValue(r.limits.cpu)} (expected a request at most its limit)` });
-    }
-    if (compareQuantityText(r.requests.memory, r.limits.memory) > 0) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["requests", "memory"],
-            message: `${renderValue(r.requests.memory)} is above limits.memory ${renderValue(r.limits.memory)} (expected a request at most its limit)`,
-        });
-    }
-});
+/** A container's requests and limits, as the components take them. */
+export interface ResourceDefaults {
+    readonly requests: { readonly cpu: string; readonly memory: string };
+    readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/**
+ * Container requests and limits with the defaults of one part (a release's, MinIO's): a key left out
+ * keeps that part's default, so `limits.memory` alone changes only that limit. A request above its
+ * limit is refused (the API server would).
+ */
+export function resourcesSchema(defaults: ResourceDefaults) {
+    const { requests, limits } = defaults;
+    return withDefaults(
+        strict({
+            requests: withDefaults(strict({ cpu: cpu.default(requests.cpu).describe("CPU request."), memory: memory.default(requests.memory).describe("Memory request.") })).describe(
+                "What the scheduler reserves.",
+            ),
+            limits: withDefaults(strict({ cpu: cpu.default(limits.cpu).describe("CPU limit."), memory: memory.default(limits.memory).describe("Memory limit.") })).describe(
+                "What the container may use at most; each at least its request.",
+            ),
+        }).superRefine((r, ctx) => {
+            if (compareQuantityText(r.requests.cpu, r.limits.cpu) > 0) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["requests", "cpu"],
+                    message: `${renderValue(r.requests.cpu)} is above limits.cpu ${renderValue(r.limits.cpu)} (expected a request at most its limit)`,
+                });
+            }
+            if (compareQuantityText(r.requests.memory, r.limits.memory) > 0) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["requests", "memory"],
+                    message: `${renderValue(r.requests.memory)} is above limits.memory ${renderValue(r.limits.memory)} (expected a request at most its limit)`,
+                });
+            }
+        }),
+    );
+}

@@ -56,23 +56,63 @@ function appNamespaces(cfg: SecurityView): { path: ConfigPath; namespace: string
     return used;
 }
 
+/** The add-ons this stack declares, with their namespace key and owner's name; `installs`: the stack installs it there. */
+function addOns(cfg: SecurityView): { key: string; namespace: string; owner: string; installs: boolean }[] {
+    return [
+        { key: "metallb.namespace", namespace: cfg.metallb.namespace, owner: "MetalLB's", enabled: cfg.metallb.enabled, installs: cfg.metallb.install },
+        { key: "ingressNginx.namespace", namespace: cfg.ingressNginx.namespace, owner: "ingress-nginx's", enabled: cfg.ingressNginx.enabled, installs: cfg.ingressNginx.install },
+        { key: "nginxGateway.namespace", namespace: cfg.nginxGateway.namespace, owner: "NGINX Gateway Fabric's", enabled: cfg.nginxGateway.enabled, installs: cfg.nginxGateway.install },
+        { key: "dashboard.namespace", namespace: cfg.dashboard.namespace, owner: "the dashboard's", enabled: cfg.dashboard.enabled, installs: cfg.dashboard.install },
+        { key: "nodeExporter.namespace", namespace: cfg.nodeExporter.namespace, owner: "node-exporter's", enabled: cfg.nodeExporter.enabled, installs: true },
+    ]
+        .filter((a) => a.enabled)
+        .map(({ key, namespace, owner, installs }) => ({ key, namespace, owner, installs }));
+}
+
+/** What runs in the cluster's own namespaces, for the verify step's refusal. */
+const BUILT_IN_PODS: Record<string, string> = {
+    "kube-system": "the cluster's own namespace, where CoreDNS (and its published Services) and, on k3s, the Gateway's data plane run",
+    "kube-public": "the cluster's own namespace",
+    "kube-node-lease": "the cluster's own namespace",
+    default: "the namespace of every pod created without one",
+};
+
+/** What makes verify.namespace one the verifier must not share: built-in pods, an add-on's or a Gateway data plane's; undefined when it is free. */
+function verifyNamespaceClash(cfg: SecurityView): string | undefined {
+    const ns = cfg.verify.namespace;
+    const addOn = addOns(cfg).find((a) => a.namespace === ns);
+    const dataPlane = Object.entries(cfg.releases).find(([, r]) => r.split === "gateway" && r.gateway?.dataPlaneNamespace === ns);
+    if (BUILT_IN_PODS[ns] !== undefined) return BUILT_IN_PODS[ns];
+    if (addOn !== undefined) return `${addOn.owner} (${addOn.key}) namespace`;
+    if (dataPlane !== undefined) return `the Gateway data plane's namespace (releases.${dataPlane[0]}.gateway.dataPlaneNamespace)`;
+    return undefined;
+}
+
 /**
  * Namespaces that app objects must stay out of: the cluster's own and those of the add-ons this stack
  * runs. An app namespace gets the apps' Pod Security level and a default-deny NetworkPolicy, which
  * would stop MetalLB's speaker, the ingress controller or the cluster's DNS.
+ *
+ * And namespaces whose every pod the apps' NetworkPolicies admit hold only the part they are admitted
+ * for: the verify step's (admitted as the verifier) holds no add-on, data plane or built-in pods, and
+ * ingress-nginx's (admitted as the ingress controller) no other add-on this stack installs.
  */
 export function securityChecks(cfg: SecurityView, add: Report): void {
+    // The verify step's namespace, when it is one the verifier must not share: one line, on verify.namespace.
+    const verifyClash = cfg.verify.enabled ? verifyNamespaceClash(cfg) : undefined;
+    if (verifyClash !== undefined) {
+        add(
+            ["verify", "namespace"],
+            `${renderValue(cfg.verify.namespace)} is ${verifyClash} (expected a namespace of the verify Job's own, such as "platform-verify": the apps' NetworkPolicies admit every pod of verify.namespace as the verifier)`,
+        );
+    }
     const reserved = new Map<string, string>([
         ["kube-system", "the cluster's own"],
         ["kube-public", "the cluster's own"],
         ["kube-node-lease", "the cluster's own"],
     ]);
-    if (cfg.metallb.enabled) reserved.set(cfg.metallb.namespace, "MetalLB's (metallb.namespace)");
-    if (cfg.ingressNginx.enabled) reserved.set(cfg.ingressNginx.namespace, "ingress-nginx's (ingressNginx.namespace)");
-    if (cfg.nginxGateway.enabled) reserved.set(cfg.nginxGateway.namespace, "NGINX Gateway Fabric's (nginxGateway.namespace)");
-    if (cfg.dashboard.enabled) reserved.set(cfg.dashboard.namespace, "the dashboard's (dashboard.namespace)");
-    if (cfg.nodeExporter.enabled) reserved.set(cfg.nodeExporter.namespace, "node-exporter's (nodeExporter.namespace)");
-    if (cfg.verify.enabled) reserved.set(cfg.verify.namespace, "the verify step's (verify.namespace)");
+    for (const a of addOns(cfg)) reserved.set(a.namespace, `${a.owner} (${a.key})`);
+    if (cfg.verify.enabled && verifyClash === undefined) reserved.set(cfg.verify.namespace, "the verify step's (verify.namespace)");
     const reported = new Set<string>();
     for (const { path, namespace } of appNamespaces(cfg)) {
         const owner = reserved.get(namespace);
@@ -83,6 +123,17 @@ export function securityChecks(cfg: SecurityView, add: Report): void {
                 path,
                 `${renderValue(namespace)} is ${owner} namespace (expected an app namespace: app namespaces get Pod Security level "${cfg.security.appNamespaceLevel}" and a default-deny NetworkPolicy)`,
             );
+        }
+    }
+    const ingress = addOns(cfg).find((a) => a.key === "ingressNginx.namespace");
+    if (ingress !== undefined) {
+        for (const a of addOns(cfg)) {
+            if (a.key !== ingress.key && a.installs && a.namespace === ingress.namespace) {
+                add(
+                    a.key.split("."),
+                    `${renderValue(a.namespace)} is ingress-nginx's (ingressNginx.namespace) namespace (expected a namespace of its own: the apps' NetworkPolicies admit every pod of ingressNginx.namespace as the ingress controller)`,
+                );
+            }
         }
     }
 }

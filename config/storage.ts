@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { MINIO_DEFAULTS, MINIO_EPHEMERAL_STORAGE, MINIO_IMAGE_DEFAULT } from "../components/storage";
 import { ephemeralStorageSchema } from "./maintenance";
-import { bool, dnsLabel, dnsName, expected, ipv4Address, pinnedImage, quantity, renderValue, Report, resources, serviceName, strict, withDefaults } from "./primitives";
+import { bool, dnsLabel, dnsName, expected, ipv4Address, pinnedImage, quantity, renderValue, Report, resourcesSchema, serviceName, strict, withDefaults } from "./primitives";
 
 export const minioSchema = strict({
     enabled: bool.default(true).describe("Declare MinIO (needs the secrets minioRootUser and minioRootPassword)."),
@@ -25,7 +25,7 @@ export const minioSchema = strict({
             loadBalancerIP: ipv4Address.optional().describe("A fixed address from the MetalLB pool. Not set: MetalLB picks one."),
         }),
     ).describe("MinIO's LoadBalancer Service."),
-    resources: resources.default(MINIO_DEFAULTS.resources).describe("Requests and limits of MinIO's container."),
+    resources: resourcesSchema(MINIO_DEFAULTS.resources).describe("Requests and limits of MinIO's container."),
     ephemeralStorage: ephemeralStorageSchema(MINIO_EPHEMERAL_STORAGE, "MinIO's container"),
 });
 

@@ -10,5 +10,7 @@ export const verifySchema = strict({
         ),
     namespace: dnsLabel
         .default("platform-verify")
-        .describe("Namespace of the verify Job (Pod Security restricted; the apps' NetworkPolicies let its pods in). Must not be an app's or an add-on's namespace."),
+        .describe(
+            "Namespace of the verify Job (Pod Security restricted; the apps' NetworkPolicies let every pod of it in), its own: not the cluster's (kube-system, kube-public, kube-node-lease, default), an app's, an add-on's or a Gateway data plane's namespace.",
+        ),
 });

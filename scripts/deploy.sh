@@ -7,7 +7,8 @@
 #
 #   npm run deploy                  preview, then ask
 #   npm run deploy -- --yes         preview, then apply without asking
-#   npm run deploy -- --stack prod  another stack (its own passphrase: set PULUMI_CONFIG_PASSPHRASE)
+#   npm run deploy -- --stack prod  another stack (its own passphrase: PULUMI_CONFIG_PASSPHRASE_FILE;
+#                                   the dev one is refused: docs/stacks-and-state.md#creating-the-prod-stack)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,16 +31,49 @@ require_tools pulumi pulumi-language-nodejs kubectl
 use_stack "$stack"
 pulumi stack select "$stack" 2>/dev/null || pulumi stack init "$stack"
 
-# Say where this goes before anything else, and stop if nothing answers there.
-context=$(pulumi config get --path cluster.context --stack "$stack" 2>/dev/null || true)
-[ -n "$context" ] || context=$(kubectl config current-context 2>/dev/null || true)
-if ! kubectl ${context:+--context "$context"} cluster-info --request-timeout=5s >/dev/null 2>&1; then
-    echo "deploy: no Kubernetes cluster answers on context '${context:-<none>}'; start one (minikube start, kind create cluster) or run npm run render to write the manifests instead" >&2
-    exit 1
+# Say where this goes before anything else, and stop if nothing answers there: the cluster the
+# provider targets, from the stack's cluster.kubeconfig (a file's path or its contents) and
+# cluster.context; not set, kubectl's own ($KUBECONFIG, else ~/.kube/config) and its current context.
+setting() { pulumi config get --path "$1" --stack "$stack" 2>/dev/null || true; }
+scratch=()
+trap 'rm -f "${scratch[@]}"' EXIT
+if [ "$(setting hosts.enabled)" = true ] && [ "$(setting hosts.k3s.enabled)" = true ]; then
+    # The bare-VM path: the cluster is made by this update (docs/hosts.md), so there is none to ask yet.
+    echo "deploy: stack $stack → the k3s cluster this update installs on the hosts (hosts.k3s)"
+else
+    kubeconfig=$(setting cluster.kubeconfig)
+    kube=()
+    where=${KUBECONFIG:-~/.kube/config}
+    if [ -n "$kubeconfig" ]; then
+        if [[ $kubeconfig == *$'\n'* || $kubeconfig == "{"* ]]; then
+            where="cluster.kubeconfig's contents"
+            scratch+=("$(mktemp)")
+            (umask 077 && printf '%s\n' "$kubeconfig" >"${scratch[-1]}")
+            kube=(--kubeconfig "${scratch[-1]}")
+        else
+            where=$kubeconfig
+            file=${kubeconfig/#\~/$HOME}
+            if [ ! -f "$file" ]; then
+                echo "deploy: cluster.kubeconfig $kubeconfig is not a file (expected the path of a kubeconfig, or its contents)" >&2
+                exit 1
+            elif [ ! -r "$file" ]; then
+                echo "deploy: cluster.kubeconfig $kubeconfig is not readable by $(id -un) (k3s writes /etc/rancher/k3s/k3s.yaml for root only): docs/getting-started.md#a-k3s-clusters-kubeconfig says what to set" >&2
+                exit 1
+            fi
+            kube=(--kubeconfig "$file")
+        fi
+    fi
+    context=$(setting cluster.context)
+    [ -n "$context" ] || context=$(kubectl "${kube[@]}" config current-context 2>/dev/null || true)
+    kube+=(${context:+--context "$context"})
+    if ! kubectl "${kube[@]}" cluster-info --request-timeout=5s >/dev/null 2>&1; then
+        echo "deploy: no Kubernetes cluster answers on context '${context:-<none>}' of $where; start one (minikube start, kind create cluster) or run npm run render to write the manifests instead; on k3s, docs/getting-started.md#a-k3s-clusters-kubeconfig says what to set" >&2
+        exit 1
+    fi
+    echo "deploy: stack $stack → kube context '$context' of $where"
+    # A pool on no node's network gets addresses nobody can reach: say so before the preview (a warning only).
+    kubectl "${kube[@]}" get nodes -o json --request-timeout=10s 2>/dev/null | node --import tsx scripts/pool-check.ts "$stack" || true
 fi
-echo "deploy: stack $stack → kube context '$context'"
-# A pool on no node's network gets addresses nobody can reach: say so before the preview (a warning only).
-kubectl ${context:+--context "$context"} get nodes -o json --request-timeout=10s 2>/dev/null | node --import tsx scripts/pool-check.ts "$stack" || true
 
 # --continue-on-error: one host that fails (unreachable, a step that fails or runs out of time) stops
 # only its own later steps; the other hosts' steps and the rest of the stack go on, as the lab's
@@ -53,7 +87,7 @@ if [ "$yes" = false ]; then
     exit 2
 fi
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+scratch+=("$log")
 rc=0
 pulumi up --stack "$stack" --yes --skip-preview --continue-on-error "${extra[@]}" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
 if [ "$rc" -ne 0 ]; then

@@ -1,8 +1,10 @@
 // Pulumi's passphrase secrets format (the `encryptionsalt` and `secure:` values of a stack file):
 // PBKDF2-SHA256 (1,000,000 rounds) derives an AES-256-GCM key; a value is "v1:<nonce>:<ciphertext>"
 // and the salt state is "v1:<salt>:" followed by the encryption of "pulumi", which proves the phrase.
-// Used to write the dev stack's secrets where no Pulumi CLI is installed, and by the tests to read them.
+// Used to write the dev stack's secrets where no Pulumi CLI is installed, and by the tests to read them;
+// and the guard that keeps the dev stack's public passphrase off every other stack (scripts/common.sh).
 import * as crypto from "crypto";
+import * as fs from "fs";
 
 const ROUNDS = 1_000_000;
 
@@ -42,4 +44,47 @@ export function decryptValue(key: Buffer, value: string): string {
     const decipher = crypto.createDecipheriv("aes-256-gcm", key, Buffer.from(nonce, "base64"));
     decipher.setAuthTag(data.subarray(data.length - 16));
     return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString("utf8");
+}
+
+/** The dev stack's passphrase: public on purpose (Pulumi.dev.yaml's secrets are a local lab's), never another stack's. */
+export const DEV_PASSPHRASE = "bare-metal-lab";
+
+/** Where the Pulumi CLI takes a passphrase from: PULUMI_CONFIG_PASSPHRASE wins over PULUMI_CONFIG_PASSPHRASE_FILE. */
+export interface PassphraseEnv {
+    readonly PULUMI_CONFIG_PASSPHRASE?: string;
+    readonly PULUMI_CONFIG_PASSPHRASE_FILE?: string;
+}
+
+/**
+ * Why `stack` must not be used with the passphrase the CLI would take from `env` — the dev stack's
+ * public one, which would encrypt the stack's secrets for anyone to read — or undefined when it may.
+ */
+export function devPassphraseRefusal(stack: string, env: PassphraseEnv, readFile: (path: string) => string = (p) => fs.readFileSync(p, "utf8")): string | undefined {
+    if (stack === "dev") return undefined;
+    const own = `give ${stack}'s own passphrase in PULUMI_CONFIG_PASSPHRASE_FILE (docs/stacks-and-state.md#creating-the-prod-stack)`;
+    if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) {
+        return env.PULUMI_CONFIG_PASSPHRASE === DEV_PASSPHRASE
+            ? `PULUMI_CONFIG_PASSPHRASE is the dev stack's public passphrase, refused for stack ${stack} (its secrets would be readable by anyone): unset PULUMI_CONFIG_PASSPHRASE, then ${own}`
+            : undefined;
+    }
+    const file = env.PULUMI_CONFIG_PASSPHRASE_FILE;
+    let text: string | undefined;
+    try {
+        text = file ? readFile(file) : undefined;
+    } catch {
+        return undefined; // the CLI says itself that it cannot read the file
+    }
+    return text !== undefined && text.trim() === DEV_PASSPHRASE
+        ? `PULUMI_CONFIG_PASSPHRASE_FILE (${file}) holds the dev stack's public passphrase, refused for stack ${stack} (its secrets would be readable by anyone): ${own}`
+        : undefined;
+}
+
+// `node --import tsx scripts/passphrase.ts refuse-dev <stack>` (scripts/common.sh): prints the refusal and exits 1, or exits 0.
+if (require.main === module && process.argv[2] === "refuse-dev") {
+    const { PULUMI_CONFIG_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE_FILE } = process.env;
+    const refusal = devPassphraseRefusal(process.argv[3] ?? "", { PULUMI_CONFIG_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE_FILE });
+    if (refusal !== undefined) {
+        console.log(refusal);
+        process.exit(1);
+    }
 }

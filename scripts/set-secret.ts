@@ -3,13 +3,18 @@
 // Usage: PULUMI_CONFIG_PASSPHRASE=… npx tsx scripts/set-secret.ts <stack> <key> <value>
 import * as fs from "fs";
 import * as YAML from "yaml";
-import { encryptValue, keyFromSaltState, newSaltState } from "./passphrase";
+import { devPassphraseRefusal, encryptValue, keyFromSaltState, newSaltState } from "./passphrase";
 
 const [stack, key, value] = process.argv.slice(2);
 const passphrase = process.env.PULUMI_CONFIG_PASSPHRASE;
 if (!stack || !key || value === undefined || passphrase === undefined) {
     console.error("usage: PULUMI_CONFIG_PASSPHRASE=… npx tsx scripts/set-secret.ts <stack> <key> <value>");
     process.exit(2);
+}
+const refusal = devPassphraseRefusal(stack, { PULUMI_CONFIG_PASSPHRASE: passphrase });
+if (refusal !== undefined) {
+    console.error(`set-secret: ${refusal}`);
+    process.exit(1);
 }
 const file = `Pulumi.${stack}.yaml`;
 const doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));

@@ -5,7 +5,8 @@
 #   npm run preview                   what `pulumi up` would change (creates the dev stack if needed)
 #   npm run destroy                   shows what goes, then asks
 #   npm run destroy -- --yes          without asking (with no terminal, --yes is required)
-#   npm run preview -- --stack prod   another stack (its own passphrase: set PULUMI_CONFIG_PASSPHRASE)
+#   npm run preview -- --stack prod   another stack (its own passphrase: PULUMI_CONFIG_PASSPHRASE_FILE;
+#                                     the dev one is refused: docs/stacks-and-state.md#creating-the-prod-stack)
 #   npm run unlock                    after an interrupted `pulumi up` (killed, the machine lost): removes
 #                                     the stack's lock once no update holding it still runs here, then
 #                                     says what comes next (docs/operations.md, "When an up is interrupted")

@@ -9,6 +9,8 @@ const SECRETS = { minioRootUser: "admin", minioRootPassword: "longenough" };
 const release = (extra: object = {}) => ({ stable: {}, services: [{ name: "web" }], ...extra });
 const rules = [{ resources: ["pods"], verbs: ["get"] }];
 const NAMESPACE_RULE = `(expected an app namespace: app namespaces get Pod Security level "restricted" and a default-deny NetworkPolicy)`;
+const VERIFIER = `(expected a namespace of the verify Job's own, such as "platform-verify": the apps' NetworkPolicies admit every pod of verify.namespace as the verifier)`;
+const INGRESS_CONTROLLER = "(expected a namespace of its own: the apps' NetworkPolicies admit every pod of ingressNginx.namespace as the ingress controller)";
 const ONCE = "(expected each Kubernetes object declared once: rename one of them)";
 const URN = "(expected unique resource names, which the engine requires: rename one of them)";
 
@@ -118,6 +120,59 @@ const cases: Record<string, [string, Record<string, unknown>, string[]][]> = {
             "an account in ingress-nginx's namespace",
             { access: { accounts: [{ name: "ops", namespace: "ingress-nginx" }] } },
             [`access.accounts[0].namespace: "ingress-nginx" is ingress-nginx's (ingressNginx.namespace) namespace ${NAMESPACE_RULE}`],
+        ],
+    ],
+    "namespaces whose every pod the apps admit": [
+        [
+            "the verify step in kube-system",
+            { verify: { namespace: "kube-system" } },
+            [`verify.namespace: "kube-system" is the cluster's own namespace, where CoreDNS (and its published Services) and, on k3s, the Gateway's data plane run ${VERIFIER}`],
+        ],
+        ["the verify step in kube-public", { verify: { namespace: "kube-public" } }, [`verify.namespace: "kube-public" is the cluster's own namespace ${VERIFIER}`]],
+        [
+            "the verify step in default, where MinIO is too: one line, on verify.namespace",
+            { verify: { namespace: "default" } },
+            [`verify.namespace: "default" is the namespace of every pod created without one ${VERIFIER}`],
+        ],
+        ["the verify step in MetalLB's namespace", { verify: { namespace: "metallb-system" } }, [`verify.namespace: "metallb-system" is MetalLB's (metallb.namespace) namespace ${VERIFIER}`]],
+        [
+            "the verify step in ingress-nginx's namespace",
+            { verify: { namespace: "ingress-nginx" } },
+            [`verify.namespace: "ingress-nginx" is ingress-nginx's (ingressNginx.namespace) namespace ${VERIFIER}`],
+        ],
+        [
+            "the verify step in NGINX Gateway Fabric's namespace",
+            { nginxGateway: { enabled: true }, verify: { namespace: "nginx-gateway" } },
+            [`verify.namespace: "nginx-gateway" is NGINX Gateway Fabric's (nginxGateway.namespace) namespace ${VERIFIER}`],
+        ],
+        [
+            "the verify step in node-exporter's namespace",
+            { nodeExporter: { enabled: true }, verify: { namespace: "monitoring" } },
+            [`verify.namespace: "monitoring" is node-exporter's (nodeExporter.namespace) namespace ${VERIFIER}`],
+        ],
+        [
+            "the verify step in a Gateway data plane's namespace",
+            {
+                nginxGateway: { enabled: true },
+                releases: { web: release({ split: "gateway", ingress: {}, gateway: { dataPlaneNamespace: "traefik" } }) },
+                verify: { namespace: "traefik" },
+            },
+            [`verify.namespace: "traefik" is the Gateway data plane's namespace (releases.web.gateway.dataPlaneNamespace) ${VERIFIER}`],
+        ],
+        [
+            "the dashboard installed in ingress-nginx's namespace",
+            { dashboard: { enabled: true, namespace: "ingress-nginx" } },
+            [`dashboard.namespace: "ingress-nginx" is ingress-nginx's (ingressNginx.namespace) namespace ${INGRESS_CONTROLLER}`],
+        ],
+        [
+            "node-exporter in ingress-nginx's namespace",
+            { nodeExporter: { enabled: true, namespace: "ingress-nginx" } },
+            [`nodeExporter.namespace: "ingress-nginx" is ingress-nginx's (ingressNginx.namespace) namespace ${INGRESS_CONTROLLER}`],
+        ],
+        [
+            "MetalLB installed into an existing ingress controller's kube-system",
+            { ingressNginx: { install: false, namespace: "kube-system" }, metallb: { namespace: "kube-system" } },
+            [`metallb.namespace: "kube-system" is ingress-nginx's (ingressNginx.namespace) namespace ${INGRESS_CONTROLLER}`],
         ],
     ],
     "MetalLB's rules": [
@@ -249,5 +304,19 @@ describe("config across objects: what stays allowed", () => {
                 releases: { a: release({ app: "shared" }), b: release({ app: "shared", namespace: "other" }) },
             }),
         );
+    });
+
+    it("namespaces the apps admit, where only their part runs: the verify step's own, k3s's Traefik in kube-system, a dashboard already installed beside an existing controller", () => {
+        assert.doesNotThrow(() =>
+            parseConfig({
+                ...SECRETS,
+                verify: { namespace: "checks" },
+                ingressNginx: { enabled: false },
+                nginxGateway: { enabled: false },
+                releases: { web: release({ split: "gateway", ingress: {}, gateway: { className: "traefik", port: 8000, dataPlaneNamespace: "kube-system" } }) },
+            }),
+        );
+        assert.doesNotThrow(() => parseConfig({ ...SECRETS, ingressNginx: { install: false, namespace: "kube-system" }, dashboard: { enabled: true, install: false, namespace: "kube-system" } }));
+        assert.doesNotThrow(() => parseConfig({ ...SECRETS, verify: { enabled: false, namespace: "kube-system" } }));
     });
 });

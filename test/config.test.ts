@@ -245,6 +245,15 @@ describe("config: bad values are refused with one message naming key, value and 
             'hosts.k3s.serverGroup: "Orchestrators" is not a group of hosts.groups (expected one of Endpoints)',
         ],
         [
+            "k3s on the hosts and a kubeconfig and a context of another cluster",
+            {
+                cluster: { kubeconfig: "~/.kube/config", context: "prod" },
+                hosts: { enabled: true, groups: { Orchestrators: [{ name: "vm1", address: "10.0.0.2" }] }, k3s: { enabled: true, agentGroup: "Orchestrators" } },
+                hostsSshPrivateKey: HOST_KEY,
+            },
+            'hosts.k3s.enabled: true, and cluster.kubeconfig and cluster.context "prod" are set too (expected one: the provider takes the kubeconfig k3s writes; remove them from the stack with pulumi config rm --path cluster.kubeconfig and pulumi config rm --path cluster.context)',
+        ],
+        [
             "container unit without docker",
             { hosts: { enabled: true, groups: { Endpoints: [{ name: "vm1", address: "10.0.0.2" }] }, docker: { enabled: false } }, hostsSshPrivateKey: HOST_KEY },
             "hosts.docker.enabled: false, but hosts.service runs a container (expected true, or turn those off)",
@@ -334,6 +343,24 @@ describe("config: the stack files", () => {
         assert.ok(cfg.releases.web.stable.replicas > 3);
     });
 
+    it("prod on bare VMs (docs/hosts.md): refused while it keeps cluster.context, saying how to remove it; accepted once it is removed", () => {
+        const prod = rawFromStack("prod", undefined, SECRETS);
+        const hosts = {
+            enabled: true,
+            groups: { Orchestrators: [{ name: "fedora", address: "192.168.56.10" }], Endpoints: [{ name: "ansible-target-1", address: "192.168.56.11" }] },
+            k3s: { enabled: true },
+        };
+        assert.throws(
+            () => parseConfig({ ...prod, hosts, hostsSshPrivateKey: HOST_KEY }),
+            (e: Error) =>
+                e.message ===
+                'invalid configuration: hosts.k3s.enabled: true, and cluster.context "prod" is set too (expected one: the provider takes the kubeconfig k3s writes; remove it from the stack with pulumi config rm --path cluster.context)',
+        );
+        const cfg = parseConfig({ ...prod, cluster: {}, hosts, hostsSshPrivateKey: HOST_KEY });
+        assert.deepEqual(cfg.cluster, {});
+        assert.equal(cfg.hosts.k3s.enabled, true);
+    });
+
     it("prod without its secrets says how to set them", () => {
         assert.throws(() => parseConfig(rawFromStack("prod")), /minioRootUser: is required when minio.enabled is true \(set it with: pulumi config set --secret minioRootUser <name>\)/);
     });
@@ -386,11 +413,10 @@ describe("config: namespaces", () => {
         const cfg = parseConfig({
             ...SECRETS,
             minio: { namespace: "storage" },
-            ingressNginx: { namespace: "edge" },
             dashboard: { enabled: true, namespace: "edge" },
             nodeExporter: { enabled: true, namespace: "edge" },
             coredns: { enabled: true },
         });
-        assert.deepEqual(namespacePlan(cfg), { "metallb-system": "privileged", edge: "privileged", storage: "restricted", "platform-verify": "restricted" });
+        assert.deepEqual(namespacePlan(cfg), { "metallb-system": "privileged", "ingress-nginx": "baseline", edge: "privileged", storage: "restricted", "platform-verify": "restricted" });
     });
 });

@@ -12,16 +12,27 @@ import { linkProject, PROJECT_FILES } from "./projectFiles";
 
 let dir: string;
 let bin: string;
+/** kubectl's kubeconfig when neither the stack nor $KUBECONFIG names one. */
+const HOME_KUBECONFIG = path.join(os.homedir(), ".kube", "config");
 
 // The stand-ins log one line per call: the arguments, then the backend and passphrase they were given.
+// The stack's settings are STUB_CONFIG's `key=value` lines; `pulumi up` after `config set
+// cluster.renderYamlTo` writes a manifest there, as render mode does.
 const PULUMI = `#!/usr/bin/env bash
 echo "pulumi $* | backend=\${PULUMI_BACKEND_URL-<project>} passphrase=\${PULUMI_CONFIG_PASSPHRASE-<none>}" >> "$STUB_LOG"
 case "$1 $2" in
 "stack select") [ -f "$STUB_STATE/$3" ] ;;
 "stack init") touch "$STUB_STATE/$3" ;;
-"config get") exit 1 ;;
+"config get") v=$(printf '%s\n' "\${STUB_CONFIG-}" | sed -n "s|^$4=||p"); [ -n "$v" ] && printf '%s\n' "$v" ;;
+"config set") [ "$4" != cluster.renderYamlTo ] || echo "$5" > "$STUB_STATE/render-to" ;;
 "preview "*) echo "Previewing update" ;;
-"up "*) echo "Updating" ;;
+"up "*)
+    echo "Updating"
+    if [ -f "$STUB_STATE/render-to" ]; then
+        to=$(cat "$STUB_STATE/render-to")
+        mkdir -p "$to/1-manifest" && echo "kind: Namespace" > "$to/1-manifest/v1-namespace-dev.yaml"
+    fi
+    ;;
 "destroy "*) echo "Destroying" ;;
 esac
 `;
@@ -47,6 +58,8 @@ function run(p: string, script: string, args: string[], env: Record<string, stri
     const base: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB_LOG: log, STUB_STATE: path.join(p, ".stub-state"), STUB_CLUSTER: "up" };
     delete base.PULUMI_BACKEND_URL;
     delete base.PULUMI_CONFIG_PASSPHRASE;
+    delete base.PULUMI_CONFIG_PASSPHRASE_FILE;
+    delete base.KUBECONFIG;
     const r = spawnSync("bash", [path.join(p, "scripts", script), ...args], { cwd: p, env: { ...base, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, calls: fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) };
 }
@@ -71,13 +84,20 @@ describe("npm run deploy (scripts/deploy.sh)", () => {
         const p = project();
         const r = run(p, "deploy.sh", []);
         assert.equal(r.code, 2, r.stderr);
-        assert.match(r.stdout, /^deploy: stack dev → kube context 'kind-kind'$/m);
+        assert.match(r.stdout, new RegExp(`^deploy: stack dev → kube context 'kind-kind' of ${HOME_KUBECONFIG}$`, "m"));
         assert.match(r.stderr, /^deploy: warning: metallb\.addresses 172\.17\.255\.1-172\.17\.255\.255 is outside every node's network .*172\.18\.0\.2/m);
         assert.match(r.stderr, /deploy: preview only \(no terminal to ask on\); run again with --yes to apply it/);
         const pulumi = r.calls.filter((c) => c.startsWith("pulumi "));
         assert.deepEqual(
             pulumi.map((c) => c.split(" | ")[0]),
-            ["pulumi stack select dev", "pulumi stack init dev", "pulumi config get --path cluster.context --stack dev", "pulumi preview --stack dev --diff"],
+            [
+                "pulumi stack select dev",
+                "pulumi stack init dev",
+                "pulumi config get --path hosts.enabled --stack dev",
+                "pulumi config get --path cluster.kubeconfig --stack dev",
+                "pulumi config get --path cluster.context --stack dev",
+                "pulumi preview --stack dev --diff",
+            ],
         );
         // The state's place is Pulumi.yaml's backend.url: the script sets no PULUMI_BACKEND_URL; the dev passphrase it does.
         for (const c of pulumi) assert.match(c, /\| backend=<project> passphrase=bare-metal-lab$/, c);
@@ -110,11 +130,172 @@ describe("npm run deploy (scripts/deploy.sh)", () => {
         const p = project();
         const down = run(p, "deploy.sh", [], { STUB_CLUSTER: "down" });
         assert.equal(down.code, 1);
-        assert.match(down.stderr, /deploy: no Kubernetes cluster answers on context 'kind-kind'; start one/);
+        assert.equal(
+            down.stderr.trim(),
+            `deploy: no Kubernetes cluster answers on context 'kind-kind' of ${HOME_KUBECONFIG}; start one (minikube start, kind create cluster) or run npm run render to write the manifests instead; on k3s, docs/getting-started.md#a-k3s-clusters-kubeconfig says what to set`,
+        );
         assert.ok(!down.calls.some((c) => c.startsWith("pulumi preview")));
         const none = run(p, "deploy.sh", ["--stack", "staging"]);
         assert.equal(none.code, 1);
         assert.match(none.stderr, /deploy: there is no Pulumi\.staging\.yaml \(stacks here: dev prod \)/);
+    });
+});
+
+describe("npm run deploy: the cluster the stack targets (cluster.kubeconfig, cluster.context, hosts.k3s)", () => {
+    const kubectl = (r: ReturnType<typeof run>) => r.calls.filter((c) => c.startsWith("kubectl "));
+
+    it("cluster.kubeconfig naming a file: kubectl asks that file's cluster, as the provider will", () => {
+        const p = project();
+        const file = path.join(p, "k3s.yaml");
+        fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
+        const r = run(p, "deploy.sh", [], { STUB_CONFIG: `cluster.kubeconfig=${file}\ncluster.context=default` });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stdout, new RegExp(`^deploy: stack dev → kube context 'default' of ${file}$`, "m"));
+        assert.deepEqual(kubectl(r), [
+            `kubectl --kubeconfig ${file} --context default cluster-info --request-timeout=5s`,
+            `kubectl --kubeconfig ${file} --context default get nodes -o json --request-timeout=10s`,
+        ]);
+    });
+
+    it("cluster.kubeconfig holding the file's contents: kubectl reads them from a private scratch file, removed afterwards", () => {
+        const p = project();
+        const r = run(p, "deploy.sh", [], { STUB_CONFIG: 'cluster.kubeconfig={"apiVersion":"v1","kind":"Config"}' });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stdout, /^deploy: stack dev → kube context 'kind-kind' of cluster\.kubeconfig's contents$/m);
+        const scratch = kubectl(r)[0].split(" ")[2];
+        assert.deepEqual(kubectl(r), [
+            `kubectl --kubeconfig ${scratch} config current-context`,
+            `kubectl --kubeconfig ${scratch} --context kind-kind cluster-info --request-timeout=5s`,
+            `kubectl --kubeconfig ${scratch} --context kind-kind get nodes -o json --request-timeout=10s`,
+        ]);
+        assert.ok(!fs.existsSync(scratch), "the scratch kubeconfig is removed");
+    });
+
+    it("cluster.kubeconfig naming no file: stops with 1 before asking any cluster", () => {
+        const p = project();
+        const r = run(p, "deploy.sh", [], { STUB_CONFIG: "cluster.kubeconfig=~/no-such-kubeconfig.yaml" });
+        assert.equal(r.code, 1);
+        assert.equal(r.stderr.trim(), "deploy: cluster.kubeconfig ~/no-such-kubeconfig.yaml is not a file (expected the path of a kubeconfig, or its contents)");
+        assert.deepEqual(kubectl(r), []);
+    });
+
+    it("$KUBECONFIG when the stack names no kubeconfig: kubectl's own, named in the first line", () => {
+        const p = project();
+        const r = run(p, "deploy.sh", [], { KUBECONFIG: "/home/me/k3s.yaml" });
+        assert.match(r.stdout, /^deploy: stack dev → kube context 'kind-kind' of \/home\/me\/k3s\.yaml$/m);
+        assert.equal(kubectl(r)[0], "kubectl config current-context");
+    });
+
+    it("the bare-VM path (hosts.enabled and hosts.k3s.enabled): no cluster to ask yet, the update makes it", () => {
+        const p = project();
+        const r = run(p, "deploy.sh", [], { STUB_CONFIG: "hosts.enabled=true\nhosts.k3s.enabled=true", STUB_CLUSTER: "down" });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stdout, /^deploy: stack dev → the k3s cluster this update installs on the hosts \(hosts\.k3s\)$/m);
+        assert.deepEqual(kubectl(r), []);
+        assert.ok(r.calls.some((c) => c.startsWith("pulumi preview --stack dev --diff |")));
+    });
+});
+
+describe("the dev stack's public passphrase stays off every other stack (scripts/common.sh, scripts/passphrase.ts)", () => {
+    const REFUSED =
+        "PULUMI_CONFIG_PASSPHRASE is the dev stack's public passphrase, refused for stack prod (its secrets would be readable by anyone): unset PULUMI_CONFIG_PASSPHRASE, then give prod's own passphrase in PULUMI_CONFIG_PASSPHRASE_FILE (docs/stacks-and-state.md#creating-the-prod-stack)";
+
+    it("deploy, preview, destroy and unlock of prod with the README's export: refused in one line, before any pulumi command", () => {
+        const p = project();
+        for (const [script, args, me] of [
+            ["deploy.sh", ["--stack", "prod"], "deploy"],
+            ["stack.sh", ["preview", "--stack", "prod"], "preview"],
+            ["stack.sh", ["destroy", "--stack", "prod", "--yes"], "destroy"],
+            ["stack.sh", ["unlock", "--stack", "prod"], "unlock"],
+        ] as const) {
+            // The README's export, with a passphrase file that would otherwise be read.
+            const r = run(p, script, [...args], { PULUMI_CONFIG_PASSPHRASE: "bare-metal-lab", PULUMI_CONFIG_PASSPHRASE_FILE: path.join(p, "prod.passphrase") });
+            assert.equal(r.code, 1, `${script} ${args.join(" ")}`);
+            assert.equal(r.stderr.trim(), `${me}: ${REFUSED}`);
+            assert.deepEqual(
+                r.calls.filter((c) => c.startsWith("pulumi ")),
+                [],
+            );
+        }
+    });
+
+    it("a passphrase file holding the dev passphrase: refused too; prod's own passphrase, or dev with the dev one: let through", () => {
+        const p = project();
+        const file = path.join(p, "prod.passphrase");
+        fs.writeFileSync(file, "bare-metal-lab\n");
+        const refused = run(p, "deploy.sh", ["--stack", "prod"], { PULUMI_CONFIG_PASSPHRASE_FILE: file });
+        assert.equal(refused.code, 1);
+        assert.equal(
+            refused.stderr.trim(),
+            `deploy: PULUMI_CONFIG_PASSPHRASE_FILE (${file}) holds the dev stack's public passphrase, refused for stack prod (its secrets would be readable by anyone): give prod's own passphrase in PULUMI_CONFIG_PASSPHRASE_FILE (docs/stacks-and-state.md#creating-the-prod-stack)`,
+        );
+        fs.writeFileSync(file, "correct horse battery staple\n");
+        assert.ok(run(p, "stack.sh", ["preview", "--stack", "prod"], { PULUMI_CONFIG_PASSPHRASE_FILE: file }).calls.some((c) => c.startsWith("pulumi preview --stack prod")));
+        assert.ok(run(p, "stack.sh", ["preview", "--stack", "prod"], { PULUMI_CONFIG_PASSPHRASE: "mine" }).calls.some((c) => c.startsWith("pulumi preview --stack prod")));
+        assert.ok(run(p, "stack.sh", ["preview"], { PULUMI_CONFIG_PASSPHRASE: "bare-metal-lab" }).calls.some((c) => c.startsWith("pulumi preview --stack dev")));
+    });
+
+    it("scripts/set-secret.ts refuses it for any stack but dev, with the same line", () => {
+        const r = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "scripts", "set-secret.ts"), "prod", "minioRootUser", "ops"], {
+            cwd: project(),
+            env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "bare-metal-lab" },
+            encoding: "utf8",
+        });
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr.trim(), `set-secret: ${REFUSED}`);
+    });
+});
+
+describe("npm run render (scripts/render.sh)", () => {
+    it("replaces the last render's manifests and keeps everything else in the folder, the Kickstart among it", () => {
+        const p = project();
+        const out = path.join(p, "rendered");
+        fs.mkdirSync(path.join(out, "kickstart"), { recursive: true });
+        fs.writeFileSync(path.join(out, "kickstart", "ks.cfg"), "# the Kickstart\n");
+        fs.mkdirSync(path.join(out, "1-manifest"));
+        fs.writeFileSync(path.join(out, "1-manifest", "v1-service-gone.yaml"), "kind: Service\n");
+        const r = run(p, "render.sh", []);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`^render: manifests in ${fs.realpathSync(p)}/rendered \\(1 files\\)$`, "m"));
+        assert.equal(fs.readFileSync(path.join(out, "kickstart", "ks.cfg"), "utf8"), "# the Kickstart\n");
+        assert.deepEqual(fs.readdirSync(out).sort(), ["1-manifest", "kickstart"]);
+        assert.deepEqual(fs.readdirSync(path.join(out, "1-manifest")), ["v1-namespace-dev.yaml"]);
+    });
+});
+
+describe("npm run checked -- <pulumi command>: the type check on every run", () => {
+    /** A copy of the program (its own index.ts, everything else linked) with `extra` appended to index.ts. */
+    function program(extra: string): string {
+        const p = fs.mkdtempSync(path.join(dir, "checked-"));
+        linkProject(p, [...PROJECT_FILES, "node_modules"], ["index.ts"]);
+        fs.writeFileSync(path.join(p, "index.ts"), fs.readFileSync(path.join(__dirname, "..", "index.ts"), "utf8") + extra);
+        return p;
+    }
+    function checked(p: string) {
+        const log = path.join(p, "calls.log");
+        fs.writeFileSync(log, "");
+        const r = spawnSync("npm", ["run", "--silent", "checked", "--", "preview", "--stack", "dev"], {
+            cwd: p,
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, STUB_LOG: log, STUB_STATE: p },
+            encoding: "utf8",
+        });
+        return { code: r.status, output: r.stdout + r.stderr, calls: fs.readFileSync(log, "utf8").trim().split("\n").filter(Boolean) };
+    }
+
+    it("a type error stops it before pulumi runs", () => {
+        const r = checked(program('\nexport const port: number = "80";\n'));
+        assert.notEqual(r.code, 0);
+        assert.match(r.output, /index\.ts\(\d+,14\): error TS2322: Type 'string' is not assignable to type 'number'\./);
+        assert.deepEqual(r.calls, []);
+    });
+
+    it("a program that type-checks goes on to the pulumi command, with its arguments", () => {
+        const r = checked(program(""));
+        assert.equal(r.code, 0, r.output);
+        assert.deepEqual(
+            r.calls.map((c) => c.split(" | ")[0]),
+            ["pulumi preview --stack dev"],
+        );
     });
 });
 

@@ -75,7 +75,8 @@ export interface ClockAppArgs {
  */
 export const CLOCK_EPHEMERAL_STORAGE: EphemeralStorage = { request: "32Mi", limit: "128Mi" };
 
-const DEFAULT_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+/** Each clock container's requests and limits unless a release sets its own (releases.<name>.resources). */
+export const CLOCK_RESOURCES: ContainerResources = { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
 /** What {@link ClockApp} `name` declares of `args`: its namespace, Pulumi resource names, Kubernetes names and labels. */
 export interface PlannedClockApp {
@@ -143,7 +144,7 @@ export class ClockApp extends pulumi.ComponentResource {
         this.configMap = new k8s.core.v1.ConfigMap(planned.page.resourceName, { metadata: { namespace, labels }, data }, { parent: this });
 
         const security = restrictedContainer({ readOnlyRootFilesystem: args.readOnlyRootFilesystem });
-        const resources = containerResources(args.resources ?? DEFAULT_RESOURCES, args.ephemeralStorage === undefined ? CLOCK_EPHEMERAL_STORAGE : args.ephemeralStorage);
+        const resources = containerResources(args.resources ?? CLOCK_RESOURCES, args.ephemeralStorage === undefined ? CLOCK_EPHEMERAL_STORAGE : args.ephemeralStorage);
         const strategy: StrategyPreset = args.strategy ?? { type: "rolling", maxSurge: "25%", maxUnavailable: "25%" };
         const spread = args.topologySpread === undefined ? {} : args.topologySpread;
         const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
