@@ -41,12 +41,13 @@ const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.depend
 const metallb = cfg.metallb.enabled ? new MetalLB(COMPONENT_NAMES.metallb, { ...cfg.metallb, reserved: plan.pinnedAddresses() }, after(cfg.metallb.namespace)) : undefined;
 const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...namespaces.dependenciesFor(...ns), ...(metallb ? [metallb] : [])] });
 
-// 6. Ingress: ingress-nginx on a MetalLB address.
-const ingress = cfg.ingressNginx.enabled ? new IngressNginx(COMPONENT_NAMES.ingressNginx, cfg.ingressNginx, afterLoadBalancer(cfg.ingressNginx.namespace)) : undefined;
+// 6. Ingress: ingress-nginx on a MetalLB address. Its chart installs while MetalLB's does: its
+//    LoadBalancer Service is ready once MetalLB, up meanwhile, has given it the address.
+const ingress = cfg.ingressNginx.enabled ? new IngressNginx(COMPONENT_NAMES.ingressNginx, cfg.ingressNginx, after(cfg.ingressNginx.namespace)) : undefined;
 
 // 6b. The Gateway API path forward (optional): NGINX Gateway Fabric, for releases with split "gateway".
 //     The Gateway API CRDs are a prerequisite (docs/gateway-api.md); each Gateway gets its own MetalLB address.
-const gatewayController = cfg.nginxGateway.enabled ? new NginxGatewayFabric(COMPONENT_NAMES.nginxGateway, cfg.nginxGateway, afterLoadBalancer(cfg.nginxGateway.namespace)) : undefined;
+const gatewayController = cfg.nginxGateway.enabled ? new NginxGatewayFabric(COMPONENT_NAMES.nginxGateway, cfg.nginxGateway, after(cfg.nginxGateway.namespace)) : undefined;
 
 // 7. CoreDNS reachable from outside the cluster (optional).
 const coredns = cfg.coredns.enabled ? new CoreDnsExternal(COMPONENT_NAMES.coredns, cfg.coredns, afterLoadBalancer()) : undefined;
@@ -60,12 +61,6 @@ if (cfg.dashboard.enabled) {
     );
 }
 
-// A release's Gateway waits for the controller that serves its GatewayClass.
-const afterRouter = (split: string, ...ns: string[]) => {
-    const base = afterLoadBalancer(...ns);
-    return split === "gateway" && gatewayController ? { ...base, dependsOn: [...base.dependsOn, gatewayController] } : base;
-};
-
 // 9. The clock app's releases: stable and canary tracks, split by replicas, at the ingress or at a Gateway.
 const routers = routersOf(cfg);
 const releases = Object.entries(cfg.releases).map(
@@ -78,14 +73,18 @@ const releases = Object.entries(cfg.releases).map(
                     ...r,
                     gateway: gatewayOf(routers, r),
                     ingressClassName: cfg.ingressNginx.className,
+                    // Only what needs them waits: the Ingresses for the controller, the LoadBalancer
+                    // Services for MetalLB, the Gateway for its controller; the pods roll out meanwhile.
                     ingressDependsOn: ingress ? [ingress] : undefined,
+                    loadBalancerDependsOn: metallb ? [metallb] : undefined,
+                    gatewayDependsOn: r.split === "gateway" && gatewayController ? [gatewayController] : undefined,
                     readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
                     rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
                     disruptionBudget: budgetOf(r.disruptionBudget),
                     topologySpread: spreadOf(r.topologySpread),
                     ephemeralStorage: ephemeralOf(r.ephemeralStorage),
                 },
-                afterRouter(r.split, r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
+                after(r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
             ),
         ] as const,
 );
@@ -110,8 +109,9 @@ const minio =
                   readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
                   rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
                   ephemeralStorage: ephemeralOf(cfg.minio.ephemeralStorage),
+                  loadBalancerDependsOn: metallb ? [metallb] : undefined,
               },
-              afterLoadBalancer(cfg.minio.namespace),
+              after(cfg.minio.namespace),
           )
         : undefined;
 

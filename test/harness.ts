@@ -45,13 +45,29 @@ pulumi.runtime.setMocks(
 
 /** The URN of every registration, in order, as the mock monitor makes it (duplicates kept: the engine refuses them). */
 export const registeredUrns: string[] = [];
+/**
+ * What each registration told the engine it waits for, by "type name": the resource names of its
+ * `dependencies` (its dependsOn, a component expanded to its children, and the resources its inputs
+ * came from), sorted and once each — the order the engine keeps.
+ */
+export const dependenciesOf: Record<string, string[]> = {};
 {
-    const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor() as { newUrn: (parent: string, type: string, name: string) => string };
+    type Request = { getType(): string; getName(): string; getDependenciesList(): string[] };
+    const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor() as {
+        newUrn: (parent: string, type: string, name: string) => string;
+        registerResource: (req: Request, callback: unknown) => unknown;
+    };
     const newUrn = monitor.newUrn.bind(monitor);
     monitor.newUrn = (parent, type, name) => {
         const urn = newUrn(parent, type, name);
         registeredUrns.push(urn);
         return urn;
+    };
+    const registerResource = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        const names = req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2));
+        dependenciesOf[`${req.getType()} ${req.getName()}`] = [...new Set(names)].sort();
+        return registerResource(req, callback);
     };
 }
 
@@ -75,6 +91,7 @@ export async function settle(): Promise<void> {
 
 /** Empties the record (between scenarios in one file). */
 export function reset(): void {
+    for (const k of Object.keys(dependenciesOf)) delete dependenciesOf[k];
     recorded.length = 0;
     registeredUrns.length = 0;
 }

@@ -3,7 +3,22 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll } from "../policy/rules";
-import { containers, securityProblems, DEV_PASSPHRASE, isSecretValue, k8sObject, ofType, one, plainStrings, recorded, settle, stackConfig, policyResources, readinessLines } from "./harness";
+import {
+    containers,
+    dependenciesOf,
+    securityProblems,
+    DEV_PASSPHRASE,
+    isSecretValue,
+    k8sObject,
+    ofType,
+    one,
+    plainStrings,
+    recorded,
+    settle,
+    stackConfig,
+    policyResources,
+    readinessLines,
+} from "./harness";
 
 const { config, secretKeys } = stackConfig("dev", DEV_PASSPHRASE);
 let program: any;
@@ -15,6 +30,40 @@ before(async () => {
 });
 
 const count = (type: string) => ofType(type).length;
+
+describe("dev stack: what waits for what", () => {
+    /** The registrations that wait for a resource whose name starts with `prefix`, the component's own children left out. */
+    const waitingFor = (prefix: string) =>
+        Object.keys(dependenciesOf)
+            .filter((k) => !k.split(" ")[1].startsWith(prefix) && dependenciesOf[k].some((d) => d.startsWith(prefix)))
+            .sort();
+
+    it("only the LoadBalancer Services (and CoreDNS's, all LoadBalancers) wait for MetalLB; ingress-nginx's chart installs beside it", () => {
+        assert.deepEqual(waitingFor("metallb-"), ["kubernetes:core/v1:Service minio-lb", "kubernetes:core/v1:Service web-web-svc-lb", "platform:network:CoreDnsExternal coredns"]);
+        assert.deepEqual(dependenciesOf["kubernetes:core/v1:Service web-web-svc-lb"], ["metallb-chart", "metallb-l2", "metallb-pool", "metallb-reserved-pool"]);
+        assert.deepEqual(dependenciesOf["platform:network:IngressNginx ingress-nginx"], ["ns-ingress-nginx"]);
+    });
+
+    it("only the Ingresses (the releases' and the Dashboard's) and the verify step's route check wait for ingress-nginx", () => {
+        assert.deepEqual(waitingFor("ingress-nginx-"), [
+            "kubernetes:batch/v1:Job verify",
+            "kubernetes:networking.k8s.io/v1:Ingress web-canary-ingress",
+            "kubernetes:networking.k8s.io/v1:Ingress web-ingress",
+            "platform:network:Dashboard dashboard",
+        ]);
+    });
+
+    it("a release and MinIO wait for their namespaces only: their ConfigMaps, Deployments, StatefulSet and other Services start at once", () => {
+        assert.deepEqual(
+            ["clock", "nginx", "web"].map((r) => dependenciesOf[`platform:apps:CanaryRelease ${r}`]),
+            [["ns-default"], ["ns-default"], ["ns-canary", "ns-default"]],
+        );
+        assert.deepEqual(dependenciesOf["platform:storage:MinIO minio"], ["ns-default"]);
+        assert.deepEqual(dependenciesOf["kubernetes:apps/v1:Deployment web-stable"], ["web-stable-page"], "its page, which it mounts");
+        assert.deepEqual(dependenciesOf["kubernetes:core/v1:Service web-web-svc-cip"], []);
+        assert.deepEqual(dependenciesOf["kubernetes:apps/v1:StatefulSet minio"], ["minio-credentials", "minio-headless"]);
+    });
+});
 
 describe("dev stack: the lab's objects", () => {
     it("registers no inputs on the components themselves (they would show as an extra update in every diff)", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { checkAll } from "../policy/rules";
-import { k8sObject, ofType, securityProblems, settle, stackConfig, policyResources, readinessLines } from "./harness";
+import { dependenciesOf, k8sObject, ofType, securityProblems, settle, stackConfig, policyResources, readinessLines } from "./harness";
 
 before(async () => {
     const { config, secretKeys } = stackConfig("prod", undefined, { minioRootUser: "ops-admin", minioRootPassword: "prod-password-from-config" });
@@ -112,5 +112,15 @@ describe("prod stack", () => {
 
     it("meets every secure default", () => {
         assert.deepEqual(securityProblems(), []);
+    });
+});
+
+describe("prod stack: what waits for what", () => {
+    it("a release's Gateway waits for NGINX Gateway Fabric (its route through the Gateway); the release's other objects do not", () => {
+        const waiting = Object.keys(dependenciesOf)
+            .filter((k) => !k.split(" ")[1].startsWith("nginx-gateway") && dependenciesOf[k].some((d) => d.startsWith("nginx-gateway")))
+            .sort();
+        assert.deepEqual(waiting, ["kubernetes:gateway.networking.k8s.io/v1:Gateway web-gateway"]);
+        assert.deepEqual(dependenciesOf["kubernetes:gateway.networking.k8s.io/v1:HTTPRoute web-route"], ["web-gateway"]);
     });
 });

@@ -94,6 +94,13 @@ export interface CanaryReleaseArgs {
      * Ingress of its class until it is ready. The Deployments and Services do not wait for it.
      */
     readonly ingressDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What the release's LoadBalancer Services wait for: MetalLB, whose pool gives them their address.
+     * The ConfigMaps, Deployments and other Services do not: the pods roll out while MetalLB installs.
+     */
+    readonly loadBalancerDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** What the release's Gateway waits for: the controller of its GatewayClass, which gives it its address. */
+    readonly gatewayDependsOn?: pulumi.Input<pulumi.Resource>[];
     /** Port nginx listens on. Defaults to 8080. */
     readonly port?: number;
     /** See {@link ClockAppArgs.pageDelivery}. Defaults to "configMap". */
@@ -309,7 +316,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         ports: [{ name: "http", port: svc.port ?? 80, targetPort: "http", protocol: "TCP" }],
                     },
                 },
-                { parent: this },
+                { parent: this, dependsOn: p.type === "LoadBalancer" ? args.loadBalancerDependsOn : undefined },
             );
         };
         this.services = {};
@@ -368,7 +375,7 @@ export class CanaryRelease extends pulumi.ComponentResource {
                         // Declared (never set) so that the object's status is an output to read the address from.
                         status: undefined,
                     },
-                    { parent: this, customTimeouts: { create: timeout, update: timeout } },
+                    { parent: this, dependsOn: args.gatewayDependsOn, customTimeouts: { create: timeout, update: timeout } },
                 );
                 const gatewayStatus = (this.gateway as unknown as { status: pulumi.Output<{ addresses?: { value: string }[] } | undefined> }).status;
                 this.gatewayAddress = gatewayStatus.apply((status) => status?.addresses?.[0]?.value ?? args.gateway?.loadBalancerIP);

@@ -35,6 +35,11 @@ export interface MinIOArgs {
     readonly storageClass?: string;
     /** Also expose MinIO through a MetalLB `LoadBalancer` Service. Defaults to { name: "minio-svc-lb" }; null for none. */
     readonly loadBalancer?: { readonly name: string; readonly loadBalancerIP?: string } | null;
+    /**
+     * What the LoadBalancer Service waits for: MetalLB, whose pool gives it its address. The Secret,
+     * the StatefulSet and its claim do not wait for it: MinIO starts while MetalLB installs.
+     */
+    readonly loadBalancerDependsOn?: pulumi.Input<pulumi.Resource>[];
     /** Defaults to 100m/256Mi requested, 1 CPU/1Gi limit. */
     readonly resources?: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly cpu: string; readonly memory: string } };
     /** Defaults to true (MinIO writes only to /data and /tmp). */
@@ -163,7 +168,7 @@ export class MinIO extends pulumi.ComponentResource {
                     },
                     spec: { type: "LoadBalancer", selector: labels, ports: [{ name: "api", port: PORTS.minio, targetPort: "api" }] },
                 },
-                { parent: this },
+                { parent: this, dependsOn: args.loadBalancerDependsOn },
             );
         }
         this.endpoint = `http://${name}.${namespace}.svc.cluster.local:${PORTS.minio}`;
