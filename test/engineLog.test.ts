@@ -137,6 +137,10 @@ describe("criticalPath", () => {
         );
         const svg = criticalPathSvg("up from empty", path);
         assert.equal((svg.match(/<rect /g) ?? []).length, 5);
-        assert.match(svg, /<text x="412" y="143" text-anchor="end">create kubernetes:core\/v1:Service::web-svc-lb<\/text><rect x="784.0" y="131" width="156.0" height="16" fill="#4878a8"\/>/, "the last bar from 21 s to 30 s of 30");
+        assert.match(
+            svg,
+            /<text x="412" y="143" text-anchor="end">create kubernetes:core\/v1:Service::web-svc-lb<\/text><rect x="784.0" y="131" width="156.0" height="16" fill="#4878a8"\/>/,
+            "the last bar from 21 s to 30 s of 30",
+        );
     });
 });
