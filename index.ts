@@ -132,7 +132,7 @@ const isolation =
           )
         : undefined;
 
-// 14. The verify step (issue 22, on unless verify.enabled is false): once the releases are ready and
+// 14. The verify step (on unless verify.enabled is false): once the releases are ready and
 //     their NetworkPolicies in place, a Job requests every Service and route of every release and
 //     fails `pulumi up` unless each page names the expected version. A release change runs it again.
 if (cfg.verify.enabled) {

@@ -1,4 +1,4 @@
-// Settings for node maintenance (issue 24): the releases' disruption budgets and spread across nodes,
+// Settings for node maintenance: the releases' disruption budgets and spread across nodes,
 // and the ephemeral-storage requests and limits of every workload. Read by apps.ts, storage.ts and
 // observability.ts; turned into component arguments by the *Of functions below.
 import { z } from "zod";

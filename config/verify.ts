@@ -1,4 +1,4 @@
-// Settings of the verify step (components/apps/verify.ts, issue 22): a Job inside `pulumi up` that
+// Settings of the verify step (components/apps/verify.ts): a Job inside `pulumi up` that
 // requests every release's Services and routes and checks the version each page names.
 import { bool, dnsLabel, strict } from "./primitives";
 

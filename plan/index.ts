@@ -1,4 +1,4 @@
-// The plan (issue 25): what the config makes, decided once by pure functions. config/ feeds it and
+// The plan: what the config makes, decided once by pure functions. config/ feeds it and
 // checks it; components/ render it.
 //
 //   input.ts     what the plan reads of the parsed config

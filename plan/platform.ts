@@ -417,7 +417,7 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     // The NetworkPolicies' component, after node-exporter as index.ts declares it (its objects are planned above, after the releases).
     if (Object.keys(openings).length > 0) component("NetworkIsolation", COMPONENT_NAMES.netpol, { path: ["security", "networkPolicies"], value: true });
 
-    // The verify step last (issue 22): one Job, named by Pulumi after the component (a new one replaces it when a release changes).
+    // The verify step last: one Job, named by Pulumi after the component (a new one replaces it when a release changes).
     if (cfg.verify.enabled) {
         const source: Source = { path: ["verify", "enabled"], value: true };
         component("Verify", COMPONENT_NAMES.verify, source);

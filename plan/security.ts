@@ -82,7 +82,7 @@ export function openingsPlan(cfg: PlanInput): Record<string, PlannedOpening[]> {
         // kube-system), or NGINX Gateway Fabric's in the Gateway's own namespace — let in to a track
         // elsewhere.
         const dataPlane = gateway === undefined ? undefined : (r.gateway?.dataPlaneNamespace ?? r.namespace);
-        // The verify Job's pods request every track (issue 22); a published track is open to them already.
+        // The verify Job's pods request every track; a published track is open to them already.
         const verifier = cfg.verify.enabled && !published ? [cfg.verify.namespace] : [];
         const track = (ns: string): WorkloadOpening => {
             const fromNamespaces = [...(dataPlane !== undefined && dataPlane !== ns ? [dataPlane] : []), ...verifier];

@@ -558,7 +558,7 @@ function percentOf(v: unknown): number | undefined {
     return m ? Number(m[1]) : undefined;
 }
 
-/** 14. More than one replica and no budget: one drain may take them all (issue 24). */
+/** 14. More than one replica and no budget: one drain may take them all. */
 const replicasHaveBudget: Rule = {
     name: "replicas-have-budget",
     description: "Every Deployment, StatefulSet or ReplicaSet with more than one replica has a PodDisruptionBudget in its namespace that selects its pods.",

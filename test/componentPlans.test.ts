@@ -1,4 +1,4 @@
-// The components' own plans (issue 25): planMetalLB, planCoreDnsExternal, planIngressNginx,
+// The components' own plans: planMetalLB, planCoreDnsExternal, planIngressNginx,
 // planNginxGatewayFabric, planDashboard and planNodeExporter give exact names, labels and ports with the
 // stated defaults; each component registers exactly the resources its plan names (on the mocks); openingSources states who
 // may reach a NetworkPolicy opening, once.

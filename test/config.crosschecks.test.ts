@@ -1,5 +1,5 @@
 // The config mistakes that involve two settings, or that only the API server, the engine or a
-// controller would catch later (issue 13): each refused before any resource is registered, with one
+// controller would catch later: each refused before any resource is registered, with one
 // exact line naming the key, the value and what is allowed.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

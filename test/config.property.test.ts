@@ -1,9 +1,9 @@
-// The config guarantee, on generated configs (issue 13): for every config generated from the schema's
+// The config guarantee, on generated configs: for every config generated from the schema's
 // space — valid ones with names drawn from small pools, so that collisions are frequent, and mutated
 // ones with a value replaced by junk — either the program refuses it with a config error and
 // registers nothing, or, run on the mocks, it registers no URN twice and no two Kubernetes objects
 // with one kind, namespace and name — and the Kubernetes objects it registers are exactly the plan's
-// (plan/platform.ts: kind, namespace, name and Pulumi resource name; issue 25), so that the plan the
+// (plan/platform.ts: kind, namespace, name and Pulumi resource name), so that the plan the
 // checks read cannot drift from what the components declare. Seeded: a failure prints its seed and
 // the shrunk config, which then becomes a named case in config.crosschecks.test.ts.
 import assert from "node:assert/strict";

@@ -43,7 +43,7 @@ const release = fc
         services: fc.uniqueArray(service, { selector: (x) => x.name, minLength: 1, maxLength: 3 }),
         ingress: maybe(fc.record({ name: maybe(NAMES), host: pick(["app.local", "other.local"], [undefined]), path: maybe(oneOf(["/", "/web"])) }).map(compact)),
         gateway: rarely(fc.record({ className: maybe(pick(["nginx", "envoy"], ["s1"])), loadBalancerIP: maybe(ADDRESSES), dataPlaneNamespace: rarely(oneOf(["kube-system"])) }).map(compact)),
-        // Node maintenance (issue 24): budgets, spread and ephemeral storage, on or off and tuned (their refusals have message tests).
+        // Node maintenance: budgets, spread and ephemeral storage, on or off and tuned (their refusals have message tests).
         disruptionBudget: rarely(fc.record({ enabled: fc.boolean(), maxUnavailable: maybe(oneOf([1, 2, "25%"])) }).map(compact)),
         topologySpread: rarely(fc.record({ enabled: fc.boolean(), whenUnsatisfiable: oneOf(["ScheduleAnyway", "DoNotSchedule"]), zone: fc.boolean() })),
         ephemeralStorage: rarely(fc.record({ enabled: fc.boolean(), request: oneOf(["64Mi", "1Gi"]), limit: oneOf(["1Gi", "2Gi"]) })),

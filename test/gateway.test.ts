@@ -1,4 +1,4 @@
-// The Gateway API path (issue 14), on mocks: a release with split "gateway" — the Gateway, the one
+// The Gateway API path, on mocks: a release with split "gateway" — the Gateway, the one
 // HTTPRoute that splits by header and weight with the lab's rewrite, the ReferenceGrant for a canary
 // in another namespace — and NGINX Gateway Fabric with its certificate Job as an ordinary resource.
 import assert from "node:assert/strict";

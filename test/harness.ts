@@ -202,7 +202,7 @@ export function securityProblems(): string[] {
         }
         for (const k of ["requests", "limits"]) {
             if (!c.resources?.[k]?.cpu || !c.resources?.[k]?.memory) problems.push(`${where}: no cpu/memory ${k}`);
-            // A full node disk evicts pods at random unless each says what it may fill (issue 24).
+            // A full node disk evicts pods at random unless each says what it may fill.
             if (!c.resources?.[k]?.["ephemeral-storage"]) problems.push(`${where}: no ephemeral-storage ${k}`);
         }
         if (!/:[^/]+$/.test(c.image) || c.image.endsWith(":latest")) problems.push(`${where}: image ${c.image} is not pinned`);

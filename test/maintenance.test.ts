@@ -1,4 +1,4 @@
-// Node maintenance (issue 24) on mocks: each track's PodDisruptionBudget and its maxUnavailable, the
+// Node maintenance on mocks: each track's PodDisruptionBudget and its maxUnavailable, the
 // spread across nodes, ephemeral-storage on every container, and the config that tunes or turns each
 // off, with its exact messages.
 import assert from "node:assert/strict";

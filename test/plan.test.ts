@@ -1,4 +1,4 @@
-// The plan (plan/platform.ts, issue 25): what it says the dev stack makes, object by object; that the
+// The plan (plan/platform.ts): what it says the dev stack makes, object by object; that the
 // program on the mocks registers exactly the plan's objects for the dev and prod stacks; that it is
 // pure; and what one object carries. The generated-config property (config.property.test.ts) holds the
 // same equality for every generated config.

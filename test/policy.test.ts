@@ -335,7 +335,7 @@ describe("policy pack: the rules", () => {
     });
 });
 
-describe("policy pack: disruption budgets (issue 24)", () => {
+describe("policy pack: disruption budgets", () => {
     const statefulSet = (replicas: number | undefined): PolicyResource => ({
         type: "kubernetes:apps/v1:StatefulSet",
         name: "minio",

@@ -205,7 +205,7 @@ describe("dev stack: the lab's objects", () => {
     });
 });
 
-describe("dev stack: what `pulumi up` waits for (issue 22)", () => {
+describe("dev stack: what `pulumi up` waits for", () => {
     it("every Service, Ingress, Gateway and HTTPRoute says it: a LoadBalancer and an Ingress their address, every other Service nothing", () => {
         const readiness = readinessLines();
         const lb = "jsonpath={.status.loadBalancer.ingress[0].ip}";

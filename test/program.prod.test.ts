@@ -76,7 +76,7 @@ describe("prod stack", () => {
             ]),
         );
     });
-    it("waits for the Gateway's address and the route's Accepted and ResolvedRefs, a LoadBalancer's address, nothing for the other Services (issue 22)", () => {
+    it("waits for the Gateway's address and the route's Accepted and ResolvedRefs, a LoadBalancer's address, nothing for the other Services", () => {
         const readiness = readinessLines();
         const lb = "jsonpath={.status.loadBalancer.ingress[0].ip}";
         const route = '["jsonpath={.status.parents[0].conditions[?(@.type==\\"Accepted\\")].status}=True","jsonpath={.status.parents[0].conditions[?(@.type==\\"ResolvedRefs\\")].status}=True"]';

@@ -1,4 +1,4 @@
-// How `pulumi preview` and `pulumi up` load the program (issue 22, item 3): the SDK's ts-node with
+// How `pulumi preview` and `pulumi up` load the program: the SDK's ts-node with
 // tsconfig.pulumi.json, which is tsconfig.json without the type check — the check stays in `npm test`
 // (tsc --noEmit on tsconfig.json). docs/performance.md has the figures behind it.
 import assert from "node:assert/strict";

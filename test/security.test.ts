@@ -82,7 +82,7 @@ describe("network policy plan", () => {
             minio: { enabled: false },
         });
         assert.deepEqual(networkPolicyPlan(cfg), {
-            // The verify Job's namespace is let in where a release is not published (issue 22).
+            // The verify Job's namespace is let in where a release is not published.
             default: [
                 { name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["platform-verify"] },
                 { name: "clock", podSelector: { app: "clock-nginx" }, ports: [8080], from: ["anywhere"] },
@@ -91,7 +91,7 @@ describe("network policy plan", () => {
         });
     });
 
-    it("lets the verify namespace in only while the verify step is on (issue 22)", () => {
+    it("lets the verify namespace in only while the verify step is on", () => {
         const releases = { web: { ...web, port: 8000, split: "ingress", stable: {} } };
         assert.deepEqual(networkPolicyPlan(parseConfig({ releases, minio: { enabled: false }, verify: { namespace: "checks" } })), {
             default: [{ name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["checks"] }],

@@ -1,4 +1,4 @@
-// The verify step (issue 22): its Job on mocks, the checks a release makes, and its script run for
+// The verify step: its Job on mocks, the checks a release makes, and its script run for
 // real by sh against a stand-in wget — a Service whose selector matches no pod and a route to the
 // wrong backend each fail with one line, while every other request passes.
 import assert from "node:assert/strict";

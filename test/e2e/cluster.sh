@@ -205,7 +205,7 @@ cluster_alive() {
 }
 
 # sweep: takes down every registered cluster whose API server and etcd are gone — what a run killed
-# before its `down` left (SIGKILL, a session's end): its real node (node.sh down, which also frees
+# before its `down` left (SIGKILL, a CI job's timeout): its real node (node.sh down, which also frees
 # the node's lock), then what down_quiet removes: its remaining processes, routes, registration and
 # state folder (the registration alone when the folder is gone).
 sweep() {

@@ -1,4 +1,4 @@
-// Config on the real engine (issue 13): a misspelt top-level key and a config whose entries would
+// Config on the real engine: a misspelt top-level key and a config whose entries would
 // collide are refused by the program before the engine registers anything — not by the CLI, not by
 // the engine's duplicate-URN check, not by the API server — and a seeded batch of generated configs
 // that the program accepts is rendered by the program and accepted whole by the API server's

@@ -1,4 +1,4 @@
-// The config check against the real API server, field by field (issue 23): for every setting that
+// The config check against the real API server, field by field: for every setting that
 // ends up in a Kubernetes object, seeded edge values (valid and invalid by Kubernetes' grammar) are
 // judged twice — by the program's config check (parseConfig on a base config with the value at that
 // setting) and by the API server, as that field of the object(s) the value becomes, in one

@@ -1,4 +1,4 @@
-// The Gateway API path on the real engine (issue 14): the lab's web release switched from the
+// The Gateway API path on the real engine: the lab's web release switched from the
 // ingress-nginx split to a Gateway and an HTTPRoute and back, each one config edit whose preview is
 // exactly the router's objects; a weight change touches only the HTTPRoute; the objects are accepted
 // by the API server with the Gateway API CRDs of the version NGINX Gateway Fabric supports, fetched

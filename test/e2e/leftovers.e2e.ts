@@ -1,10 +1,10 @@
 // What a killed run leaves, and the next run takes down (test/e2e/cluster.sh's registry and sweep).
-// A run stopped by SIGKILL — a session's end, a CI timeout — never reaches its `down`: its routes,
-// its real node's network namespace and links stay on the machine, and the next `node.sh up` failed
-// on them ("Cannot create namespace file /run/netns/bmp-client: File exists"). Each cluster now
-// registers itself with the metric of its own `unreachable` routes, so clusters side by side keep
-// their own routes for the same ranges, and `cluster.sh up` takes down every registered cluster
-// whose API server and etcd are gone. This suite's own cluster (and its real node) stays up beside.
+// A run stopped by SIGKILL (a CI job's timeout, say) never reaches its `down`: its routes, its real
+// node's network namespace and links stay on the machine, and a `node.sh up` on them would fail
+// ("Cannot create namespace file /run/netns/bmp-client: File exists"). Each cluster registers itself
+// with the metric of its own `unreachable` routes, so clusters side by side keep their own routes
+// for the same ranges, and `cluster.sh up` takes down every registered cluster whose API server and
+// etcd are gone. This suite's own cluster (and its real node) stays up beside.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";

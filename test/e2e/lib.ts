@@ -372,7 +372,7 @@ export const E2E_OVERRIDES = (dev: (key: string) => any): Record<string, unknown
     nginxGateway: { ...(dev("nginxGateway") ?? {}), install: false },
     dashboard: { enabled: false },
     // The verify Job's pod would land on a fake node, which kwok "completes" without running it; the
-    // verify cases turn it on where pods run (test/e2e/verify.e2e.ts), issue 22.
+    // cases whose pods run on the real node turn it on (test/e2e/ingress.e2e.ts, test/e2e/traffic.e2e.ts).
     verify: { enabled: false },
 });
 

@@ -1,4 +1,4 @@
-// Node maintenance on the real engine (issue 24): the e2e stack on the fake nodes, its budgets and its
+// Node maintenance on the real engine: the e2e stack on the fake nodes, its budgets and its
 // spread as the API server holds them; six replicas over three nodes; one node left that fits; a
 // strict spread that a full node strands and the soft default that does not; `kubectl drain` through
 // the eviction API (a refused eviction, every budget kept, sampled); a node that disappears (its pods

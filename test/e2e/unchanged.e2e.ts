@@ -1,4 +1,4 @@
-// No change a user can see (issue 25, item 5): the e2e stack (dev-derived) and the prod stack
+// No change a user can see: the e2e stack (dev-derived) and the prod stack
 // deployed by an earlier commit of the program (BMP_BASELINE, a commit before the plan took over the
 // names), then previewed with this working tree's program — no step: no renamed object, no replaced
 // resource, no new URN.
@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, kubectl, ROOT, run, shippedConfig, Stack, stepLines, tail, timing } from "./lib";
 
-/** The commit whose program deploys the stack first: the last one before issue 25's components took their names from the plan. */
+/** The commit whose program deploys the stack first: the last one before the components took their names from the plan (plan/). */
 const BASELINE = process.env.BMP_BASELINE ?? "5b5c117";
 
 const dev = shippedConfig("dev");
