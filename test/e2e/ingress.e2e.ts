@@ -186,13 +186,21 @@ describe("the lab's requests through the real ingress-nginx", () => {
         const PDB = "kubernetes:policy/v1:PodDisruptionBudget web-stable-pdb";
         const VERIFY = "replace kubernetes:batch/v1:Job verify";
         // The track's budget: 25 % of its pods (at least 1) may go at once, only above one pod.
-        const budget: Record<number, string[]> = { 4: [], 10: [`update ${PDB}`], 1: [`delete ${PDB}`], 0: [], 3: [`create ${PDB}`] };
+        const budget: Record<number, { steps: string[]; maxUnavailable?: number }> = {
+            4: { steps: [], maxUnavailable: 1 },
+            10: { steps: [`update ${PDB}`], maxUnavailable: 2 },
+            1: { steps: [`delete ${PDB}`] },
+            0: { steps: [] },
+            3: { steps: [`create ${PDB}`], maxUnavailable: 1 },
+        };
         for (const replicas of [4, 10, 1, 0, 3]) {
             editWeb((w) => (w.stable.replicas = replicas));
-            assert.deepEqual(stepLines((await stack.preview()).steps), sortedStepLines([`update ${DEPLOYMENT}`, ...budget[replicas], VERIFY]), `to ${replicas}`);
+            assert.deepEqual(stepLines((await stack.preview()).steps), sortedStepLines([`update ${DEPLOYMENT}`, ...budget[replicas].steps, VERIFY]), `to ${replicas}`);
             const r = await stack.up();
             const d = await kubectlJson("deployment", "web", "-n", "default");
             assert.deepEqual([d.spec.replicas, d.status.readyReplicas ?? 0], [replicas, replicas]);
+            const pdb = await run("kubectl", ["get", "pdb", "web", "-n", "default", "-o", "jsonpath={.spec.maxUnavailable}"]);
+            assert.equal(pdb.code === 0 ? Number(pdb.stdout) : undefined, budget[replicas].maxUnavailable, `budget at ${replicas}`);
             const verified = await kubectl("logs", "-n", "platform-verify", "-l", "app=verify", "--tail", "-1").catch(() => "");
             console.log(`# scale to ${replicas}: pulumi up ${(r.ms / 1000).toFixed(1)} s; verify: ${verified.trim().split("\n").join(" | ")}`);
             if (replicas === 0) assert.match(r.stdout, /kubernetes:batch\/v1:Job verify replaced/);

@@ -178,7 +178,7 @@ export class Stack {
         this.dir = scratchProject(base, name);
         this.env = {
             ...process.env,
-            PULUMI_BACKEND_URL: `file://${path.join(this.dir, ".state")}`,
+            PULUMI_BACKEND_URL: this.folderBackend,
             PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE,
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
@@ -187,6 +187,11 @@ export class Stack {
             PULUMI_COPILOT: "false",
             NO_COLOR: "1",
         };
+    }
+
+    /** The stack's own folder backend, where {@link Stack.create} put it. */
+    get folderBackend(): string {
+        return `file://${path.join(this.dir, ".state")}`;
     }
 
     /** From now on, the stack's state is read and written at `url` (with `env`, the keys it needs): what a user's `export PULUMI_BACKEND_URL=…` does. */
