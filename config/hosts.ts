@@ -108,7 +108,9 @@ export const hostsSchema = strict({
             enabled: bool.default(false).describe("Install k3s (`--disable servicelb --disable traefik`) and hand its kubeconfig to the platform's provider in the same `pulumi up`."),
             version: matching(/^v\d+\.\d+\.\d+\+k3s\d+$/, 'a k3s release such as "v1.34.1+k3s1"')
                 .default("v1.34.1+k3s1")
-                .describe("The k3s release, pinned."),
+                .describe(
+                    "The k3s release, pinned. A change upgrades k3s: the server, then each agent in turn, drained before and uncordoned after; a downgrade or a skipped minor version is refused.",
+                ),
             installScriptUrl: httpUrl.default("https://get.k3s.io").describe("The install script (a local copy for hosts without the internet)."),
             serverGroup: z.string().default("Orchestrators").describe("Group whose first host is the k3s server."),
             agentGroup: z.string().default("Endpoints").describe("Group whose hosts join as agents."),

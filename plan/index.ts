@@ -6,7 +6,7 @@
 //   platform.ts  platformPlan: every object, its resource, labels, selector, ports, pin and opening
 //   security.ts  the namespaces' Pod Security levels and the NetworkPolicy openings, each with its config entry
 export type { ConfigPath, PlanInput, ReleaseInput, ServiceInput, TrackInput } from "./input";
-export { COMPONENT_NAMES, gatewayClassOf, gatewayDataPlaneName, gatewayOf, routersOf, tracksOf } from "./names";
+export { COMPONENT_NAMES, gatewayClassOf, gatewayDataPlaneName, gatewayOf, listenerPort, routersOf, tracksOf } from "./names";
 export type { Routers } from "./names";
 export { objectId, platformPlan, pulumiType } from "./platform";
 export type { Labels, Pin, PlannedComponent, PlannedObject, PlannedResource, PlatformPlan, Source } from "./platform";

@@ -32,7 +32,10 @@ export const COMPONENT_NAMES = {
 export function tracksOf(name: string, r: ReleaseInput) {
     const p = planCanaryRelease(name, { ...r, disruptionBudget: undefined });
     const track = (t: typeof p.stable) => ({ deployment: t.deployment.name, namespace: t.namespace });
-    return { app: p.app, entry: p.entry, stable: track(p.stable), canary: p.canary && track(p.canary) };
+    // Where a NodePort or LoadBalancer Service of the release publishes its pods: by the planned types,
+    // so a canary's ClusterIP twin in its own namespace publishes nothing there.
+    const published = [...new Set(p.services.filter((s) => s.type === "NodePort" || s.type === "LoadBalancer").map((s) => s.namespace))];
+    return { app: p.app, entry: p.entry, stable: track(p.stable), canary: p.canary && track(p.canary), published };
 }
 
 /** What the release rules need to know of the platform's routers. */
@@ -52,10 +55,15 @@ export function gatewayClassOf(r: Pick<ReleaseInput, "gateway">, routers: Router
     return r.gateway?.className ?? routers.gatewayClass;
 }
 
+/** The port of a release's Gateway listener, which its data plane listens on: `gateway.port`, 80 when not set. */
+export function listenerPort(r: Pick<ReleaseInput, "gateway">): number {
+    return r.gateway?.port ?? PORTS.http;
+}
+
 /** The Gateway arguments of a release with split "gateway" (parseConfig made sure it has a class). */
 export function gatewayOf(routers: Routers, r: Pick<ReleaseInput, "split" | "gateway">): { className: string; loadBalancerIP?: string; port: number } | undefined {
     const className = gatewayClassOf(r, routers);
-    return r.split === "gateway" && className !== undefined ? { className, loadBalancerIP: r.gateway?.loadBalancerIP, port: r.gateway?.port ?? PORTS.http } : undefined;
+    return r.split === "gateway" && className !== undefined ? { className, loadBalancerIP: r.gateway?.loadBalancerIP, port: listenerPort(r) } : undefined;
 }
 
 /** The Service NGINX Gateway Fabric makes for a Gateway's data plane, beside it: `<gateway>-<class>`. */

@@ -15,7 +15,7 @@ import { planNginxGatewayFabric } from "../components/network/nginxGatewayFabric
 import { planNodeExporter } from "../components/observability/nodeExporter";
 import { planMinIO } from "../components/storage/minio";
 import type { ConfigPath, PlanInput } from "./input";
-import { COMPONENT_NAMES, gatewayClassOf, gatewayDataPlaneName, routersOf } from "./names";
+import { COMPONENT_NAMES, gatewayClassOf, gatewayDataPlaneName, listenerPort, routersOf } from "./names";
 import { namespacePlan, openingsPlan, type PlannedOpening } from "./security";
 
 export type Labels = Readonly<Record<string, string>>;
@@ -290,7 +290,7 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
                         name: p.gateway.name,
                         source: entrySource,
                         labels,
-                        ports: [r.gateway?.port ?? PORTS.http],
+                        ports: [listenerPort(r)],
                         // Copied by the controller onto its data-plane Service, where MetalLB reads it.
                         pin: address === undefined ? undefined : { address, source: { path: [...at, "gateway", "loadBalancerIP"], value: address } },
                     },

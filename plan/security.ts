@@ -4,7 +4,7 @@
 import { GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
 import type { PodSecurityLevel, WorkloadOpening } from "../components/core";
 import type { ConfigPath, PlanInput } from "./input";
-import { tracksOf } from "./names";
+import { listenerPort, tracksOf } from "./names";
 
 const PERMISSIVENESS: Record<PodSecurityLevel, number> = { restricted: 0, baseline: 1, privileged: 2 };
 
@@ -56,8 +56,10 @@ export interface PlannedOpening {
 /**
  * The NetworkPolicy openings of every app namespace, with what made each (empty when
  * `security.networkPolicies` is false): each release's pods on its port, from the ingress controller
- * and its own namespace, and from anywhere when a NodePort or LoadBalancer Service publishes it; a
- * Gateway's data plane; MinIO's API from its namespace, and from anywhere when its LoadBalancer is on.
+ * and its own namespace, and from anywhere in a namespace where a NodePort or LoadBalancer Service of
+ * the release publishes them (a canary's ClusterIP twin in its own namespace does not); a Gateway's
+ * data plane on its listener's port; MinIO's API from its namespace, and from anywhere when its
+ * LoadBalancer is on.
  * Two openings of one name in one namespace keep the first, and both entries: the checks refuse the second.
  */
 export function openingsPlan(cfg: PlanInput): Record<string, PlannedOpening[]> {
@@ -73,19 +75,19 @@ export function openingsPlan(cfg: PlanInput): Record<string, PlannedOpening[]> {
     };
     for (const [name, r] of Object.entries(cfg.releases)) {
         const release = { path: ["releases", name], value: name };
-        const published = r.services.some((s) => s.type === "NodePort" || s.type === "LoadBalancer");
-        const from: WorkloadOpening["from"] = published ? ["anywhere"] : cfg.ingressNginx.enabled ? ["ingressController", "sameNamespace"] : ["sameNamespace"];
         const tracks = tracksOf(name, r);
-        const opening = { name, podSelector: { app: tracks.app }, ports: [r.port], from };
         const gateway = r.split === "gateway" ? tracks.entry : undefined;
         // Who carries the Gateway's traffic: a data plane in another namespace (k3s's Traefik in
         // kube-system), or NGINX Gateway Fabric's in the Gateway's own namespace — let in to a track
         // elsewhere.
         const dataPlane = gateway === undefined ? undefined : (r.gateway?.dataPlaneNamespace ?? r.namespace);
-        // The verify Job's pods request every track; a published track is open to them already.
-        const verifier = cfg.verify.enabled && !published ? [cfg.verify.namespace] : [];
         const track = (ns: string): WorkloadOpening => {
+            const published = tracks.published.includes(ns);
+            const from: WorkloadOpening["from"] = published ? ["anywhere"] : cfg.ingressNginx.enabled ? ["ingressController", "sameNamespace"] : ["sameNamespace"];
+            // The verify Job's pods request every track; a published one is open to them already.
+            const verifier = cfg.verify.enabled && !published ? [cfg.verify.namespace] : [];
             const fromNamespaces = [...(dataPlane !== undefined && dataPlane !== ns ? [dataPlane] : []), ...verifier];
+            const opening = { name, podSelector: { app: tracks.app }, ports: [r.port], from };
             return fromNamespaces.length > 0 ? { ...opening, fromNamespaces } : opening;
         };
         open(tracks.stable.namespace, track(tracks.stable.namespace), release);
@@ -99,7 +101,7 @@ export function openingsPlan(cfg: PlanInput): Record<string, PlannedOpening[]> {
                 {
                     name: `${gateway}-gateway`,
                     podSelector: { [GATEWAY_NAME_LABEL]: gateway },
-                    ports: [PORTS.http],
+                    ports: [listenerPort(r)],
                     from: ["anywhere"],
                     egress: [
                         ...[...new Set(backends)].map((namespace) => ({ namespace, podSelector: { app: tracks.app }, ports: [r.port] })),

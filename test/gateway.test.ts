@@ -178,6 +178,23 @@ describe("split gateway in config", () => {
         ]);
     });
 
+    it("opens the data plane on the listener's port, gateway.port, not 80", () => {
+        const cfg = parseConfig({ ...SECRETS, minio: { enabled: false }, nginxGateway: { enabled: true }, releases: { web: { ...release, port: 8000, gateway: { port: 8081 } } } });
+        assert.deepEqual(
+            networkPolicyPlan(cfg).default.find((o) => o.name === "web-gateway"),
+            {
+                name: "web-gateway",
+                podSelector: { "gateway.networking.k8s.io/gateway-name": "web" },
+                ports: [8081],
+                from: ["anywhere"],
+                egress: [
+                    { namespace: "default", podSelector: { app: "web" }, ports: [8000] },
+                    { namespace: "nginx-gateway", ports: [8443] },
+                ],
+            },
+        );
+    });
+
     it("a data plane in another namespace (k3s's Traefik in kube-system) is let in to every track, and no data plane is opened in the release's", () => {
         const cfg = parseConfig({
             ...SECRETS,

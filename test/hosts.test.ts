@@ -17,6 +17,9 @@ import {
     Hosts,
     HostSteps,
     Inventory,
+    k3sDrainScript,
+    k3sProbeScript,
+    k3sUncordonScript,
     kickstartSalt,
     packagesScript,
     reachScript,
@@ -222,10 +225,51 @@ describe("Hosts: the command graph", () => {
             assert.ok(isSecretValue(a.stdin), "the token goes on stdin, as a secret");
             assert.match(a.stdin.value, /<<'BMP_STEP_END'\nK3S_TOKEN='<stdout of hosts-k3s-token>'\nset -eu\n/);
             assert.match(a.stdin.value, /K3S_URL='https:\/\/192\.168\.56\.10:6443' K3S_TOKEN="\$K3S_TOKEN" sh -s - agent/);
-            assert.deepEqual(seenOpts[`hosts-k3s-agent-${agent}`].dependsOn.sort(), [`hosts-${agent}-artifact-run`, "hosts-k3s-token"].sort());
+            assert.deepEqual(seenOpts[`hosts-k3s-agent-${agent}`].dependsOn.sort(), [`hosts-k3s-drain-${agent}`, "hosts-k3s-token"].sort());
         }
         assert.equal(await new Promise((r) => hosts.kubeconfig!.apply(r)), "<stdout of hosts-k3s-kubeconfig>");
         assert.ok(await new Promise((r) => (hosts.kubeconfig as any).isSecret.then(r)), "the kubeconfig output is a secret");
+    });
+
+    it("upgrades k3s the way k3s does: the server first, then one agent at a time, probed on the agent, drained and uncordoned on the server", async () => {
+        await labHosts();
+        const steps = (agent: string) => [`hosts-k3s-probe-${agent}`, `hosts-k3s-drain-${agent}`, `hosts-k3s-agent-${agent}`, `hosts-k3s-uncordon-${agent}`];
+        assert.deepEqual(
+            recorded.filter((r) => /^hosts-k3s-(probe|drain|agent|uncordon)-/.test(r.name)).map((r) => r.name),
+            [...steps("ansible-target-1"), ...steps("ansible-target-2")],
+        );
+        // Each after the one before; the first agent after the server (its token), the second after the first one's uncordon.
+        assert.deepEqual(seenOpts["hosts-k3s-probe-ansible-target-1"].dependsOn, ["hosts-ansible-target-1-artifact-run", "hosts-k3s-token"]);
+        assert.deepEqual(seenOpts["hosts-k3s-probe-ansible-target-2"].dependsOn, ["hosts-ansible-target-2-artifact-run", "hosts-k3s-uncordon-ansible-target-1"]);
+        for (const agent of ["ansible-target-1", "ansible-target-2"]) {
+            assert.deepEqual(seenOpts[`hosts-k3s-drain-${agent}`].dependsOn, [`hosts-k3s-probe-${agent}`]);
+            assert.deepEqual(seenOpts[`hosts-k3s-uncordon-${agent}`].dependsOn, [`hosts-k3s-agent-${agent}`]);
+            const probe = inputsOf(`hosts-k3s-probe-${agent}`);
+            assert.equal(probe.connection.value.host, LAB.Endpoints.find((h) => h.name === agent)!.address);
+            assert.equal(
+                probe.stdin,
+                stepProgram(
+                    LAB.Endpoints.find((h) => h.name === agent)!,
+                    `k3s-probe-${agent}`,
+                    k3sProbeScript("v1.34.1+k3s1"),
+                    600,
+                ),
+            );
+            for (const [step, script] of [
+                ["k3s-drain", k3sDrainScript("v1.34.1+k3s1")],
+                ["k3s-uncordon", k3sUncordonScript("v1.34.1+k3s1")],
+            ] as const) {
+                const c = inputsOf(`hosts-${step}-${agent}`);
+                // On the server, starting with what the agent's probe printed; nothing secret in it.
+                assert.equal(c.connection.value.host, "192.168.56.10");
+                assert.equal(c.stdin, stepProgram(LAB.Orchestrators[0], `${step}-${agent}`, script, 600, `<stdout of hosts-k3s-probe-${agent}>\n`));
+                assert.deepEqual(c.triggers, ["192.168.56.10", hashOf(script), `<stdout of hosts-k3s-probe-${agent}>\n`]);
+            }
+        }
+        assert.match(
+            inputsOf("hosts-k3s-server").stdin,
+            /elif \[ "\$installed" != "\$want" \]; then\n  k3s_may_upgrade "\$installed" "\$want"\n  curl -sfL 'https:\/\/get\.k3s\.io' \| \$SUDO env INSTALL_K3S_VERSION='v1\.34\.1\+k3s1' sh -s - server /,
+        );
     });
 
     it("writes the Kickstart through stdin as a secret, and exports the artifact's output per host", async () => {

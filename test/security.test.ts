@@ -91,6 +91,32 @@ describe("network policy plan", () => {
         });
     });
 
+    it("opens a canary's own namespace only as far as its ClusterIP twin needs, though the stable track is published", () => {
+        const cfg = parseConfig({
+            releases: {
+                web: {
+                    ...web,
+                    port: 8000,
+                    split: "ingress",
+                    stable: {},
+                    canary: { namespace: "canary", weight: 50 },
+                    services: [{ name: "web-svc" }, { name: "web-lb", type: "LoadBalancer" }, { name: "web-np", type: "NodePort" }],
+                },
+            },
+            minio: { enabled: false },
+        });
+        assert.deepEqual(networkPolicyPlan(cfg), {
+            default: [{ name: "web", podSelector: { app: "web" }, ports: [8000], from: ["anywhere"] }],
+            canary: [{ name: "web", podSelector: { app: "web" }, ports: [8000], from: ["ingressController", "sameNamespace"], fromNamespaces: ["platform-verify"] }],
+        });
+        // The canary beside the stable track shares its namespace's opening: published, to anywhere.
+        const beside = parseConfig({
+            releases: { web: { ...web, port: 8000, split: "ingress", stable: {}, canary: { weight: 50 }, services: [{ name: "web-svc" }, { name: "web-lb", type: "LoadBalancer" }] } },
+            minio: { enabled: false },
+        });
+        assert.deepEqual(networkPolicyPlan(beside), { default: [{ name: "web", podSelector: { app: "web" }, ports: [8000], from: ["anywhere"] }] });
+    });
+
     it("lets the verify namespace in only while the verify step is on", () => {
         const releases = { web: { ...web, port: 8000, split: "ingress", stable: {} } };
         assert.deepEqual(networkPolicyPlan(parseConfig({ releases, minio: { enabled: false }, verify: { namespace: "checks" } })), {

@@ -106,14 +106,14 @@ describe("the verify script (sh, a stand-in wget)", () => {
 describe("the verify Job (mocks)", () => {
     beforeEach(reset);
 
-    it("one Job in its namespace: busybox, restricted, no token, no retry, gone 30 s after it finished, re-run by the trigger's hash", async () => {
+    it("one Job in its namespace: busybox, restricted, no token, no retry, kept once finished (no TTL: its deletion would be drift), re-run by the trigger's hash", async () => {
         const checks: VerifyCheck[] = [{ release: "web", target: "Service default/web-svc", url: "http://10.96.0.10:80/", versions: ["1.0"] }];
         new Verify("verify", { namespace: "platform-verify", checks, trigger: { web: { version: "1.0" } }, timeoutSeconds: 60 });
         await settle();
         const job = one(JOB, "verify").inputs;
         assert.deepEqual(job.metadata, { namespace: "platform-verify", labels: { app: "verify" } });
         const { template, ...spec } = job.spec;
-        assert.deepEqual(spec, { backoffLimit: 0, activeDeadlineSeconds: 60, ttlSecondsAfterFinished: 30 });
+        assert.deepEqual(spec, { backoffLimit: 0, activeDeadlineSeconds: 60 });
         assert.match(template.metadata.annotations["bmp.local/verify-trigger"], /^[0-9a-f]{12}$/);
         assert.deepEqual(template.spec.securityContext, { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } });
         const [c] = template.spec.containers;

@@ -40,8 +40,6 @@ export interface VerifyArgs {
     readonly attempts?: number;
     /** How long `pulumi up` waits for the Job. Defaults to 300 s. */
     readonly timeoutSeconds?: number;
-    /** Seconds the finished Job and its pod stay before Kubernetes deletes them. Defaults to 30. */
-    readonly ttlSecondsAfterFinished?: number;
 }
 
 /** What {@link releaseChecks} reads of a release's config. */
@@ -169,9 +167,11 @@ export function triggerHash(value: unknown): string {
  * The verify step: one Job (named by Pulumi, `verify-<suffix>`) whose pod runs {@link verifyScript}.
  * Its pod template carries the trigger's hash, so a change of the releases replaces the Job (a new
  * one runs before the old one is deleted); an unchanged stack leaves it alone. `backoffLimit: 0`: a
- * failed check is a result, not a flake to retry (the script retries each request itself). The
- * finished Job and its pod are deleted by Kubernetes after `ttlSecondsAfterFinished`, and by Pulumi
- * when it is replaced or the stack destroyed, so none stays behind.
+ * failed check is a result, not a flake to retry (the script retries each request itself). No
+ * `ttlSecondsAfterFinished`: the finished Job and its pod stay until Pulumi deletes them (on
+ * replacement or destroy), because a Job the TTL controller deleted is drift that every
+ * `pulumi preview --refresh` would propose to recreate. The finished pod holds no address and counts
+ * against no quota or budget; a drain deletes it like any finished pod.
  */
 export class Verify extends pulumi.ComponentResource {
     public readonly job: k8s.batch.v1.Job;
@@ -189,7 +189,6 @@ export class Verify extends pulumi.ComponentResource {
                 spec: {
                     backoffLimit: 0,
                     activeDeadlineSeconds: args.timeoutSeconds ?? 300,
-                    ttlSecondsAfterFinished: args.ttlSecondsAfterFinished ?? 30,
                     template: {
                         metadata: { labels: { app: name }, annotations: { [VERIFY_TRIGGER_ANNOTATION]: trigger } },
                         spec: {

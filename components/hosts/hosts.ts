@@ -5,7 +5,23 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { allHosts, HostEntry, Inventory, renderInventory } from "./inventory";
 import { KickstartSettings, kickstartSalt, renderKickstart, sha512Crypt } from "./kickstart";
-import { fileSha256, hashOf, hostSteps, HostSteps, K3S_TOKEN_SCRIPT, k3sAgentScript, k3sKubeconfigScript, k3sServerScript, shq, Step, stepProgram, stepResult } from "./scripts";
+import {
+    fileSha256,
+    hashOf,
+    hostSteps,
+    HostSteps,
+    K3S_TOKEN_SCRIPT,
+    k3sAgentScript,
+    k3sDrainScript,
+    k3sKubeconfigScript,
+    k3sProbeScript,
+    k3sServerScript,
+    k3sUncordonScript,
+    shq,
+    Step,
+    stepProgram,
+    stepResult,
+} from "./scripts";
 
 /** Bounded waiting for a host: dial attempts, seconds per dial, and the limit of each command. */
 export interface ReachSettings {
@@ -138,13 +154,11 @@ function remoteStep(
     script: string,
     reach: ReachSettings,
     opts: pulumi.CustomResourceOptions,
-    extra: Partial<command.remote.CommandArgs> & { prefix?: pulumi.Input<string>; onTimeout?: string } = {},
+    extra: Partial<command.remote.CommandArgs> & { prefix?: pulumi.Input<string>; prefixIsSecret?: boolean; onTimeout?: string } = {},
 ): command.remote.Command {
-    const { prefix, onTimeout, ...rest } = extra;
-    const stdin =
-        prefix === undefined
-            ? stepProgram(host, step, script, reach.commandTimeoutSeconds, "", onTimeout)
-            : pulumi.secret(pulumi.output(prefix).apply((p) => stepProgram(host, step, script, reach.commandTimeoutSeconds, p, onTimeout)));
+    const { prefix, prefixIsSecret = true, onTimeout, ...rest } = extra;
+    const prefixed = prefix === undefined ? undefined : pulumi.output(prefix).apply((p) => stepProgram(host, step, script, reach.commandTimeoutSeconds, p, onTimeout));
+    const stdin = prefixed === undefined ? stepProgram(host, step, script, reach.commandTimeoutSeconds, "", onTimeout) : prefixIsSecret ? pulumi.secret(prefixed) : prefixed;
     return new command.remote.Command(id, { connection, create: "bash -s", stdin, logging: "stdout", triggers: [hashOf(script)], addPreviousOutputInEnv: false, ...rest }, opts);
 }
 
@@ -170,7 +184,8 @@ export interface HostsArgs {
     readonly reach: ReachSettings;
     /**
      * A k3s cluster: server on the first host of `serverGroup`, agents on the hosts of `agentGroup`,
-     * servicelb and traefik off. Absent: no cluster bootstrap.
+     * servicelb and traefik off. A new `version` upgrades it: the server, then each agent in turn,
+     * drained before and uncordoned after. Absent: no cluster bootstrap.
      */
     readonly k3s?: { readonly version: string; readonly installScriptUrl: string; readonly serverGroup: string; readonly agentGroup: string };
     /** Converge mode's run id (see {@link HostProvisionerArgs.runId}). Defaults to absent: diff-only. */
@@ -248,19 +263,51 @@ export class Hosts extends pulumi.ComponentResource {
             const kubeconfig = secretRead("k3s-kubeconfig", k3sKubeconfigScript(server.address));
             const token = secretRead("k3s-token", K3S_TOKEN_SCRIPT);
             this.kubeconfig = pulumi.secret(kubeconfig.stdout);
+            // The agents one at a time, after the server: each one's node drained before its k3s
+            // step when that upgrades it, and uncordoned after, before the next agent begins.
             const joinAgent = k3sAgentScript(k.version, k.installScriptUrl, server.address);
+            const probe = k3sProbeScript(k.version);
+            const drain = k3sDrainScript(k.version);
+            const uncordon = k3sUncordonScript(k.version);
+            let before: pulumi.Resource = token;
             for (const agent of args.inventory[k.agentGroup] ?? []) {
                 if (agent.name === server.name) continue;
-                remoteStep(
+                const agentConnection = connectionOf(agent, key!, args.reach);
+                const probed = remoteStep(
+                    `${name}-k3s-probe-${agent.name}`,
+                    agent,
+                    agentConnection,
+                    `k3s-probe-${agent.name}`,
+                    probe,
+                    args.reach,
+                    { parent: this, dependsOn: [provisioners[agent.name].ready, before] },
+                    { update: CONNECTED, triggers: [agent.address, hashOf(probe), ...converge] },
+                );
+                // The agent's node and k3s version before its step, as the server's steps read them (re-run when they change).
+                const facts = probed.stdout.apply((out) => `${out.trim()}\n`);
+                const onServer = (step: string, script: string, dependsOn: pulumi.Resource[]) =>
+                    remoteStep(
+                        `${name}-${step}-${agent.name}`,
+                        server,
+                        connection,
+                        `${step}-${agent.name}`,
+                        script,
+                        args.reach,
+                        { parent: this, dependsOn },
+                        { prefix: facts, prefixIsSecret: false, update: CONNECTED, triggers: [server.address, hashOf(script), facts, ...converge] },
+                    );
+                const drained = onServer("k3s-drain", drain, [probed]);
+                const joined = remoteStep(
                     `${name}-k3s-agent-${agent.name}`,
                     agent,
-                    connectionOf(agent, key!, args.reach),
+                    agentConnection,
                     `k3s-agent-${agent.name}`,
                     joinAgent,
                     args.reach,
-                    { parent: this, dependsOn: [provisioners[agent.name].ready, token] },
+                    { parent: this, dependsOn: [drained, token] },
                     { prefix: token.stdout.apply((t) => `K3S_TOKEN=${shq(t.trim())}\n`), update: CONNECTED, triggers: [agent.address, hashOf(joinAgent), ...converge] },
                 );
+                before = onServer("k3s-uncordon", uncordon, [joined]);
             }
         }
 

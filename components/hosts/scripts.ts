@@ -338,12 +338,57 @@ export function hostSteps(host: HostEntry, s: HostSteps, inventory: string, reac
     return steps;
 }
 
-/** k3s server install (first orchestrator): servicelb and traefik off, so MetalLB and ingress-nginx own those jobs. */
+/** The annotation the drain step puts on an agent's node before its k3s upgrade; the uncordon step removes it. */
+export const K3S_UPGRADE_ANNOTATION = "bmp.local/k3s-upgrade";
+
+/**
+ * `installed`: the k3s version on the host (`k3s --version`'s first line), empty when there is no k3s;
+ * and `k3s_may_upgrade FROM TO`, which refuses what k3s and Kubernetes do not support: a downgrade,
+ * and a step of more than one minor version.
+ */
+const K3S_INSTALLED = `installed=""
+if command -v k3s >/dev/null 2>&1; then
+  installed=$(k3s --version 2>/dev/null | sed -n 's/^k3s version \\(v[^ ]*\\).*/\\1/p' | head -n 1)
+  [ -n "$installed" ] || { echo "$(uname -n): k3s --version names no version (expected a first line \\"k3s version v…\\")" >&2; exit 1; }
+fi
+k3s_may_upgrade() {
+  if [ "$(printf '%s\\n%s\\n' "$1" "$2" | sort -V | tail -n 1)" != "$2" ]; then
+    echo "$(uname -n): k3s $1 is installed, newer than hosts.k3s.version $2 (k3s does not downgrade: set hosts.k3s.version to $1 or later)" >&2; exit 1
+  fi
+  from=$(printf '%s' "$1" | sed -n 's/^v1\\.\\([0-9][0-9]*\\)\\..*/\\1/p'); to=$(printf '%s' "$2" | sed -n 's/^v1\\.\\([0-9][0-9]*\\)\\..*/\\1/p')
+  if [ -n "$from" ] && [ -n "$to" ] && [ "$to" -gt $((from + 1)) ]; then
+    echo "$(uname -n): k3s $1 is installed; hosts.k3s.version $2 skips a minor version (Kubernetes upgrades one minor version at a time: set hosts.k3s.version to a v1.$((from + 1)) release, pulumi up, then $2)" >&2; exit 1
+  fi
+}`;
+
+/** The installer's command line of the server: the same for an install and an upgrade (the installer rewrites the unit from it). */
+function k3sServerInstall(version: string, installScriptUrl: string, address: string): string {
+    return `curl -sfL ${shq(installScriptUrl)} | $SUDO env INSTALL_K3S_VERSION=${shq(version)} sh -s - server --disable servicelb --disable traefik --write-kubeconfig-mode 600 --tls-san ${shq(address)} >/dev/null`;
+}
+
+/**
+ * k3s server (first orchestrator): servicelb and traefik off, so MetalLB and ingress-nginx own those
+ * jobs. Installed when absent; when another version is installed, upgraded the way k3s is, by running
+ * its installer again with the new `INSTALL_K3S_VERSION` (a downgrade or a skipped minor version
+ * refused), then waited for until its API answers, before any agent is touched.
+ */
 export function k3sServerScript(version: string, installScriptUrl: string, address: string): string {
+    const install = k3sServerInstall(version, installScriptUrl, address);
     return `${PRELUDE}
-if ! command -v k3s >/dev/null 2>&1; then
-  curl -sfL ${shq(installScriptUrl)} | $SUDO env INSTALL_K3S_VERSION=${shq(version)} sh -s - server --disable servicelb --disable traefik --write-kubeconfig-mode 600 --tls-san ${shq(address)} >/dev/null
+want=${shq(version)}
+${K3S_INSTALLED}
+if [ -z "$installed" ]; then
+  ${install}
   changed "installed k3s server ${version}"
+elif [ "$installed" != "$want" ]; then
+  k3s_may_upgrade "$installed" "$want"
+  ${install}
+  i=0
+  until $SUDO k3s kubectl get --raw /readyz >/dev/null 2>&1; do
+    i=$((i + 1)); [ "$i" -lt 120 ] || { echo "$(uname -n): the k3s server did not answer /readyz within 120 s of its upgrade to $want (journalctl -u k3s)" >&2; exit 1; }
+    sleep 1
+  done
+  changed "upgraded k3s server $installed to $want"
 fi
 `;
 }
@@ -361,14 +406,77 @@ $SUDO cat /var/lib/rancher/k3s/server/node-token
 `;
 
 /**
- * k3s agent install (endpoints). The join token is K3S_TOKEN, set by the step program's prefix (on
- * stdin, a secret: never in a command line).
+ * An agent's facts before its k3s step, printed as the shell assignments the server's drain and
+ * uncordon steps start with: `K3S_NODE` (its node: the host name, lower-cased, as k3s names a node
+ * it is not told a name for) and `K3S_INSTALLED` (its k3s version, empty when there is none). An
+ * upgrade k3s does not support (a downgrade, a skipped minor version) is refused here, before the
+ * node is drained.
+ */
+export function k3sProbeScript(version: string): string {
+    return `${AS_ROOT}
+want=${shq(version)}
+${K3S_INSTALLED}
+if [ -n "$installed" ] && [ "$installed" != "$want" ]; then k3s_may_upgrade "$installed" "$want"; fi
+printf "K3S_NODE='%s'\\nK3S_INSTALLED='%s'\\n" "$(uname -n | tr '[:upper:]' '[:lower:]')" "$installed"
+`;
+}
+
+/**
+ * On the server, before an agent's k3s upgrade ({@link k3sProbeScript}'s facts first): marks the
+ * node with {@link K3S_UPGRADE_ANNOTATION} and drains it (`kubectl drain` cordons it and evicts its
+ * pods through the API, which honours their PodDisruptionBudgets; DaemonSets stay). Nothing when the
+ * agent has no k3s yet or already the wanted version.
+ */
+export function k3sDrainScript(version: string): string {
+    return `${PRELUDE}
+want=${shq(version)}
+if [ -n "$K3S_INSTALLED" ] && [ "$K3S_INSTALLED" != "$want" ]; then
+  $SUDO k3s kubectl annotate --overwrite node "$K3S_NODE" ${K3S_UPGRADE_ANNOTATION}="$want" >/dev/null
+  $SUDO k3s kubectl drain "$K3S_NODE" --ignore-daemonsets --delete-emptydir-data >/dev/null
+  changed "drained $K3S_NODE for its k3s upgrade from $K3S_INSTALLED to $want"
+fi
+`;
+}
+
+/**
+ * On the server, after an agent's k3s step: a node the drain step marked is uncordoned once it reports
+ * the wanted version and Ready, and its mark removed — also on a later run, when the run that drained
+ * it stopped before this step. A node cordoned by hand (no mark) stays as it is.
+ */
+export function k3sUncordonScript(version: string): string {
+    const mark = `{.metadata.annotations.${K3S_UPGRADE_ANNOTATION.replace(/\./g, "\\.")}}`;
+    return `${PRELUDE}
+want=${shq(version)}
+if [ -n "$K3S_INSTALLED" ] && [ -n "$($SUDO k3s kubectl get node "$K3S_NODE" --ignore-not-found -o jsonpath=${shq(mark)})" ]; then
+  i=0
+  until [ "$($SUDO k3s kubectl get node "$K3S_NODE" -o jsonpath='{.status.nodeInfo.kubeletVersion} {.status.conditions[?(@.type=="Ready")].status}')" = "$want True" ]; do
+    i=$((i + 1)); [ "$i" -lt 300 ] || { echo "node $K3S_NODE did not report k3s $want and Ready within 300 s: it stays cordoned (journalctl -u k3s-agent on its host); the next pulumi up uncordons it once it does" >&2; exit 1; }
+    sleep 1
+  done
+  $SUDO k3s kubectl uncordon "$K3S_NODE" >/dev/null
+  $SUDO k3s kubectl annotate node "$K3S_NODE" ${K3S_UPGRADE_ANNOTATION}- >/dev/null
+  changed "uncordoned $K3S_NODE, on k3s $want"
+fi
+`;
+}
+
+/**
+ * k3s agent (endpoints): installed when absent, upgraded by the installer run again with the new
+ * version when another one is installed (the server's drain step has drained its node by then). The
+ * join token is K3S_TOKEN, set by the step program's prefix (on stdin, a secret: never in a command line).
  */
 export function k3sAgentScript(version: string, installScriptUrl: string, serverAddress: string): string {
+    const install = `curl -sfL ${shq(installScriptUrl)} | $SUDO env INSTALL_K3S_VERSION=${shq(version)} K3S_URL=${shq(`https://${serverAddress}:6443`)} K3S_TOKEN="$K3S_TOKEN" sh -s - agent >/dev/null`;
     return `${PRELUDE}
-if ! command -v k3s >/dev/null 2>&1; then
-  curl -sfL ${shq(installScriptUrl)} | $SUDO env INSTALL_K3S_VERSION=${shq(version)} K3S_URL=${shq(`https://${serverAddress}:6443`)} K3S_TOKEN="$K3S_TOKEN" sh -s - agent >/dev/null
+want=${shq(version)}
+${K3S_INSTALLED}
+if [ -z "$installed" ]; then
+  ${install}
   changed "installed k3s agent ${version}"
+elif [ "$installed" != "$want" ]; then
+  k3s_may_upgrade "$installed" "$want"
+  ${install}
+  changed "upgraded k3s agent $installed to $want"
 fi
 `;
 }

@@ -12,8 +12,8 @@ import { inNetns, TestHost } from "./lab";
 /**
  * The install script's stand-in. A server install asks the host's init for the k3s server and waits
  * for it (k3s's installer starts k3s.service before it returns); an agent install records what it
- * was given to join with. Both leave a `k3s` on PATH, as the real one does, so a second run installs
- * nothing. Every argument and variable given is written under /etc/rancher/k3s for the test to read.
+ * was given to join with. Both leave a `k3s` on PATH, as the real one does, that names the installed
+ * version (`k3s --version`) and finds no node (`k3s kubectl`), so a second run installs and drains nothing. Every argument and variable given is written under /etc/rancher/k3s for the test to read.
  */
 export const INSTALL_SCRIPT = `#!/bin/sh
 # k3s install script stand-in (npm run test:hosts): no k3s binary; see test/hosts/k3s.ts.
@@ -28,7 +28,7 @@ else
   i=0; while [ ! -e /run/bmp-init/k3s-server.ready ] && [ "$i" -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
   [ -e /run/bmp-init/k3s-server.ready ] || { echo "k3s stand-in: the server did not start within 120 s" >&2; exit 1; }
 fi
-printf '#!/bin/sh\\necho "k3s stand-in (npm run test:hosts)"\\n' > /usr/local/bin/k3s
+printf '#!/bin/sh\\n# k3s stand-in (npm run test:hosts): the version installed; k3s kubectl finds nothing\\n[ "$1" = --version ] && echo "k3s version %s (stand-in)"\\nexit 0\\n' "\${INSTALL_K3S_VERSION:-}" > /usr/local/bin/k3s
 chmod 755 /usr/local/bin/k3s
 `;
 
