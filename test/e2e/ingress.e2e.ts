@@ -249,4 +249,17 @@ describe("the lab's requests through the real ingress-nginx", () => {
         );
         assert.deepEqual(stepLines((await stack.preview()).steps), []);
     });
+
+    it("the usual drift check in CI on an unchanged cluster shows nothing, the finished verify Job included (it stays until it is replaced)", async () => {
+        // Longer than the 30 s after which Kubernetes would delete a Job with a TTL: none is set.
+        await new Promise((r) => setTimeout(r, 35_000));
+        const jobs = (await kubectlJson("jobs", "-n", "platform-verify", "-l", "app=verify")).items;
+        assert.deepEqual(
+            jobs.map((j: any) => j.status.conditions?.find((c: any) => c.type === "Complete")?.status),
+            ["True"],
+            "one finished verify Job",
+        );
+        const r = await stack.pulumi("preview", "--refresh", "--expect-no-changes");
+        assert.equal(r.code, 0, tail(r.stdout + r.stderr, 30));
+    });
 });
