@@ -57,6 +57,14 @@ describe("ingress-nginx", () => {
         assert.deepEqual(c.admissionWebhooks, { enabled: true, failurePolicy: "Fail", patch: { enabled: false } });
         assert.deepEqual(c.metrics, { enabled: true }, "declares port 10254, where the probes go");
         assert.deepEqual(c.extraArgs, { "status-update-interval": "5" }, "an Ingress created after the controller gets its address within 5 s, not 60");
+        assert.deepEqual(
+            c.annotations,
+            {
+                "config.kubernetes.io/depends-on":
+                    "/namespaces/ingress-nginx/ServiceAccount/ingress-nginx,rbac.authorization.k8s.io/namespaces/ingress-nginx/Role/ingress-nginx,rbac.authorization.k8s.io/namespaces/ingress-nginx/RoleBinding/ingress-nginx,rbac.authorization.k8s.io/ClusterRole/ingress-nginx,rbac.authorization.k8s.io/ClusterRoleBinding/ingress-nginx",
+            },
+            "the controller's Deployment created after its account and roles",
+        );
         assert.equal(await new Promise((r) => ing.address.apply(r)), "172.17.255.3");
     });
 

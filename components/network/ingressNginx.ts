@@ -29,6 +29,21 @@ export interface IngressNginxArgs {
 /** The Helm release: the chart's objects are named after it. */
 const RELEASE = "ingress-nginx";
 
+/** The annotation by which the kubernetes provider orders a chart's objects among themselves. */
+const DEPENDS_ON = "config.kubernetes.io/depends-on";
+
+/** The chart's ServiceAccount, Role, RoleBinding, ClusterRole and ClusterRoleBinding of the controller, as {@link DEPENDS_ON} names them. */
+export function controllerPrerequisites(namespace: string): string {
+    const rbac = "rbac.authorization.k8s.io";
+    return [
+        `/namespaces/${namespace}/ServiceAccount/${RELEASE}`,
+        `${rbac}/namespaces/${namespace}/Role/${RELEASE}`,
+        `${rbac}/namespaces/${namespace}/RoleBinding/${RELEASE}`,
+        `${rbac}/ClusterRole/${RELEASE}`,
+        `${rbac}/ClusterRoleBinding/${RELEASE}`,
+    ].join(",");
+}
+
 /**
  * How often (seconds) the controller writes its address into the Ingresses' status. The controller
  * writes it when it starts leading and then on this period only (its default 60 s): an Ingress created
@@ -218,6 +233,10 @@ export class IngressNginx extends pulumi.ComponentResource {
                             // probe on an exposed port, as the policy pack's probe-port-exposed rule asks.
                             metrics: { enabled: true },
                             extraArgs: { "status-update-interval": String(INGRESS_NGINX_STATUS_UPDATE_SECONDS) },
+                            // The chart's objects are applied side by side; a controller that starts before its
+                            // RBAC exists cannot list the IngressClasses and then ignores every Ingress until it
+                            // restarts. The Deployment waits for its account and roles (the provider's ordering).
+                            annotations: { [DEPENDS_ON]: controllerPrerequisites(planned.namespace) },
                         },
                     },
                 },
