@@ -80,7 +80,7 @@ export const dashboardSchema = strict({
 
 /** What the network rules read: the pool, and which routers are on. */
 interface NetworkView {
-    readonly metallb: { readonly addresses: readonly string[] };
+    readonly metallb: { readonly enabled: boolean; readonly addresses: readonly string[] };
     readonly ingressNginx: { readonly enabled: boolean };
     readonly dashboard: { readonly enabled: boolean };
 }
@@ -102,7 +102,8 @@ export function networkChecks(cfg: NetworkView, plan: Pick<PlatformPlan, "pins">
     // A setting pins once however many objects carry its address (CoreDNS's TCP and UDP Services
     // share coredns.address), so each is judged once.
     const pins = plan.pins().filter((pin, i, all) => all.findIndex((p) => formatPath(p.source.path) === formatPath(pin.source.path)) === i);
-    for (const { address, source } of pins) {
+    // Without MetalLB (metallb.enabled false) another load balancer hands out the addresses, from a pool this program does not know.
+    for (const { address, source } of cfg.metallb.enabled ? pins : []) {
         if (parseIpv4(address) !== undefined && !poolContains(pool, address)) {
             add(source.path, `${renderValue(address)} is outside the MetalLB pool (expected an address in ${pool.join(", ")})`);
         }

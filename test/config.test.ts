@@ -316,6 +316,11 @@ describe("config: defaults", () => {
 });
 
 describe("config: the stack files", () => {
+    it("accepts pinned addresses outside metallb.addresses when MetalLB is off (another load balancer's pool)", () => {
+        const cfg = parseConfig({ ...SECRETS, metallb: { enabled: false }, ingressNginx: { loadBalancerIP: "10.0.0.1" }, coredns: { enabled: true, address: "192.168.1.53" } });
+        assert.deepEqual([cfg.ingressNginx.loadBalancerIP, cfg.coredns.address], ["10.0.0.1", "192.168.1.53"]);
+    });
+
     it("dev parses, validates and reproduces the lab's numbers", () => {
         const cfg = parseConfig(rawFromStack("dev", DEV_PASSPHRASE));
         assert.equal(cfg.rolloutTimeoutSeconds, 60);
