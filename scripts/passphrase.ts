@@ -53,6 +53,8 @@ export const DEV_PASSPHRASE = "bare-metal-lab";
 export interface PassphraseEnv {
     readonly PULUMI_CONFIG_PASSPHRASE?: string;
     readonly PULUMI_CONFIG_PASSPHRASE_FILE?: string;
+    /** The stack this names may use the dev passphrase: a throwaway copy of dev (the test suites' stacks). */
+    readonly BMP_DEV_PASSPHRASE_STACK?: string;
 }
 
 /**
@@ -60,7 +62,7 @@ export interface PassphraseEnv {
  * public one, which would encrypt the stack's secrets for anyone to read — or undefined when it may.
  */
 export function devPassphraseRefusal(stack: string, env: PassphraseEnv, readFile: (path: string) => string = (p) => fs.readFileSync(p, "utf8")): string | undefined {
-    if (stack === "dev") return undefined;
+    if (stack === "dev" || (env.BMP_DEV_PASSPHRASE_STACK !== undefined && env.BMP_DEV_PASSPHRASE_STACK === stack)) return undefined;
     const own = `give ${stack}'s own passphrase in PULUMI_CONFIG_PASSPHRASE_FILE (docs/stacks-and-state.md#creating-the-prod-stack)`;
     if (env.PULUMI_CONFIG_PASSPHRASE !== undefined) {
         return env.PULUMI_CONFIG_PASSPHRASE === DEV_PASSPHRASE
@@ -81,8 +83,8 @@ export function devPassphraseRefusal(stack: string, env: PassphraseEnv, readFile
 
 // `node --import tsx scripts/passphrase.ts refuse-dev <stack>` (scripts/common.sh): prints the refusal and exits 1, or exits 0.
 if (require.main === module && process.argv[2] === "refuse-dev") {
-    const { PULUMI_CONFIG_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE_FILE } = process.env;
-    const refusal = devPassphraseRefusal(process.argv[3] ?? "", { PULUMI_CONFIG_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE_FILE });
+    const { PULUMI_CONFIG_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE_FILE, BMP_DEV_PASSPHRASE_STACK } = process.env;
+    const refusal = devPassphraseRefusal(process.argv[3] ?? "", { PULUMI_CONFIG_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE_FILE, BMP_DEV_PASSPHRASE_STACK });
     if (refusal !== undefined) {
         console.log(refusal);
         process.exit(1);

@@ -11,7 +11,7 @@ if (!stack || !key || value === undefined || passphrase === undefined) {
     console.error("usage: PULUMI_CONFIG_PASSPHRASE=… npx tsx scripts/set-secret.ts <stack> <key> <value>");
     process.exit(2);
 }
-const refusal = devPassphraseRefusal(stack, { PULUMI_CONFIG_PASSPHRASE: passphrase });
+const refusal = devPassphraseRefusal(stack, { PULUMI_CONFIG_PASSPHRASE: passphrase, BMP_DEV_PASSPHRASE_STACK: process.env.BMP_DEV_PASSPHRASE_STACK });
 if (refusal !== undefined) {
     console.error(`set-secret: ${refusal}`);
     process.exit(1);

@@ -235,6 +235,20 @@ describe("the dev stack's public passphrase stays off every other stack (scripts
         assert.ok(run(p, "stack.sh", ["preview"], { PULUMI_CONFIG_PASSPHRASE: "bare-metal-lab" }).calls.some((c) => c.startsWith("pulumi preview --stack dev")));
     });
 
+    it("a throwaway copy of dev named by BMP_DEV_PASSPHRASE_STACK may use it; any other stack still may not", () => {
+        const p = project();
+        fs.copyFileSync(path.join(p, "Pulumi.dev.yaml"), path.join(p, "Pulumi.scratch.yaml"));
+        const env = { PULUMI_CONFIG_PASSPHRASE: "bare-metal-lab", BMP_DEV_PASSPHRASE_STACK: "scratch" };
+        const allowed = run(p, "stack.sh", ["preview", "--stack", "scratch"], env);
+        assert.ok(
+            allowed.calls.some((c) => c.startsWith("pulumi preview --stack scratch")),
+            allowed.stderr + allowed.calls.join("\n"),
+        );
+        const refused = run(p, "stack.sh", ["preview", "--stack", "prod"], env);
+        assert.equal(refused.code, 1);
+        assert.equal(refused.stderr.trim(), `preview: ${REFUSED}`);
+    });
+
     it("scripts/set-secret.ts refuses it for any stack but dev, with the same line", () => {
         const r = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "scripts", "set-secret.ts"), "prod", "minioRootUser", "ops"], {
             cwd: project(),

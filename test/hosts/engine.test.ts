@@ -128,7 +128,7 @@ before(async () => {
     // The CLI takes a value starting with "-----" for a flag: the project's own helper encrypts it the same way.
     const set = await run("node", ["--import", "tsx", "scripts/set-secret.ts", "hosts", "hostsSshPrivateKey", fs.readFileSync(lab.keyFile, "utf8")], {
         cwd: stack.dir,
-        env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE },
+        env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, BMP_DEV_PASSPHRASE_STACK: "hosts" },
     });
     assert.equal(set.code, 0, set.stderr);
 });
@@ -263,7 +263,7 @@ describe("hosts through the real Pulumi engine", { skip: missing ? `the Pulumi t
         fs.copyFileSync(`${fresh}.pub`, `${lab.keyFile}.pub`);
         const set = await run("node", ["--import", "tsx", "scripts/set-secret.ts", "hosts", "hostsSshPrivateKey", fs.readFileSync(fresh, "utf8")], {
             cwd: stack.dir,
-            env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE },
+            env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, BMP_DEV_PASSPHRASE_STACK: "hosts" },
         });
         assert.equal(set.code, 0, set.stderr);
         const { steps } = await stack.preview();

@@ -64,7 +64,7 @@ before(async () => {
     stack = await Stack.create("k3s", { overrides, base: lab.dir });
     const set = await run("node", ["--import", "tsx", "scripts/set-secret.ts", "k3s", "hostsSshPrivateKey", fs.readFileSync(lab.keyFile, "utf8")], {
         cwd: stack.dir,
-        env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE },
+        env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, BMP_DEV_PASSPHRASE_STACK: "k3s" },
     });
     assert.equal(set.code, 0, set.stderr);
 });
