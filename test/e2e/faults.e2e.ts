@@ -333,7 +333,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         const bucket = new StateBucket(fs.mkdtempSync(path.join(base, "state-bucket-")), await freePort());
         await bucket.start();
         const checkpoint = path.join(stack.dir, "faults.checkpoint.json");
-        const history = async () => (JSON.parse((await stack.pulumiOk("stack", "history", "--json")).stdout) as any[]).map((u) => `${u.version} ${u.kind} ${u.result}`);
+        const history = async () => (JSON.parse((await stack.pulumiOk("stack", "history", "--json")).stdout) as any[]).map((u) => `${u.startTime} ${u.kind} ${u.result}`);
         try {
             // docs/stacks-and-state.md, "Moving the state off one machine", line by line.
             await stack.pulumiOk("stack", "export", "--file", checkpoint);
