@@ -230,4 +230,21 @@ describe("the checks of a release", () => {
             { release: "nginx", target: "Service default/nginx-svc", url: "http://10.96.0.30:80/", versions: ["1.0"], skip: "version 1.0 has no pod (replicas 0)" },
         ]);
     });
+
+    it("split ingress with the stable track at 0: both route checks skipped (ingress-nginx answers 503 without a main backend), the canary's Service still checked", async () => {
+        const services = [svc("web-svc", "canary", { clusterIP: "10.96.0.21", selector: { app: "web", track: "canary" } })];
+        const r = {
+            split: "ingress" as const,
+            port: 8000,
+            stable: { version: "1.0", replicas: 0 },
+            canary: { version: "1.1", replicas: 2, weight: 50, header: "canary" },
+            ingress: { host: "app.local", path: "/web" },
+        };
+        const skip = "ingress-nginx answers 503 while the stable track (version 1.0) has no pod (replicas 0)";
+        assert.deepEqual(await value(releaseChecks("web", r, services, "172.17.255.3")), [
+            { release: "web", target: "Service canary/web-svc", url: "http://10.96.0.21:80/", versions: ["1.1"] },
+            { release: "web", target: "route app.local/web", url: "http://172.17.255.3/web", headers: { Host: "app.local" }, versions: ["1.1"], skip },
+            { release: "web", target: "route app.local/web (canary: always)", url: "http://172.17.255.3/web", headers: { Host: "app.local", canary: "always" }, versions: ["1.1"], skip },
+        ]);
+    });
 });

@@ -98,7 +98,11 @@ export function releaseChecks(name: string, r: VerifiedRelease, services: readon
         if (r.canary && r.split !== "replicas") {
             routes.push(served({ release: name, target: `${where} (${r.canary.header}: always)`, url, headers: { ...headers, [r.canary.header]: "always" }, versions: canary }));
         }
-        return [...checks, ...routes];
+        // ingress-nginx sends a canary's requests only beside a main backend with pods: with the stable
+        // track at 0 it answers 503 to every request of the host and path, the canary header's too.
+        const mainless = r.split === "ingress" && r.stable.replicas === 0;
+        const routeChecks = mainless ? routes.map((c) => ({ ...c, skip: `ingress-nginx answers 503 while the stable track (version ${r.stable.version}) has no pod (replicas 0)` })) : routes;
+        return [...checks, ...routeChecks];
     });
 }
 
