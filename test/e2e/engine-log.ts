@@ -126,10 +126,12 @@ export interface StepSpan {
     readonly end: number;
 }
 
-/** Every resource's steps in one logged run, by URN (times in ms from the program's start, or from the first step when the log lacks it). */
+/** Every resource's steps in one logged run, by URN (times in ms from the program's start, or from the first step where it comes earlier). */
 export function stepSpans(text: string): StepSpan[] {
     const ls = lines(text);
-    const origin = ls.find((l) => /^Running program '/.test(l.msg))?.t ?? ls.find((l) => STEP.test(l.msg))?.t ?? 0;
+    // The program's start, or the first step where one comes earlier (the stack's own resource).
+    const marks = [ls.find((l) => /^Running program '/.test(l.msg))?.t, ls.find((l) => STEP.test(l.msg))?.t].filter((t): t is number => t !== undefined);
+    const origin = marks.length > 0 ? Math.min(...marks) : 0;
     const spans = new Map<string, { ops: string[]; start: number; end: number }>();
     for (const l of ls) {
         const m = STEP.exec(l.msg);
