@@ -31,6 +31,15 @@ const RESERVED_NAMESPACES = [
 
 export const DELIBERATE_RULES: readonly DeliberateRule[] = [
     {
+        fields: ["metallb.namespace", "ingressNginx.namespace", "nginxGateway.namespace", "dashboard.namespace", "nodeExporter.namespace"],
+        refuses: (v, field) =>
+            field === "ingressNginx.namespace"
+                ? ([METALLB_DEFAULTS.namespace, NGINX_GATEWAY_DEFAULTS.namespace, DASHBOARD_DEFAULTS.namespace, NODE_EXPORTER_DEFAULTS.namespace] as readonly string[]).includes(v as string)
+                : v === INGRESS_NGINX_DEFAULTS.namespace,
+        rule: "an add-on this stack installs in ingress-nginx's namespace (`ingressNginx.namespace`)",
+        reason: "the apps' NetworkPolicies admit every pod of ingress-nginx's namespace as the ingress controller",
+    },
+    {
         fields: ["*"],
         refuses: (v) => v === null,
         rule: "`null` as a setting's value",
