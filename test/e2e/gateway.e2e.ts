@@ -66,7 +66,7 @@ after(async () => {
 describe("the Gateway API: split ingress → gateway → ingress, one config edit each", () => {
     let serviceUids: string[] = [];
 
-    it("ingress → gateway: the preview creates the Gateway, the HTTPRoute, the ReferenceGrant and the data plane's opening, and deletes the two Ingresses — nothing else", async () => {
+    it("ingress → gateway: the preview creates the Gateway, the HTTPRoute, the ReferenceGrant and the data plane's openings, and deletes the two Ingresses — nothing else", async () => {
         serviceUids = (await kubectlJson("services", "-n", "default", "-l", "app=web")).items.map((s: any) => s.metadata.uid).sort();
         editRelease((r) => {
             r.split = "gateway";
@@ -80,6 +80,8 @@ describe("the Gateway API: split ingress → gateway → ingress, one config edi
                 `create ${ROUTE} web-route`,
                 `create ${GRANT} web-canary-grant`,
                 `create ${NETPOL} netpol-default-allow-web-gateway`,
+                // The canary's own namespace lets the Gateway's data plane in (its Service is not published).
+                `update ${NETPOL} netpol-canary-allow-web`,
                 `delete ${INGRESS} web-ingress`,
                 `delete ${INGRESS} web-canary-ingress`,
                 // The pinned address leaves automatic assignment for the reserved pool.
@@ -149,6 +151,7 @@ describe("the Gateway API: split ingress → gateway → ingress, one config edi
                 `delete ${ROUTE} web-route`,
                 `delete ${GRANT} web-canary-grant`,
                 `delete ${NETPOL} netpol-default-allow-web-gateway`,
+                `update ${NETPOL} netpol-canary-allow-web`,
                 `create ${INGRESS} web-ingress`,
                 `create ${INGRESS} web-canary-ingress`,
                 `update ${POOL} metallb-pool`,
