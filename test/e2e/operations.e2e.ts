@@ -74,7 +74,7 @@ describe("day-2 operations", () => {
             await stack.up();
             const d = await deployment("clock-deployment");
             assert.equal(d.metadata.uid, uid, "never replaced");
-            assert.equal(d.status.readyReplicas, 3);
+            assert.equal(d.status.readyReplicas, stack.config("releases").clock.stable.replicas, "every pod of the release ready");
             revisions.push(d.metadata.annotations["deployment.kubernetes.io/revision"]);
             const pods = await kubectlJson("pods", "-n", "default", "-l", "app=clock-nginx");
             assert.deepEqual([...new Set(pods.items.filter((p: any) => !p.metadata.deletionTimestamp).map((p: any) => p.metadata.labels.version))], [version]);
