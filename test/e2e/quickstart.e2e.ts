@@ -158,8 +158,8 @@ describe("the README's quick start, as written", () => {
         const preview = step("pulumi preview --diff").out;
         assert.match(preview, /~ kubernetes:apps\/v1:Deployment: \(update\)[\s\S]*clock-deployment[\s\S]*replicas\s*: 4 => 10/);
         // Each changed resource's header line and its URN's name, in the order the diff prints them.
-        const changed = [...preview.matchAll(/^\s*(\S+) (kubernetes:\S+): \((update|replace|create|delete)\)\n(?:\s*\[id=[^\]]*\]\n)?\s*\[urn=\S*::([^\]]+)\]/gm)]
-            .map((m) => `${m[3]} ${m[2]} ${m[4]}`)
+        const changed = [...preview.matchAll(/^\s*[~+-]+\s*(kubernetes:\S+): \((update|replace|create|delete)\)\n(?:\s*\[id=[^\]]*\]\n)?\s*\[urn=\S*::([^\]]+)\]/gm)]
+            .map((m) => `${m[2]} ${m[1]} ${m[3]}`)
             .sort();
         assert.deepEqual(
             changed,
