@@ -157,7 +157,7 @@ describe("the README's quick start, as written", () => {
     it("the day-2 scale, with the shipped defaults: preview --diff shows what the README's comment says (the Deployment and its budget updated, the verify Job replaced), then pulumi up applies it", () => {
         const preview = step("pulumi preview --diff").out;
         assert.match(preview, /~ kubernetes:apps\/v1:Deployment: \(update\)[\s\S]*clock-deployment[\s\S]*replicas\s*: 4 => 10/);
-        // Each changed resource's header line and its URN's name, in the order the diff prints them.
+        // Each changed resource's operation, type and name (from its header line and URN), sorted.
         const changed = [...preview.matchAll(/^\s*[~+-]+\s*(kubernetes:\S+): \((update|replace|create|delete)\)\n(?:\s*\[id=[^\]]*\]\n)?\s*\[urn=\S*::([^\]]+)\]/gm)]
             .map((m) => `${m[2]} ${m[1]} ${m[3]}`)
             .sort();
