@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as net from "node:net";
-import { CLUSTER_STATE, killInPods, restartNode, startAgain, StateBucket, stopProcess } from "./faults";
+import { CLUSTER_STATE, killInPods, processes, restartNode, startAgain, StateBucket, stopProcess } from "./faults";
 import { CLIENT_NETNS, clientGet, clientS3, failures, ingressOverrides, labDown, labUp, lbAddress, minioCreds } from "./lan";
 import { eventually, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing, type Run } from "./lib";
 
@@ -94,17 +94,7 @@ function locks(): string[] {
  * process group of its own) outlive it, as they do when a user's `kill -9` hits only the CLI.
  */
 function leftovers(): number[] {
-    return fs
-        .readdirSync("/proc")
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-            try {
-                return fs.readlinkSync(`/proc/${p}/cwd`) === stack.dir;
-            } catch {
-                return false;
-            }
-        })
-        .map(Number);
+    return processes((p) => fs.readlinkSync(`/proc/${p}/cwd`) === stack.dir);
 }
 
 /** The clock release's objects in the cluster, by kind and name: each must be there exactly once. */

@@ -70,22 +70,32 @@ export function startAgain(p: Held): number {
     return child.pid!;
 }
 
-/** The pids of every process of the real node's pods (in the kubelet's cgroup root) and of their containerd shims. */
-function podProcesses(): number[] {
-    const shimOfThisNode = `${NODE_STATE}/containerd.sock`;
+/** The pids of this machine's processes for which `match(pid)` holds (a process gone meanwhile does not). */
+export function processes(match: (pid: string) => boolean): number[] {
     return fs
         .readdirSync("/proc")
         .filter((p) => /^\d+$/.test(p))
         .filter((p) => {
             try {
-                if (/^\d+:pids:\/bmp-node\/kubepods\//m.test(fs.readFileSync(`/proc/${p}/cgroup`, "utf8"))) return true;
-                const cmd = fs.readFileSync(`/proc/${p}/cmdline`, "utf8");
-                return cmd.includes("containerd-shim-runc-v2") && cmd.includes(shimOfThisNode);
+                return match(p);
             } catch {
                 return false;
             }
         })
         .map(Number);
+}
+
+/** Whether the process runs inside one of the real node's pods (the kubelet's cgroup root). */
+const inPod = (pid: string) => /^\d+:pids:\/bmp-node\/kubepods\//m.test(fs.readFileSync(`/proc/${pid}/cgroup`, "utf8"));
+
+/** The pids of every process of the real node's pods and of their containerd shims. */
+function podProcesses(): number[] {
+    const shimOfThisNode = `${NODE_STATE}/containerd.sock`;
+    return processes((p) => {
+        if (inPod(p)) return true;
+        const cmd = fs.readFileSync(`/proc/${p}/cmdline`, "utf8");
+        return cmd.includes("containerd-shim-runc-v2") && cmd.includes(shimOfThisNode);
+    });
 }
 
 /**
@@ -111,17 +121,7 @@ export async function restartNode(downMs: number): Promise<void> {
 
 /** Kills (SIGKILL) the processes whose executable is `exe` inside the real node's pods; returns their pids. */
 export function killInPods(exe: string): number[] {
-    const pids = fs
-        .readdirSync("/proc")
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-            try {
-                return fs.readlinkSync(`/proc/${p}/exe`) === exe && /^\d+:pids:\/bmp-node\/kubepods\//m.test(fs.readFileSync(`/proc/${p}/cgroup`, "utf8"));
-            } catch {
-                return false;
-            }
-        })
-        .map(Number);
+    const pids = processes((p) => fs.readlinkSync(`/proc/${p}/exe`) === exe && inPod(p));
     for (const p of pids) process.kill(p, "SIGKILL");
     return pids;
 }
