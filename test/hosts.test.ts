@@ -17,8 +17,11 @@ import {
     Hosts,
     HostSteps,
     Inventory,
+    k3sAgentScript,
     k3sDrainScript,
+    k3sKubeconfigScript,
     k3sProbeScript,
+    k3sServerScript,
     k3sUncordonScript,
     kickstartSalt,
     packagesScript,
@@ -135,7 +138,10 @@ describe("Hosts: the command graph", () => {
         const packages = inputsOf("hosts-fedora-packages");
         assert.equal(packages.create, "bash -s");
         assert.equal(packages.stdin, stepProgram(LAB.Orchestrators[0], "packages", packagesScript(STEPS.packages!), 600));
-        assert.match(packages.stdin, /^SUDO=""; .*\ntimeout -k 5 600 bash -s <<'BMP_STEP_END'\n/);
+        assert.match(
+            packages.stdin,
+            /^STEP_NAME='host "fedora" \(192\.168\.56\.10:22\) step packages'\nSTEP_LIMIT='600'\nSTEP_CONTAINER=''\nSUDO=""; .*\ntimeout -k 5 "\$STEP_LIMIT" bash -s <<'BMP_STEP_END'\nPKG_UPDATE='1'\nPKG_INSTALL='rng-tools'\nPKG_RESTART='sshd rngd'\nPKG_APT_MIRROR=''\nPKG_DNF_MIRROR=''\nset -eu\n/,
+        );
         assert.equal(packages.logging, "stdout", "error output only in the error: the human message printed once");
         const reach = inputsOf("hosts-fedora-reach");
         assert.equal(reach.create, "bash -s");
@@ -212,19 +218,27 @@ describe("Hosts: the command graph", () => {
     it("bootstraps k3s without servicelb and traefik, reads the kubeconfig as a secret and joins the agents with a secret token", async () => {
         const hosts = await labHosts();
         const server = inputsOf("hosts-k3s-server");
-        assert.match(server.stdin, /sh -s - server --disable servicelb --disable traefik --write-kubeconfig-mode 600 --tls-san '192\.168\.56\.10'/);
-        assert.match(server.stdin, /INSTALL_K3S_VERSION='v1\.34\.1\+k3s1'/);
+        assert.equal(server.stdin, stepProgram(LAB.Orchestrators[0], "k3s-server", k3sServerScript("v1.34.1+k3s1", "https://get.k3s.io", "192.168.56.10"), 600));
+        assert.match(server.stdin, /<<'BMP_STEP_END'\nK3S_VERSION='v1\.34\.1\+k3s1'\nK3S_INSTALL_URL='https:\/\/get\.k3s\.io'\nK3S_SERVER_ADDRESS='192\.168\.56\.10'\nset -eu\n/);
+        assert.match(server.stdin, /sh -s - server --disable servicelb --disable traefik --write-kubeconfig-mode 600 --tls-san "\$K3S_SERVER_ADDRESS"/);
         assert.deepEqual(seenOpts["hosts-k3s-server"].dependsOn, ["hosts-fedora-artifact-run"]);
         for (const id of ["hosts-k3s-kubeconfig", "hosts-k3s-token"]) {
             assert.ok(seenOpts[id].additionalSecretOutputs?.includes("stdout"), id);
             assert.equal(inputsOf(id).logging, "none", id);
         }
-        assert.match(inputsOf("hosts-k3s-kubeconfig").stdin, /sed "s#https:\/\/127\.0\.0\.1:6443#https:\/\/192\.168\.56\.10:6443#"/);
+        assert.equal(inputsOf("hosts-k3s-kubeconfig").stdin, stepProgram(LAB.Orchestrators[0], "k3s-kubeconfig", k3sKubeconfigScript("192.168.56.10"), 600));
+        assert.match(inputsOf("hosts-k3s-kubeconfig").stdin, /<<'BMP_STEP_END'\nK3S_SERVER_ADDRESS='192\.168\.56\.10'\n/);
         for (const agent of ["ansible-target-1", "ansible-target-2"]) {
             const a = inputsOf(`hosts-k3s-agent-${agent}`);
             assert.ok(isSecretValue(a.stdin), "the token goes on stdin, as a secret");
-            assert.match(a.stdin.value, /<<'BMP_STEP_END'\nK3S_TOKEN='<stdout of hosts-k3s-token>'\nset -eu\n/);
-            assert.match(a.stdin.value, /K3S_URL='https:\/\/192\.168\.56\.10:6443' K3S_TOKEN="\$K3S_TOKEN" sh -s - agent/);
+            const agentHost = LAB.Endpoints.find((h) => h.name === agent)!;
+            const join = k3sAgentScript("v1.34.1+k3s1", "https://get.k3s.io", "192.168.56.10");
+            assert.equal(a.stdin.value, stepProgram(agentHost, `k3s-agent-${agent}`, join, 600, "K3S_TOKEN='<stdout of hosts-k3s-token>'\n"));
+            assert.match(
+                a.stdin.value,
+                /<<'BMP_STEP_END'\nK3S_TOKEN='<stdout of hosts-k3s-token>'\nK3S_VERSION='v1\.34\.1\+k3s1'\nK3S_INSTALL_URL='https:\/\/get\.k3s\.io'\nK3S_SERVER_ADDRESS='192\.168\.56\.10'\nset -eu\n/,
+            );
+            assert.match(a.stdin.value, /K3S_URL="https:\/\/\$K3S_SERVER_ADDRESS:6443" K3S_TOKEN="\$K3S_TOKEN" sh -s - agent/);
             assert.deepEqual(seenOpts[`hosts-k3s-agent-${agent}`].dependsOn.sort(), [`hosts-k3s-drain-${agent}`, "hosts-k3s-token"].sort());
         }
         assert.equal(await new Promise((r) => hosts.kubeconfig!.apply(r)), "<stdout of hosts-k3s-kubeconfig>");
@@ -266,10 +280,7 @@ describe("Hosts: the command graph", () => {
                 assert.deepEqual(c.triggers, ["192.168.56.10", hashOf(script), `<stdout of hosts-k3s-probe-${agent}>\n`]);
             }
         }
-        assert.match(
-            inputsOf("hosts-k3s-server").stdin,
-            /elif \[ "\$installed" != "\$want" \]; then\n  k3s_may_upgrade "\$installed" "\$want"\n  curl -sfL 'https:\/\/get\.k3s\.io' \| \$SUDO env INSTALL_K3S_VERSION='v1\.34\.1\+k3s1' sh -s - server /,
-        );
+        assert.match(inputsOf("hosts-k3s-server").stdin, /elif \[ "\$installed" != "\$2" \]; then\n    k3s_may_upgrade "\$installed" "\$2"\n    install_k3s\n    k3s_upgraded\n/);
     });
 
     it("writes the Kickstart through stdin as a secret, and exports the artifact's output per host", async () => {
@@ -282,9 +293,11 @@ describe("Hosts: the command graph", () => {
         assert.doesNotMatch(ks.stdin.value, /pieczon-pw/);
         assert.deepEqual(Object.keys(hosts.artifactOutputs).sort(), ["ansible-target-1", "ansible-target-2", "fedora"]);
         assert.equal(await new Promise((r) => hosts.artifactOutputs["fedora"].apply(r)), "<stdout of hosts-fedora-artifact-run>");
+        const run = inputsOf("hosts-fedora-artifact-run").stdin;
+        assert.equal(run, stepProgram(LAB.Orchestrators[0], "artifact-run", artifactScript(STEPS.artifact!), 600, "", "supertux-container"));
         assert.match(
-            inputsOf("hosts-fedora-artifact-run").stdin,
-            /docker run --rm --init --name 'supertux-container' -v '\/tmp\/supertux-build\.tar\.gz:\/supertux-build\.tar\.gz:ro' 'docker\.io\/library\/busybox:1\.37\.0' sh -c 'tar tzf \/supertux-build\.tar\.gz'\necho\n/,
+            run,
+            /<<'BMP_STEP_END'\nARTIFACT_CONTAINER='supertux-container'\nARTIFACT_PATH='\/tmp\/supertux-build\.tar\.gz'\nARTIFACT_MOUNT='\/supertux-build\.tar\.gz'\nARTIFACT_IMAGE='docker\.io\/library\/busybox:1\.37\.0'\nARTIFACT_COMMAND='tar tzf \/supertux-build\.tar\.gz'\nset -eu\n/,
         );
         assert.equal(inputsOf("hosts-fedora-artifact-copy").remotePath, "/tmp/supertux-build.tar.gz");
     });
@@ -305,14 +318,22 @@ describe("step scripts, run for real", () => {
 
     it("a hung script is stopped at its limit with a message naming the host, the step and the limit", () => {
         const started = Date.now();
+        // Stand-ins: sudo runs its command as this user; docker records what it is asked.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-limit-"));
+        fs.writeFileSync(path.join(dir, "sudo"), '#!/bin/sh\n[ "$1" = -n ] && shift\nexec "$@"\n', { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "docker"), `#!/bin/sh\necho "docker $*" >> ${dir}/log\n`, { mode: 0o755 });
         // In a session of its own, as over SSH: at the limit the program kills the rest of its session.
         const r = spawnSync("setsid", ["bash", "-s"], {
-            input: stepProgram(HOST, "packages", "echo begun\n(trap '' TERM; exec sleep 120) &\nsleep 120\n", 1, "", "echo cleaned up"),
+            input: stepProgram(HOST, "artifact-run", "echo begun\n(trap '' TERM; exec sleep 120) &\nsleep 120\n", 1, "", "art-1"),
             encoding: "utf8",
+            env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
         });
+        const log = fs.readFileSync(path.join(dir, "log"), "utf8");
+        fs.rmSync(dir, { recursive: true });
         assert.equal(r.status, 124);
-        assert.equal(r.stdout, "begun\ncleaned up\n");
-        assert.equal(r.stderr, 'host "node1" (127.0.0.1:22) step packages: stopped after the limit of 1s (hosts.reach.commandTimeoutSeconds)\n');
+        assert.equal(r.stdout, "begun\n");
+        assert.equal(log, "docker rm -f art-1\n", "the step's container removed");
+        assert.equal(r.stderr, 'host "node1" (127.0.0.1:22) step artifact-run: stopped after the limit of 1s (hosts.reach.commandTimeoutSeconds)\n');
         // Killed at its 1 s limit, not left to run its 120 s: the bound is half the hang, wide for a loaded
         // machine (the session sweep reads /proc once per process: 15.6 s seen at load average 12).
         assert.ok(Date.now() - started < 60_000, `took ${Date.now() - started} ms`);

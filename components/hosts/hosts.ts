@@ -110,7 +110,7 @@ export class HostProvisioner extends pulumi.ComponentResource {
                     break;
                 case "remote": {
                     const c = remoteStep(id, host, connection, step.id, step.script, args.reach, o, {
-                        onTimeout: step.onTimeout,
+                        container: step.container,
                         triggers: [where, hashOf(step.script, ...(step.keys ?? [])), ...converge],
                         // The artifact's output is re-read over a new connection rather than replaced by CONNECTED's.
                         update: step.id === "artifact-run" ? undefined : CONNECTED,
@@ -154,11 +154,11 @@ function remoteStep(
     script: string,
     reach: ReachSettings,
     opts: pulumi.CustomResourceOptions,
-    extra: Partial<command.remote.CommandArgs> & { prefix?: pulumi.Input<string>; prefixIsSecret?: boolean; onTimeout?: string } = {},
+    extra: Partial<command.remote.CommandArgs> & { prefix?: pulumi.Input<string>; prefixIsSecret?: boolean; container?: string } = {},
 ): command.remote.Command {
-    const { prefix, prefixIsSecret = true, onTimeout, ...rest } = extra;
-    const prefixed = prefix === undefined ? undefined : pulumi.output(prefix).apply((p) => stepProgram(host, step, script, reach.commandTimeoutSeconds, p, onTimeout));
-    const stdin = prefixed === undefined ? stepProgram(host, step, script, reach.commandTimeoutSeconds, "", onTimeout) : prefixIsSecret ? pulumi.secret(prefixed) : prefixed;
+    const { prefix, prefixIsSecret = true, container, ...rest } = extra;
+    const prefixed = prefix === undefined ? undefined : pulumi.output(prefix).apply((p) => stepProgram(host, step, script, reach.commandTimeoutSeconds, p, container));
+    const stdin = prefixed === undefined ? stepProgram(host, step, script, reach.commandTimeoutSeconds, "", container) : prefixIsSecret ? pulumi.secret(prefixed) : prefixed;
     return new command.remote.Command(id, { connection, create: "bash -s", stdin, logging: "stdout", triggers: [hashOf(script)], addPreviousOutputInEnv: false, ...rest }, opts);
 }
 

@@ -77,7 +77,7 @@ export async function runStep(host: HostEntry, step: Step, s: SshSettings): Prom
         }
         case "remote": {
             // As the component runs it: `bash -s` reading the bounded step program; stdout loses its last newline.
-            const r = await sshAsync(host, s, "bash -s", stepProgram(host, step.id, step.script, s.commandTimeoutSeconds, "", step.onTimeout));
+            const r = await sshAsync(host, s, "bash -s", stepProgram(host, step.id, step.script, s.commandTimeoutSeconds, "", step.container));
             if (r.status !== 0) fail(r);
             return { id: step.id, changes: r.stdout.split("\n").filter((l) => l.startsWith("changed: ")), output: r.stdout.replace(/\n$/, "") };
         }
