@@ -12,20 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-stack=dev
-yes=false
-extra=()
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --yes | -y) yes=true ;;
-    --stack | -s) stack=${2:?--stack needs a stack name}; shift ;;
-    *) extra+=("$1") ;;
-    esac
-    shift
-done
-
 me=deploy
+# shellcheck source=scripts/common.sh
 . scripts/common.sh
+parse_args "$@"
 require_tools pulumi pulumi-language-nodejs kubectl
 [ -d node_modules ] || npm ci --no-audit --no-fund
 use_stack "$stack"
@@ -95,6 +85,7 @@ if [ "$rc" -ne 0 ]; then
     failed=$(grep -oE 'host "[^"]+" \([^)]+\) .*' "$log" | sort -u || true)
     if [ -n "$failed" ]; then
         echo "deploy: these hosts failed (the others went on):" >&2
+        # shellcheck disable=SC2001 # a prefix on every line
         sed 's/^/  /' <<<"$failed" >&2
     fi
     exit "$rc"

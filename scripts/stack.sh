@@ -14,22 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command=${1:?usage: stack.sh preview|destroy|unlock [--stack S] [--yes] [--force] [pulumi flags]}
 shift
-stack=dev
-yes=false
-force=false
-extra=()
-while [ $# -gt 0 ]; do
-    case "$1" in
-    --yes | -y) yes=true ;;
-    --force) force=true ;;
-    --stack | -s) stack=${2:?--stack needs a stack name}; shift ;;
-    *) extra+=("$1") ;;
-    esac
-    shift
-done
-
 me=$command
+# shellcheck source=scripts/common.sh
 . scripts/common.sh
+takes_force=true
+parse_args "$@"
 require_tools pulumi pulumi-language-nodejs
 [ -d node_modules ] || npm ci --no-audit --no-fund
 use_stack "$stack"

@@ -20,7 +20,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
 bin=$cache/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION
 state=${BMP_CLUSTER_STATE:-${TMPDIR:-/tmp}/bmp-cluster}
-# shellcheck source=lib.sh
+# The control plane's builds run at normal priority; the node's beside them yield (node.sh).
+go_nice=""
+# shellcheck source=test/e2e/lib.sh
 . "$here/lib.sh"
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
@@ -28,81 +30,13 @@ die() { log "$*"; exit 1; }
 
 # --- build ---------------------------------------------------------------------------------------
 
-# One wrapper module per upstream module: k8s.io/kubernetes requires its staging modules at
-# v0.0.0 with replace directives that only apply inside its own repo, so the wrapper replaces
-# each of them with the published release of the same minor version.
-build_kubernetes() {
-    local want=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-    local missing=0 b
-    for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing=1; done
-    [ $missing = 0 ] && return 0
-    local mod=$cache/src/kubernetes-$K8S_VERSION
-    mkdir -p "$mod" "$bin"
-    (
-        cd "$mod"
-        local gomod
-        gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-        {
-            echo "module bmp.local/kubernetes"
-            echo "go 1.25.0"
-            echo "require k8s.io/kubernetes $K8S_VERSION"
-            sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#replace \1 => \1 '"$STAGING_VERSION"'#p' "$gomod"
-        } >go.mod
-        cat >tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
-        GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
-        local v=k8s.io/component-base/version cv=k8s.io/client-go/pkg/version minor=${K8S_VERSION#v1.}
-        minor=${minor%%.*}
-        local ldflags="-s -w -X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $cv.gitVersion=$K8S_VERSION -X $cv.gitMajor=1 -X $cv.gitMinor=$minor"
-        for b in "${want[@]}"; do
-            [ -x "$bin/$b" ] && continue
-            log "building $b $K8S_VERSION (minutes on a cold cache)"
-            GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b"
-            mv "$bin/$b.tmp" "$bin/$b"
-        done
-    )
-}
-
-# A wrapper module that requires REQUIRE (module@version) and builds PACKAGE into $bin/NAME; with
-# MAIN_GO, that file is the wrapper's own main package (etcd's server module has none to build).
-go_wrapper_build() {
-    local name=$1 require=$2 package=$3 main_go=${4:-}
-    [ -x "$bin/$name" ] && return 0
-    local mod=$cache/src/$name-${require##*@}
-    mkdir -p "$mod" "$bin"
-    (
-        cd "$mod"
-        printf 'module bmp.local/%s\n\ngo 1.25.0\n' "$name" >go.mod
-        if [ -n "$main_go" ]; then
-            printf '%s' "$main_go" >main.go
-        else
-            printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$package" >tools.go
-        fi
-        go get "$require" >/dev/null
-        GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
-        log "building $name ${require##*@}"
-        GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/$name.tmp" "$package"
-        mv "$bin/$name.tmp" "$bin/$name"
-    )
-}
-
 build_etcd() {
-    go_wrapper_build etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" . \
-        "$(printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n')"
+    MAIN_GO="$(printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n')" \
+        go_build etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" .
 }
 
 build_kwok() {
-    go_wrapper_build kwok "sigs.k8s.io/kwok@$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+    go_build kwok "sigs.k8s.io/kwok@$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
 }
 
 # The stand-in watcher is the project's own code (test/e2e/standin).
@@ -119,7 +53,7 @@ build() {
     command -v go >/dev/null || die "Go is needed to build the local control plane (go.dev/doc/install)"
     build_etcd
     build_kwok
-    build_kubernetes
+    build_kubernetes kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl
     build_standin
 }
 
@@ -219,7 +153,7 @@ sweep() {
         cluster_alive "$s" "$f" && continue
         log "taking down a cluster a killed run left behind (state $s)"
         if [ -d "$s/node" ]; then BMP_CLUSTER_STATE=$s BMP_NODE_STATE=$s/node bash "$here/node.sh" down || true; fi
-        (state=$s && down_quiet) || true
+        (state=$s down_quiet) || true
     done
     exec 8>&-
 }

@@ -4,7 +4,7 @@
 # the versions package-lock.json pins (so what ships is what was tested). Otherwise exit 1 and print
 # one line saying what is missing. The toolchain is a prerequisite (see the README), never built here.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 lockver() { node -p "require('./package-lock.json').packages['node_modules/$1'].version"; }
 problems=()
 command -v pulumi >/dev/null 2>&1 || problems+=("no pulumi CLI on PATH")
