@@ -161,6 +161,7 @@ async function upBreakdown(size: string): Promise<string> {
         const change = await stack.up(...LOGGED);
         const changePath = criticalPath(stepSpans(change.stderr), await stateGraph(stack));
         await stack.destroy();
+        const verifyPath = size === "e2e" ? await verifiedChangePath() : undefined;
         if (size === "e2e") {
             fs.writeFileSync(path.join(ROOT, "docs", "critical-path-up.svg"), criticalPathSvg("pulumi up from empty, e2e stack (kwok nodes, verify off): the critical path", upPath));
             fs.writeFileSync(path.join(ROOT, "docs", "critical-path-change.svg"), criticalPathSvg("a one-release change (version 1.0 → 1.1), e2e stack: the critical path", changePath));
@@ -170,6 +171,33 @@ async function upBreakdown(size: string): Promise<string> {
             `up from empty, ${formatCriticalPath(upPath)}`,
             `a one-release change: ${formatBreakdown(engineLogBreakdown(change.stderr), 5)}`,
             `a one-release change, ${formatCriticalPath(changePath)}`,
+            ...(verifyPath ? [verifyPath] : []),
+        ].join("\n");
+    } finally {
+        stack.remove();
+        await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
+    }
+}
+
+/**
+ * The one-release change at the e2e stack's size with verify on (the shipped default), logged: its
+ * critical path, and where the verify Job's replacement ran beside the release's rollout.
+ */
+async function verifiedChangePath(): Promise<string> {
+    const stack = await Stack.create("benchlogverify", { from: "dev", base, overrides: configFor("e2e", { verify: true }) });
+    try {
+        await stack.up();
+        stack.setConfig(configFor("e2e", { verify: true, changed: true }));
+        const change = await stack.up(...LOGGED);
+        const spans = stepSpans(change.stderr);
+        const path_ = criticalPath(spans, await stateGraph(stack));
+        const job = spans.find((s) => s.urn.endsWith("kubernetes:batch/v1:Job::verify"));
+        const rollout = spans.find((s) => s.urn.endsWith("kubernetes:apps/v1:Deployment::clock-stable"));
+        const at = (s: { start: number; end: number }) => `${(s.start / 1000).toFixed(1)}–${(s.end / 1000).toFixed(1)} s`;
+        await stack.destroy();
+        return [
+            `a one-release change with verify on, ${formatCriticalPath(path_)}`,
+            `  the verify Job (${job ? `${job.ops.join("+")}, ${at(job)}` : "not logged"}) beside the release's rollout (${rollout ? at(rollout) : "not logged"})`,
         ].join("\n");
     } finally {
         stack.remove();
