@@ -12,6 +12,17 @@ export const METALLB_CHART_DEFAULT = { repo: "https://metallb.github.io/metallb"
 /** The defaults of {@link MetalLBArgs}, stated once: the component and config/network.ts's schema read them. */
 export const METALLB_DEFAULTS = { namespace: "metallb-system", install: true, poolName: "default" } as const;
 
+/**
+ * The chart's values: layer 2 only, no FRR (BGP) sidecars in the speaker; the chart sets no
+ * resources, so requests and limits are given here (the policy pack's requests-and-limits rule).
+ */
+export function metallbChartValues() {
+    return {
+        controller: { resources: METALLB_RESOURCES },
+        speaker: { frr: { enabled: false }, resources: METALLB_RESOURCES },
+    };
+}
+
 /** The Helm release: the chart's objects are named after it (its speaker DaemonSet `metallb-speaker`). */
 const RELEASE = "metallb";
 
@@ -101,12 +112,7 @@ export class MetalLB extends pulumi.ComponentResource {
                     name: planned.chart.release,
                     ...chartArgs("metallb", chart),
                     namespace,
-                    // Layer 2 only: no FRR (BGP) sidecars in the speaker. The chart sets no resources, so
-                    // requests and limits are given here (the policy pack's requests-and-limits rule).
-                    values: {
-                        controller: { resources: METALLB_RESOURCES },
-                        speaker: { frr: { enabled: false }, resources: METALLB_RESOURCES },
-                    },
+                    values: metallbChartValues(),
                 },
                 { parent: this },
             );
