@@ -10,8 +10,8 @@ import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, budgetOf, ephemeralOf, gatewayOf, hostsPlan, loadConfig, planOf, routersOf, spreadOf } from "./config";
-import { COMPONENT_NAMES } from "./plan";
+import { BUILT_IN_NAMESPACES, ephemeralOf, hostsPlan, loadConfig, planOf } from "./config";
+import { COMPONENT_NAMES, releaseArgs } from "./plan";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 //    The plan: every object the config makes, named once (plan/), which the checks have just read.
@@ -62,7 +62,6 @@ if (cfg.dashboard.enabled) {
 }
 
 // 9. The clock app's releases: stable and canary tracks, split by replicas, at the ingress or at a Gateway.
-const routers = routersOf(cfg);
 const releases = Object.entries(cfg.releases).map(
     ([name, r]) =>
         [
@@ -70,19 +69,12 @@ const releases = Object.entries(cfg.releases).map(
             new CanaryRelease(
                 name,
                 {
-                    ...r,
-                    gateway: gatewayOf(routers, r),
-                    ingressClassName: cfg.ingressNginx.className,
+                    ...releaseArgs(cfg, name),
                     // Only what needs them waits: the Ingresses for the controller, the LoadBalancer
                     // Services for MetalLB, the Gateway for its controller; the pods roll out meanwhile.
                     ingressDependsOn: ingress ? [ingress] : undefined,
                     loadBalancerDependsOn: metallb ? [metallb] : undefined,
                     gatewayDependsOn: r.split === "gateway" && gatewayController ? [gatewayController] : undefined,
-                    readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
-                    rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
-                    disruptionBudget: budgetOf(r.disruptionBudget),
-                    topologySpread: spreadOf(r.topologySpread),
-                    ephemeralStorage: ephemeralOf(r.ephemeralStorage),
                 },
                 after(r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
             ),

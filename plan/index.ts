@@ -6,7 +6,9 @@
 //   platform.ts  platformPlan: every object, its resource, labels, selector, ports, pin and opening
 //   security.ts  the namespaces' Pod Security levels and the NetworkPolicy openings, each with its config entry
 export type { ConfigPath, PlanInput, ReleaseInput, ServiceInput, TrackInput } from "./input";
-export { COMPONENT_NAMES, gatewayClassOf, gatewayDataPlaneName, gatewayOf, listenerPort, routersOf, tracksOf } from "./names";
+export { gatewayDataPlaneName } from "../components/apps/canaryReleasePlan";
+export { budgetOf, ephemeralOf, releaseArgs, spreadOf } from "./args";
+export { COMPONENT_NAMES, gatewayClassOf, gatewayOf, listenerPort, routersOf, tracksOf } from "./names";
 export type { Routers } from "./names";
 export { objectId, platformPlan, pulumiType } from "./platform";
 export type { Labels, Pin, PlannedComponent, PlannedObject, PlannedResource, PlatformPlan, Source } from "./platform";

@@ -3,10 +3,12 @@
 // entry that made it, its labels, selector, ports, pinned address and NetworkPolicy opening. Modelled
 // on pulumi-awsx's VPC (subnet specs planned and named first, validated whole, then rendered):
 // config/planChecks.ts validates it whole, and test/plan.property.test.ts holds the components to it.
-import { APP_LABEL, BUILT_IN_NAMESPACES, GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
+import { BUILT_IN_NAMESPACES, PORTS } from "../components/core/constants";
 import { planNamespaces, planNetworkIsolation, type PodSecurityLevel, type WorkloadOpening } from "../components/core";
 import { planAccessControl } from "../components/access/accessControl";
-import { planCanaryRelease, type PlannedCanaryRelease } from "../components/apps/canaryRelease";
+import { planCanaryRelease } from "../components/apps/canaryReleasePlan";
+import { under } from "../components/core/planned";
+import { releaseArgs } from "./args";
 import { planCoreDnsExternal } from "../components/network/coreDnsExternal";
 import { planDashboard } from "../components/network/dashboard";
 import { planIngressNginx } from "../components/network/ingressNginx";
@@ -15,7 +17,7 @@ import { planNginxGatewayFabric } from "../components/network/nginxGatewayFabric
 import { planNodeExporter } from "../components/observability/nodeExporter";
 import { planMinIO } from "../components/storage/minio";
 import type { ConfigPath, PlanInput } from "./input";
-import { COMPONENT_NAMES, gatewayClassOf, gatewayDataPlaneName, listenerPort, routersOf } from "./names";
+import { COMPONENT_NAMES } from "./names";
 import { namespacePlan, openingsPlan, type PlannedOpening } from "./security";
 
 export type Labels = Readonly<Record<string, string>>;
@@ -109,7 +111,6 @@ export function pulumiType(o: Pick<PlannedObject, "apiVersion" | "kind" | "patch
 }
 
 const RBAC = "rbac.authorization.k8s.io/v1";
-const GATEWAY_API = "gateway.networking.k8s.io";
 
 /**
  * The plan of the whole platform. Pure: the same config gives the same plan, nothing is registered,
@@ -122,7 +123,6 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     /** An object the program registers as `resourceName` under `owner`; the resource's own config entry defaults to the object's. */
     const declare = (owner: string, resourceName: string, o: Omit<PlannedObject, "by" | "resource">, resourceSource: Source = o.source) =>
         objects.push({ ...o, by: "program", resource: { type: `${owner}/${o.kind}`, name: resourceName, source: resourceSource } });
-    const routers = routersOf(cfg);
     const namespaces = namespacePlan(cfg);
     const openings = openingsPlan(cfg);
 
@@ -212,137 +212,12 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
         });
     }
 
-    for (const [name, r] of Object.entries(cfg.releases)) {
+    // The releases: each its own plan (components/apps/canaryReleasePlan.ts), its settings under `releases.<name>`.
+    for (const name of Object.keys(cfg.releases)) {
+        const p = planCanaryRelease(name, releaseArgs(cfg, name));
         const at: ConfigPath = ["releases", name];
-        const release: Source = { path: at, value: name };
-        // The names, labels and selectors are the component's own plan (components/apps/canaryRelease.ts); here they get their config entries.
-        const p = planCanaryRelease(name, { ...r, disruptionBudget: r.disruptionBudget.enabled ? undefined : null });
-        const app = p.app;
-        const appSource: Source = { path: r.app !== undefined ? [...at, "app"] : at, value: app };
-        component("CanaryRelease", name, release);
-        const track = (kind: "stable" | "canary", t: PlannedCanaryRelease["stable"], own: string | undefined) => {
-            const source: Source = { path: own !== undefined ? [...at, kind, "name"] : at, value: own ?? name };
-            const derived = own === undefined && kind === "canary";
-            component("ClockApp", t.resourceName, release);
-            declare("ClockApp", t.page.resourceName, { apiVersion: "v1", kind: "ConfigMap", namespace: t.namespace, source: release, labels: t.labels });
-            declare(
-                "ClockApp",
-                t.deployment.resourceName,
-                { apiVersion: "apps/v1", kind: "Deployment", namespace: t.namespace, name: t.deployment.name, source, derived, labels: t.labels, selector: { labels: t.selector, source: appSource } },
-                release,
-            );
-            if (t.disruptionBudget !== undefined) {
-                declare(
-                    "ClockApp",
-                    t.disruptionBudget.resourceName,
-                    {
-                        apiVersion: "policy/v1",
-                        kind: "PodDisruptionBudget",
-                        namespace: t.namespace,
-                        name: t.disruptionBudget.name,
-                        source,
-                        derived,
-                        labels: t.selector,
-                        selector: { labels: t.selector, source: appSource },
-                    },
-                    release,
-                );
-            }
-        };
-        track("stable", p.stable, r.stable.name);
-        if (p.canary !== undefined) track("canary", p.canary, r.canary?.name);
-
-        /** A release's Service in front of one track (both, split "replicas"). */
-        const service = (s: PlannedCanaryRelease["services"][number]) => {
-            const svc = r.services[s.index];
-            const path: ConfigPath = [...at, "services", s.index];
-            const address = s.loadBalancerIP;
-            declare("CanaryRelease", s.resourceName, {
-                apiVersion: "v1",
-                kind: "Service",
-                namespace: s.namespace,
-                name: s.name,
-                source: { path: [...path, "name"], value: svc.name },
-                // The canary's Service in the stable one's namespace is named `<service>-canary`.
-                derived: s.track === "canary" && s.name !== svc.name,
-                labels: s.labels,
-                selector: { labels: s.selector, source: appSource },
-                ports: [svc.port],
-                pin: address === undefined ? undefined : { address, source: { path: [...path, "loadBalancerIP"], value: address } },
-            });
-        };
-        for (const s of p.services) if (s.track === "stable") service(s);
-
-        if (r.ingress !== undefined && p.entry !== undefined) {
-            const entry = p.entry;
-            const entrySource: Source = { path: r.ingress.name !== undefined ? [...at, "ingress", "name"] : at, value: entry };
-            const labels = { [APP_LABEL]: app };
-            if (p.gateway !== undefined && p.route !== undefined) {
-                const className = gatewayClassOf(r, routers);
-                const address = r.gateway?.loadBalancerIP;
-                declare(
-                    "CanaryRelease",
-                    p.gateway.resourceName,
-                    {
-                        apiVersion: `${GATEWAY_API}/v1`,
-                        kind: "Gateway",
-                        namespace: p.gateway.namespace,
-                        name: p.gateway.name,
-                        source: entrySource,
-                        labels,
-                        ports: [listenerPort(r)],
-                        // Copied by the controller onto its data-plane Service, where MetalLB reads it.
-                        pin: address === undefined ? undefined : { address, source: { path: [...at, "gateway", "loadBalancerIP"], value: address } },
-                    },
-                    release,
-                );
-                declare(
-                    "CanaryRelease",
-                    p.route.resourceName,
-                    { apiVersion: `${GATEWAY_API}/v1`, kind: "HTTPRoute", namespace: p.route.namespace, name: p.route.name, source: entrySource, labels },
-                    release,
-                );
-                // The controller's data plane for this Gateway, beside the release's Services.
-                if (className !== undefined) {
-                    objects.push({
-                        apiVersion: "v1",
-                        kind: "Service",
-                        namespace: p.gateway.namespace,
-                        name: gatewayDataPlaneName(entry, className),
-                        by: "controller",
-                        source: entrySource,
-                        derived: true,
-                        selector: { labels: { [GATEWAY_NAME_LABEL]: entry }, source: entrySource },
-                    });
-                }
-                if (p.referenceGrant !== undefined) {
-                    const g = p.referenceGrant;
-                    declare(
-                        "CanaryRelease",
-                        g.resourceName,
-                        { apiVersion: `${GATEWAY_API}/v1beta1`, kind: "ReferenceGrant", namespace: g.namespace, name: g.name, source: entrySource, derived: true, labels },
-                        release,
-                    );
-                }
-            } else if (p.ingress !== undefined) {
-                declare(
-                    "CanaryRelease",
-                    p.ingress.resourceName,
-                    { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: p.ingress.namespace, name: p.ingress.name, source: entrySource, labels },
-                    release,
-                );
-            }
-            for (const s of p.services) if (s.track === "canary") service(s);
-            if (p.canaryIngress !== undefined) {
-                const c = p.canaryIngress;
-                declare(
-                    "CanaryRelease",
-                    c.resourceName,
-                    { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace: c.namespace, name: c.name, source: entrySource, derived: true, labels },
-                    release,
-                );
-            }
-        }
+        components.push(...p.components.map((c) => under(at, c)));
+        objects.push(...p.objects.map((o) => under(at, o)));
     }
 
     // The NetworkPolicies right after the releases that open most of them (the checks report the first of two entries in this order).

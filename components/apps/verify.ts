@@ -92,8 +92,7 @@ export function releaseChecks(name: string, r: VerifiedRelease, services: readon
         const url = `http://${addr}${port === 80 ? "" : `:${port}`}${r.ingress.path}`;
         const headers: Record<string, string> = hostName ? { Host: hostName } : {};
         const where = `route ${hostName ?? addr}${r.ingress.path}`;
-        const weight = r.split === "replicas" ? undefined : (r.canary?.weight ?? 0);
-        const plain = weight === undefined ? both : weight === 0 || !r.canary ? stable : weight === 100 ? canary : both;
+        const plain = r.split === "replicas" ? both : !r.canary || r.canary.weight === 0 ? stable : r.canary.weight === 100 ? canary : both;
         const routes: VerifyCheck[] = [served({ release: name, target: where, url, headers, versions: plain })];
         if (r.canary && r.split !== "replicas") {
             routes.push(served({ release: name, target: `${where} (${r.canary.header}: always)`, url, headers: { ...headers, [r.canary.header]: "always" }, versions: canary }));

@@ -3,8 +3,7 @@
 // to each app's port, and the outside world in where a NodePort or LoadBalancer Service publishes it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { INGRESS_NGINX_DEFAULTS } from "../network/ingressNginx";
-import { CLUSTER_DNS, NAMESPACE_NAME_LABEL, PORTS } from "./constants";
+import { CLUSTER_DNS, INGRESS_NGINX, NAMESPACE_NAME_LABEL, PORTS } from "./constants";
 
 /** Who may reach a workload's ports. */
 export type TrafficSource = "ingressController" | "sameNamespace" | "anywhere";
@@ -55,7 +54,7 @@ export type OpeningSource = { readonly namespace: string } | "sameNamespace";
 export function openingSources(o: WorkloadOpening, args: Pick<NetworkIsolationArgs, "ingressControllerNamespace" | "extraSourceNamespaces">): "anywhere" | OpeningSource[] {
     if (o.from.includes("anywhere")) return "anywhere";
     return [
-        ...(o.from.includes("ingressController") ? [{ namespace: args.ingressControllerNamespace ?? INGRESS_NGINX_DEFAULTS.namespace }] : []),
+        ...(o.from.includes("ingressController") ? [{ namespace: args.ingressControllerNamespace ?? INGRESS_NGINX.namespace }] : []),
         ...(o.from.includes("sameNamespace") ? (["sameNamespace"] as const) : []),
         ...[...(o.fromNamespaces ?? []), ...(args.extraSourceNamespaces ?? [])].map((namespace) => ({ namespace })),
     ];

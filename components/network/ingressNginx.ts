@@ -1,14 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { METALLB_LOAD_BALANCER_IPS } from "../core/constants";
+import { INGRESS_NGINX, METALLB_LOAD_BALANCER_IPS } from "../core/constants";
 import { restrictedContainer } from "../core/security";
 import { chartArgs, ChartSource } from "./chartSource";
 
 /** The final ingress-nginx chart: the project was retired in March 2026 (docs/gateway-api.md is the way forward). */
 export const INGRESS_NGINX_CHART_DEFAULT = { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" };
 
-/** The defaults of {@link IngressNginxArgs}, stated once: the component, config/network.ts's schema and the Dashboard's and NetworkIsolation's defaults read them. */
-export const INGRESS_NGINX_DEFAULTS = { namespace: "ingress-nginx", install: true, className: "nginx", replicas: 1 } as const;
+/** The defaults of {@link IngressNginxArgs}, stated once: the component, config/network.ts's schema and the Dashboard's default read them. */
+export const INGRESS_NGINX_DEFAULTS = { namespace: INGRESS_NGINX.namespace, install: true, className: INGRESS_NGINX.className, replicas: 1 } as const;
 
 /** Arguments of {@link IngressNginx}. */
 export interface IngressNginxArgs {
