@@ -20,6 +20,11 @@ export function ephemeralOf(e: { readonly enabled: boolean; readonly request: st
     return e.enabled ? { request: e.request, limit: e.limit } : null;
 }
 
+/** MinIO's loadBalancer argument: null when turned off. */
+export function loadBalancerOf<T extends { readonly enabled: boolean }>(lb: T): T | null {
+    return lb.enabled ? lb : null;
+}
+
 /** The arguments of release `name`'s CanaryRelease, but for what it waits for (resources index.ts holds). */
 export function releaseArgs(cfg: PlanInput, name: string): CanaryReleaseArgs {
     const r = cfg.releases[name];

@@ -7,7 +7,7 @@
 //   security.ts  the namespaces' Pod Security levels and the NetworkPolicy openings, each with its config entry
 export type { ConfigPath, PlanInput, ReleaseInput, ServiceInput, TrackInput } from "./input";
 export { gatewayDataPlaneName } from "../components/apps/canaryReleasePlan";
-export { budgetOf, ephemeralOf, releaseArgs, spreadOf } from "./args";
+export { budgetOf, ephemeralOf, loadBalancerOf, releaseArgs, spreadOf } from "./args";
 export { COMPONENT_NAMES, gatewayClassOf, gatewayOf, listenerPort, routersOf, tracksOf } from "./names";
 export type { Routers } from "./names";
 export { objectId, platformPlan, pulumiType } from "./platform";

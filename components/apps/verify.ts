@@ -6,6 +6,7 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declared, type DeclaredObject } from "../core/planned";
 import { restrictedContainer, restrictedPod } from "../core/security";
 import { CLOCK_INIT_IMAGE } from "./clockApp";
 
@@ -23,6 +24,11 @@ export interface VerifyCheck {
     readonly versions: readonly string[];
     /** Why nothing is requested: no pod can answer (every track it reaches scaled to 0). The script prints it. */
     readonly skip?: string;
+}
+
+/** What {@link Verify} `name` declares: one Job, named by Pulumi after the component (a new one replaces it when a release changes), made by `enabled`. */
+export function planVerify(name: string, args: Pick<VerifyArgs, "namespace">): { readonly objects: readonly DeclaredObject[] } {
+    return { objects: [declared("Verify", name, { apiVersion: "batch/v1", kind: "Job", namespace: args.namespace, source: { path: ["enabled"], value: true } })] };
 }
 
 /** Arguments of {@link Verify}. */

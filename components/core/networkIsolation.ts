@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_DNS, INGRESS_NGINX, NAMESPACE_NAME_LABEL, PORTS } from "./constants";
+import { declared, type DeclaredObject } from "./planned";
 
 /** Who may reach a workload's ports. */
 export type TrafficSource = "ingressController" | "sameNamespace" | "anywhere";
@@ -72,6 +73,8 @@ export interface PlannedPolicy {
     readonly name: string;
     readonly resourceName: string;
     readonly opening?: WorkloadOpening;
+    /** The NetworkPolicy, made by its namespace's entry in `namespaces` (and its opening's, for an opening). */
+    readonly object: DeclaredObject;
 }
 
 /**
@@ -81,15 +84,29 @@ export interface PlannedPolicy {
  */
 export function planNetworkIsolation(name: string, args: Pick<NetworkIsolationArgs, "namespaces" | "ingressControllerNamespace" | "extraSourceNamespaces">): PlannedPolicy[] {
     const policies: PlannedPolicy[] = [];
-    const policy = (namespace: string, policyName: string, opening?: WorkloadOpening) => policies.push({ namespace, name: policyName, resourceName: `${name}-${namespace}-${policyName}`, opening });
+    const policy = (namespace: string, policyName: string, opening?: WorkloadOpening, index?: number) => {
+        const resourceName = `${name}-${namespace}-${policyName}`;
+        const source = { path: index === undefined ? ["namespaces", namespace] : ["namespaces", namespace, index], value: opening?.name ?? namespace };
+        const object = declared("NetworkIsolation", resourceName, {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            namespace,
+            name: policyName,
+            source,
+            opening,
+            ports: opening?.ports,
+            selector: opening ? { labels: opening.podSelector, source } : undefined,
+        });
+        policies.push({ namespace, name: policyName, resourceName, opening, object });
+    };
     for (const [ns, openings] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {
         policy(ns, "default-deny");
         policy(ns, "allow-dns");
         policy(ns, "allow-same-namespace");
-        for (const o of openings) {
+        openings.forEach((o, i) => {
             const from = openingSources(o, args);
-            if (from === "anywhere" || from.length > 0) policy(ns, `allow-${o.name}`, o);
-        }
+            if (from === "anywhere" || from.length > 0) policy(ns, `allow-${o.name}`, o, i);
+        });
     }
     return policies;
 }

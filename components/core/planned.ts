@@ -78,6 +78,11 @@ export function declared(owner: string, resourceName: string, o: Omit<PlannedObj
     return { ...o, by: "program", resource: { type: `${owner}/${o.kind}`, name: resourceName, source: resourceSource } };
 }
 
+/** `o` made by `source`: the object's, its resource's and its selector's setting (a part's plan knows it; the platform's says it). */
+export function withSource(o: DeclaredObject, source: Source): DeclaredObject {
+    return { ...o, source, resource: { ...o.resource, source }, ...(o.selector ? { selector: { ...o.selector, source } } : {}) };
+}
+
 /** `o` with every setting it names (its own, its resource's, its selector's, its pin's) taken as under `prefix`. */
 export function under<T extends PlannedObject | PlannedComponent>(prefix: ConfigPath, o: T): T {
     const at = (s: Source): Source => ({ path: [...prefix, ...s.path], value: s.value });
