@@ -37,6 +37,11 @@ export function tracksOf(name: string, r: ReleaseInput) {
     return { app: p.app, entry: p.entry, stable: track(p.stable), canary: p.canary && track(p.canary), published };
 }
 
+/** The verify Job's namespace when there is a verify step (`verify.enabled`), else undefined: whether the step exists, decided once. */
+export function verifyNamespaceOf(cfg: { readonly verify: { readonly enabled: boolean; readonly namespace: string } }): string | undefined {
+    return cfg.verify.enabled ? cfg.verify.namespace : undefined;
+}
+
 /** What the release rules need to know of the platform's routers. */
 export interface Routers {
     readonly ingressNginxEnabled: boolean;

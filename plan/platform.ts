@@ -23,7 +23,7 @@ import { planNodeExporter } from "../components/observability/nodeExporter";
 import { planMinIO } from "../components/storage/minio";
 import { loadBalancerOf, releaseArgs } from "./args";
 import type { PlanInput } from "./input";
-import { COMPONENT_NAMES } from "./names";
+import { COMPONENT_NAMES, verifyNamespaceOf } from "./names";
 import { namespacePlan, openingsPlan, type PlannedOpening } from "./security";
 
 export type { Labels, Pin, PlannedComponent, PlannedObject, PlannedResource, Source } from "../components/core/planned";
@@ -104,7 +104,8 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
     if (cfg.nodeExporter.enabled) part("NodeExporter", COMPONENT_NAMES.nodeExporter, on("nodeExporter"), ["nodeExporter"], planNodeExporter(COMPONENT_NAMES.nodeExporter, cfg.nodeExporter).objects);
     // The NetworkPolicies' component, after node-exporter as index.ts declares it (its objects are above, after the releases).
     if (Object.keys(openings).length > 0) components.push({ type: "NetworkIsolation", name: COMPONENT_NAMES.netpol, source: { path: ["security", "networkPolicies"], value: true } });
-    if (cfg.verify.enabled) part("Verify", COMPONENT_NAMES.verify, on("verify"), ["verify"], planVerify(COMPONENT_NAMES.verify, cfg.verify).objects);
+    const verifyNamespace = verifyNamespaceOf(cfg);
+    if (verifyNamespace !== undefined) part("Verify", COMPONENT_NAMES.verify, on("verify"), ["verify"], planVerify(COMPONENT_NAMES.verify, { namespace: verifyNamespace }).objects);
 
     // MetalLB's pools and advertisement: its reserved pool holds the addresses the others pin in its pool.
     const pins = objects.flatMap((o) => (o.pin ? [o.pin] : []));

@@ -57,7 +57,7 @@ describe("planMetalLB", () => {
             pool: { resourceName: "metallb-pool", name: "default" },
             reserved: [],
             reservedPool: undefined,
-            advertisement: { resourceName: "metallb-l2", name: "default" },
+            advertisement: { resourceName: "metallb-l2", name: "default", interfaces: undefined },
             objects: [
                 program("MetalLB", "metallb-pool", {
                     apiVersion: "metallb.io/v1beta1",
@@ -84,7 +84,7 @@ describe("planMetalLB", () => {
             pool: { resourceName: "lb-pool", name: "lab" },
             reserved: ["10.0.0.2", "10.0.0.9"],
             reservedPool: { resourceName: "lb-reserved-pool", name: "lab-reserved" },
-            advertisement: { resourceName: "lb-l2", name: "lab" },
+            advertisement: { resourceName: "lb-l2", name: "lab", interfaces: undefined },
             objects: [
                 program("MetalLB", "lb-pool", { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", namespace: "lb-system", name: "lab", source: { path: ["poolName"], value: "lab" } }),
                 program("MetalLB", "lb-reserved-pool", {
@@ -98,6 +98,15 @@ describe("planMetalLB", () => {
                 program("MetalLB", "lb-l2", { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", namespace: "lb-system", name: "lab", source: { path: ["poolName"], value: "lab" } }),
             ],
         });
+    });
+
+    it("the advertisement is on the named interfaces, on every one when none is named", () => {
+        assert.deepEqual(planMetalLB("lb", { addresses: ["10.0.0.0/28"], interfaces: ["eth1", "bmp-lan0"] }).advertisement, {
+            resourceName: "lb-l2",
+            name: "default",
+            interfaces: ["eth1", "bmp-lan0"],
+        });
+        assert.deepEqual(planMetalLB("lb", { addresses: ["10.0.0.0/28"], interfaces: [] }).advertisement, { resourceName: "lb-l2", name: "default", interfaces: undefined });
     });
 
     it("is what the component registers", async () => {

@@ -3,10 +3,9 @@
 // (a canary Ingress by header and weight) or gateway (a Gateway and one HTTPRoute). canaryRelease.ts
 // renders the plan; plan/ composes it into the platform's.
 import type * as pulumi from "@pulumi/pulumi";
-import { APP_LABEL, GATEWAY_NAME_LABEL, INGRESS_NGINX, INGRESS_NGINX_ANNOTATIONS, PORTS, TRACK_LABEL } from "../core/constants";
+import { APP_LABEL, GATEWAY_NAME_LABEL, INGRESS_NGINX, INGRESS_NGINX_ANNOTATIONS, PORTS, ROLLOUT_TIMEOUT_SECONDS, TRACK_LABEL } from "../core/constants";
 import { declared, type DeclaredObject, type Labels, type PlannedComponent, type PlannedObject, type Source } from "../core/planned";
-import { type ClockAppArgs, type ContainerResources, planClockApp, type PlannedClockApp } from "./clockApp";
-import type { StrategyPreset } from "./strategy";
+import { type ClockAppArgs, planClockApp, type PlannedClockApp } from "./clockApp";
 
 /** The defaults of a release's settings, stated once: the plan applies them, config/apps.ts's schema reads them. */
 export const RELEASE_DEFAULTS = {
@@ -19,7 +18,7 @@ export const RELEASE_DEFAULTS = {
     header: "canary",
     gatewayPort: PORTS.http,
     ingressClassName: INGRESS_NGINX.className,
-    rolloutTimeoutSeconds: 600,
+    rolloutTimeoutSeconds: ROLLOUT_TIMEOUT_SECONDS,
 } as const;
 
 /** The Gateway API's group: its Gateway, HTTPRoute and ReferenceGrant. */
@@ -85,8 +84,11 @@ export interface ReleaseGatewayArgs {
     readonly port?: number;
 }
 
-/** Arguments of {@link CanaryRelease}. */
-export interface CanaryReleaseArgs {
+/** What every track of the release is given as it is: {@link ClockAppArgs}' fields, with its defaults. */
+type TrackSettings = "port" | "pageDelivery" | "strategy" | "resources" | "readOnlyRootFilesystem" | "rolloutTimeoutSeconds" | "disruptionBudget" | "topologySpread" | "ephemeralStorage";
+
+/** Arguments of {@link CanaryRelease}: its own, and what each track is given ({@link ClockAppArgs}). */
+export interface CanaryReleaseArgs extends Pick<ClockAppArgs, TrackSettings> {
     /** Namespace of the release. Defaults to "default". */
     readonly namespace?: string;
     /** Value of the `app` label. Defaults to the component name. */
@@ -121,24 +123,6 @@ export interface CanaryReleaseArgs {
     readonly loadBalancerDependsOn?: pulumi.Input<pulumi.Resource>[];
     /** What the release's Gateway waits for: the controller of its GatewayClass, which gives it its address. */
     readonly gatewayDependsOn?: pulumi.Input<pulumi.Resource>[];
-    /** Port nginx listens on. Defaults to 8080. */
-    readonly port?: number;
-    /** See {@link ClockAppArgs.pageDelivery}. Defaults to "configMap". */
-    readonly pageDelivery?: "configMap" | "initContainer";
-    /** Strategy of both tracks. Defaults to rolling 25%/25%. */
-    readonly strategy?: StrategyPreset;
-    /** Requests and limits of every container. Defaults to ClockApp's. */
-    readonly resources?: ContainerResources;
-    /** Defaults to true. */
-    readonly readOnlyRootFilesystem?: boolean;
-    /** How long `pulumi up` waits for each rollout. Defaults to 600. */
-    readonly rolloutTimeoutSeconds?: number;
-    /** See {@link ClockAppArgs.disruptionBudget}: one per track with more than one replica. Defaults to the rollout's maxUnavailable. */
-    readonly disruptionBudget?: ClockAppArgs["disruptionBudget"];
-    /** See {@link ClockAppArgs.topologySpread}. Defaults to soft, maxSkew 1, across nodes. */
-    readonly topologySpread?: ClockAppArgs["topologySpread"];
-    /** See {@link ClockAppArgs.ephemeralStorage}. Defaults to ClockApp's. */
-    readonly ephemeralStorage?: ClockAppArgs["ephemeralStorage"];
 }
 
 /** One track of a release: the ClockApp it is, the arguments it is given, and that ClockApp's own plan. */

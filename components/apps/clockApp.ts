@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_LABEL, PORTS, TRACK_LABEL, VERSION_LABEL } from "../core/constants";
+import { APP_LABEL, PORTS, ROLLOUT_TIMEOUT_SECONDS, TRACK_LABEL, VERSION_LABEL } from "../core/constants";
 import { containerResources, EphemeralStorage, TopologySpread, topologySpreadConstraints } from "../core/placement";
 import { declared, type DeclaredObject, type Source } from "../core/planned";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
@@ -196,7 +196,7 @@ export class ClockApp extends pulumi.ComponentResource {
         const resources = containerResources(args.resources ?? CLOCK_RESOURCES, args.ephemeralStorage === undefined ? CLOCK_EPHEMERAL_STORAGE : args.ephemeralStorage);
         const strategy: StrategyPreset = args.strategy ?? { type: "rolling", maxSurge: "25%", maxUnavailable: "25%" };
         const spread = args.topologySpread === undefined ? {} : args.topologySpread;
-        const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
+        const timeout = `${args.rolloutTimeoutSeconds ?? ROLLOUT_TIMEOUT_SECONDS}s`;
         const pageVolume = { name: "page", configMap: { name: this.configMap.metadata.name, items: [{ key: "index.html", path: "index.html" }] } };
         const confVolume = { name: "conf", configMap: { name: this.configMap.metadata.name, items: [{ key: "default.conf", path: "default.conf" }] } };
 

@@ -44,6 +44,9 @@ export const PORTS = {
     nodeExporter: 9100,
 } as const;
 
+/** How long `pulumi up` waits for a rollout unless the config says otherwise, in seconds: Pulumi's own default. */
+export const ROLLOUT_TIMEOUT_SECONDS = 600;
+
 /** Namespaces that exist in every cluster: never created, never deleted by this program. */
 export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 

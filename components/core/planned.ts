@@ -1,6 +1,6 @@
 // A planned object: what every component's plan says of each Kubernetes object it makes, before anything
 // is registered. The component renders exactly these; plan/ composes them into the platform's plan.
-import type { WorkloadOpening } from "./networkIsolation";
+import type { WorkloadOpening } from "./opening";
 import type { PodSecurityLevel } from "./security";
 
 export type Labels = Readonly<Record<string, string>>;

@@ -56,20 +56,20 @@ export interface PlannedMetalLB {
     readonly reserved: readonly string[];
     /** The pool of {@link reserved} (`autoAssign: false`), when any address of the pool is pinned. */
     readonly reservedPool?: { readonly resourceName: string; readonly name: string };
-    /** The L2Advertisement of both pools. */
-    readonly advertisement: { readonly resourceName: string; readonly name: string };
+    /** The L2Advertisement of both pools, on `interfaces` when given (absent: every interface MetalLB does not exclude itself). */
+    readonly advertisement: { readonly resourceName: string; readonly name: string; readonly interfaces?: readonly string[] };
     /** Every object the program declares (the chart's are the chart's): the pool, the reserved pool, the advertisement, made by `poolName`. */
     readonly objects: readonly DeclaredObject[];
 }
 
 /** The names of {@link MetalLB} `name`, with its defaults applied, decided once: the component and plan/ both read them. */
-export function planMetalLB(name: string, args: Pick<MetalLBArgs, "namespace" | "install" | "poolName" | "reserved"> & Partial<Pick<MetalLBArgs, "addresses">>): PlannedMetalLB {
+export function planMetalLB(name: string, args: Pick<MetalLBArgs, "namespace" | "install" | "poolName" | "reserved" | "interfaces"> & Partial<Pick<MetalLBArgs, "addresses">>): PlannedMetalLB {
     const poolName = args.poolName ?? METALLB_DEFAULTS.poolName;
     const reserved = [...new Set(args.reserved ?? [])].filter((a) => poolContains(args.addresses ?? [], a)).sort();
     const namespace = args.namespace ?? METALLB_DEFAULTS.namespace;
     const pool = { resourceName: `${name}-pool`, name: poolName };
     const reservedPool = reserved.length > 0 ? { resourceName: `${name}-reserved-pool`, name: `${poolName}-reserved` } : undefined;
-    const advertisement = { resourceName: `${name}-l2`, name: poolName };
+    const advertisement = { resourceName: `${name}-l2`, name: poolName, interfaces: args.interfaces?.length ? [...args.interfaces] : undefined };
     const source = { path: ["poolName"], value: poolName };
     const object = (o: { resourceName: string; name: string }, kind: string, derived?: true) =>
         declared("MetalLB", o.resourceName, { apiVersion: METALLB_API, kind, namespace, name: o.name, source, ...(derived ? { derived } : {}) });
@@ -149,7 +149,7 @@ export class MetalLB extends pulumi.ComponentResource {
                 metadata: { name: planned.advertisement.name, namespace },
                 spec: {
                     ipAddressPools: [planned.pool.name, ...(planned.reservedPool ? [planned.reservedPool.name] : [])],
-                    ...(args.interfaces?.length ? { interfaces: [...args.interfaces] } : {}),
+                    ...(planned.advertisement.interfaces ? { interfaces: [...planned.advertisement.interfaces] } : {}),
                 },
             },
             { ...afterChart, dependsOn: pools },

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_LABEL, METALLB_LOAD_BALANCER_IPS, PORTS } from "../core/constants";
+import { APP_LABEL, METALLB_LOAD_BALANCER_IPS, PORTS, ROLLOUT_TIMEOUT_SECONDS } from "../core/constants";
 import { containerResources, EphemeralStorage } from "../core/placement";
 import { declared, type DeclaredObject } from "../core/planned";
 import { serviceReadiness } from "../core/readiness";
@@ -134,7 +134,7 @@ export class MinIO extends pulumi.ComponentResource {
             { parent: this },
         );
         const fromSecret = (key: string) => ({ secretKeyRef: { name: this.secret.metadata.name, key } });
-        const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
+        const timeout = `${args.rolloutTimeoutSeconds ?? ROLLOUT_TIMEOUT_SECONDS}s`;
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             planned.statefulSet.resourceName,
             {
