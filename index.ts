@@ -124,9 +124,10 @@ const isolation = plan.lists("NetworkIsolation", COMPONENT_NAMES.netpol)
       )
     : undefined;
 
-// 14. The verify step (on unless verify.enabled is false): once the releases are ready and
-//     their NetworkPolicies in place, a Job requests every Service and route of every release and
-//     fails `pulumi up` unless each page names the expected version. A release change runs it again.
+// 14. The verify step (on unless verify.enabled is false): once the releases' Services and routes
+//     exist and their NetworkPolicies are in place, a Job requests each of them until its page names
+//     the expected version, beside the rollouts, and fails `pulumi up` if one never does. A release
+//     change runs it again.
 if (plan.lists("Verify", COMPONENT_NAMES.verify)) {
     const ingressAddress = ingress?.address ?? pulumi.output(cfg.ingressNginx.loadBalancerIP);
     const checks = pulumi.all(
@@ -138,7 +139,7 @@ if (plan.lists("Verify", COMPONENT_NAMES.verify)) {
     new Verify(
         COMPONENT_NAMES.verify,
         { namespace: cfg.verify.namespace, checks: checks.apply((lists) => lists.flat()), trigger: cfg.releases, timeoutSeconds: cfg.rolloutTimeoutSeconds },
-        { ...inCluster, dependsOn: [...namespaces.dependenciesFor(cfg.verify.namespace), ...releases.map(([, release]) => release), ...(isolation ? [isolation] : [])] },
+        { ...inCluster, dependsOn: [...namespaces.dependenciesFor(cfg.verify.namespace), ...(isolation ? [isolation] : [])] },
     );
 }
 

@@ -6,7 +6,7 @@ export const verifySchema = strict({
     enabled: bool
         .default(true)
         .describe(
-            "After the releases are ready, `pulumi up` runs a short-lived Job that requests every Service of every release and its ingress or gateway route (the canary header too) and fails, one line per failure, unless each page names the expected version. Runs again whenever a release changes.",
+            "`pulumi up` runs a short-lived Job, beside the releases' rollouts, that requests every Service of every release and its ingress or gateway route (the canary header too) until each page names the expected version, and fails, one line per failure, if one does not within `rolloutTimeoutSeconds`. Runs again whenever a release changes.",
         ),
     namespace: dnsLabel
         .default("platform-verify")

@@ -8,8 +8,9 @@
 #   npm run preview -- --stack prod   another stack (its own passphrase: PULUMI_CONFIG_PASSPHRASE_FILE;
 #                                     the dev one is refused: docs/stacks-and-state.md#creating-the-prod-stack)
 #   npm run unlock                    after an interrupted `pulumi up` (killed, the machine lost): removes
-#                                     the stack's lock once no update holding it still runs here, then
-#                                     says what comes next (docs/operations.md, "When an up is interrupted")
+#                                     the stack's lock once no update holding it still runs here, settles
+#                                     the creates it had in flight, then says what comes next
+#                                     (docs/operations.md, "Faults")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command=${1:?usage: stack.sh preview|destroy|unlock [--stack S] [--yes] [--force] [pulumi flags]}
@@ -89,6 +90,22 @@ unlock)
         exit 1
     fi
     pulumi cancel --stack "$stack" --yes
+    # The creates the interrupted update had in flight: neither `up` nor `refresh` settles them with
+    # this CLI (scripts/pending-creates.ts says why), so the state takes each object by the ID its
+    # inputs name, and a refresh reads it back (or drops it, if the create never reached the cluster).
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    pulumi stack export --stack "$stack" --file "$work/state.json"
+    status=0
+    node --import tsx scripts/pending-creates.ts "$work/state.json" "$work/repaired.json" || status=$?
+    case $status in
+    0)
+        pulumi stack import --stack "$stack" --file "$work/repaired.json"
+        pulumi refresh --stack "$stack" --yes --skip-preview
+        ;;
+    3) ;; # no create was in flight
+    *) exit "$status" ;;
+    esac
     echo "unlock: done; next: pulumi up --refresh --stack $stack (it reads back what the interrupted update changed in the cluster, then goes on)"
     ;;
 *)

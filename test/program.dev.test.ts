@@ -53,6 +53,33 @@ describe("dev stack: what waits for what", () => {
         ]);
     });
 
+    it("the verify Job waits for what its checks request (the Services, the ingress's address) and the NetworkPolicies, never a rollout: it runs beside them", () => {
+        assert.deepEqual(dependenciesOf["kubernetes:batch/v1:Job verify"], [
+            "clock-my-service",
+            "ingress-nginx-chart",
+            "nginx-nginx-svc",
+            "web-canary-web-svc",
+            "web-web-svc",
+            "web-web-svc-cip",
+            "web-web-svc-lb",
+            "web-web-svc-np",
+        ]);
+        assert.deepEqual(dependenciesOf["platform:apps:Verify verify"], [
+            "netpol-canary-allow-dns",
+            "netpol-canary-allow-same-namespace",
+            "netpol-canary-allow-web",
+            "netpol-canary-default-deny",
+            "netpol-default-allow-clock",
+            "netpol-default-allow-dns",
+            "netpol-default-allow-minio",
+            "netpol-default-allow-nginx",
+            "netpol-default-allow-same-namespace",
+            "netpol-default-allow-web",
+            "netpol-default-default-deny",
+            "ns-platform-verify",
+        ]);
+    });
+
     it("a release and MinIO wait for their namespaces only: their ConfigMaps, Deployments, StatefulSet and other Services start at once", () => {
         assert.deepEqual(
             ["clock", "nginx", "web"].map((r) => dependenciesOf[`platform:apps:CanaryRelease ${r}`]),

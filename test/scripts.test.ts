@@ -34,6 +34,13 @@ case "$1 $2" in
     fi
     ;;
 "destroy "*) echo "Destroying" ;;
+"stack export")
+    while [ $# -gt 0 ]; do [ "$1" = --file ] && out=$2; shift; done
+    cp "$STUB_STATE/export.json" "$out" 2>/dev/null || echo '{"deployment":{"resources":[]}}' > "$out"
+    ;;
+"stack import")
+    while [ $# -gt 0 ]; do [ "$1" = --file ] && cp "$2" "$STUB_STATE/imported.json"; shift; done
+    ;;
 esac
 `;
 const KUBECTL = `#!/usr/bin/env bash
@@ -374,6 +381,46 @@ describe("npm run unlock (scripts/stack.sh): after an interrupted pulumi up", ()
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual(cancels(r), ["pulumi cancel --stack dev --yes"]);
         assert.match(r.stdout, /^unlock: done; next: pulumi up --refresh --stack dev \(it reads back what the interrupted update changed in the cluster, then goes on\)$/m);
+        assert.deepEqual(
+            r.calls.map((c) => c.split(" | ")[0].replace(/ --file \S+/, " --file F")).filter((c) => /^pulumi (stack (export|import)|refresh)/.test(c)),
+            ["pulumi stack export --stack dev --file F"],
+            "no create was in flight: the state is read, nothing imported or refreshed",
+        );
+    });
+
+    it("creates left in flight: the state takes each kubernetes object by its ID (another provider's resource dropped), then a refresh reads them back", () => {
+        const p = project();
+        lock(p, 4243, "gone-host");
+        const job = {
+            urn: "urn:pulumi:dev::bare-metal-platform::platform:apps:Verify$kubernetes:batch/v1:Job::verify",
+            type: "kubernetes:batch/v1:Job",
+            inputs: { metadata: { name: "verify-1a2b3c4d", namespace: "platform-verify" } },
+        };
+        const step = { urn: "urn:pulumi:dev::bare-metal-platform::command:remote:Command::hosts-vm1-docker", type: "command:remote:Command", inputs: { create: "bash -s" } };
+        const deployment = {
+            resources: [{ urn: "urn:pulumi:dev::bare-metal-platform::pulumi:pulumi:Stack::bare-metal-platform-dev" }],
+            pending_operations: [
+                { type: "creating", resource: job },
+                { type: "creating", resource: step },
+                { type: "updating", resource: { urn: "u3", type: "kubernetes:apps/v1:Deployment" } },
+            ],
+        };
+        fs.writeFileSync(path.join(p, ".stub-state", "export.json"), JSON.stringify({ version: 3, deployment }));
+        const r = run(p, "stack.sh", ["unlock", "--force"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(
+            r.calls.map((c) => c.split(" | ")[0].replace(/ --file \S+/, " --file F")).filter((c) => /^pulumi (cancel|stack (export|import)|refresh)/.test(c)),
+            ["pulumi cancel --stack dev --yes", "pulumi stack export --stack dev --file F", "pulumi stack import --stack dev --file F", "pulumi refresh --stack dev --yes --skip-preview"],
+        );
+        assert.deepEqual(
+            r.stdout.split("\n").filter((l) => l.startsWith("unlock: urn")),
+            [
+                `unlock: ${job.urn} was being created as platform-verify/verify-1a2b3c4d; the refresh keeps it if the cluster has it, and drops it if not`,
+                `unlock: ${step.urn} was being created; dropped from the state: the next pulumi up creates it again`,
+            ],
+        );
+        const imported = JSON.parse(fs.readFileSync(path.join(p, ".stub-state", "imported.json"), "utf8"));
+        assert.deepEqual(imported, { version: 3, deployment: { resources: [...deployment.resources, { ...job, id: "platform-verify/verify-1a2b3c4d", outputs: {} }], pending_operations: [] } });
     });
 
     it("a lock from another host: refused unless --force", () => {

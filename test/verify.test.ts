@@ -10,7 +10,7 @@ import { beforeEach, describe, it } from "node:test";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { reset, settle, one } from "./harness";
-import { CLOCK_INIT_IMAGE, releaseChecks, Verify, verifyScript, VerifyCheck } from "../components/apps";
+import { checkSeconds, CLOCK_INIT_IMAGE, releaseChecks, Verify, VERIFY_SCRIPT, verifyEnvironment, VerifyCheck } from "../components/apps";
 
 const JOB = "kubernetes:batch/v1:Job";
 
@@ -19,26 +19,34 @@ function value<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply((v) => resolve(v)));
 }
 
+const SCRIPT = path.join(__dirname, "..", "components", "apps", "verify.sh");
+
 /**
- * Runs the script with `wget` and `sleep` stand-ins first on PATH: wget answers from `pages`
- * (URL, then the headers it was given, → the page; absent: connection refused, as a ClusterIP
- * with no endpoint answers). Returns the exit code, stdout and the termination message.
+ * Runs verify.sh by sh with `wget` and `sleep` stand-ins first on PATH: wget answers from `pages`
+ * (URL, then the headers it was given, → the page; absent: connection refused, as a ClusterIP with
+ * no endpoint answers). A page list answers its pages in turn, its last one from then on (a rollout
+ * under way). Returns the exit code, stdout, the termination message and the requests made.
  */
-function runScript(checks: VerifyCheck[], pages: Record<string, string>): { code: number; stdout: string; message: string } {
+function runScript(checks: VerifyCheck[], pages: Record<string, string | string[]>, seconds = 0): { code: number; stdout: string; message: string; requests: number } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-verify-"));
     try {
         const table = Object.entries(pages)
-            .map(([key, page]) => `  ${JSON.stringify(key)}) printf '%s' '${page.replace(/'/g, `'\\''`)}'; exit 0 ;;`)
+            .map(([key, answer], i) => {
+                const list = (Array.isArray(answer) ? answer : [answer]).map((p) => `'${p.replace(/'/g, `'\\''`)}'`);
+                return `  ${JSON.stringify(key)}) n=$(cat "$dir/n${i}" 2>/dev/null || echo 0); echo $((n + 1)) > "$dir/n${i}"; set -- ${list.join(" ")}; [ "$n" -lt $# ] && shift "$n" || shift $(($# - 1)); printf '%s' "$1"; exit 0 ;;`;
+            })
             .join("\n");
         fs.writeFileSync(
             path.join(dir, "wget"),
-            `#!/bin/sh\nkey=''\nwhile [ $# -gt 1 ]; do case "$1" in --header) key="$key|$2"; shift 2 ;; *) shift ;; esac; done\ncase "$1$key" in\n${table}\nesac\necho "wget: can't connect to remote host: Connection refused" >&2\nexit 1\n`,
+            `#!/bin/sh\ndir=${JSON.stringify(dir)}\necho x >> "$dir/requests"\nkey=''\nwhile [ $# -gt 1 ]; do case "$1" in --header) key="$key|$2"; shift 2 ;; *) shift ;; esac; done\ncase "$1$key" in\n${table}\nesac\necho "wget: can't connect to remote host: Connection refused" >&2\nexit 1\n`,
             { mode: 0o755 },
         );
         fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
         const log = path.join(dir, "termination-log");
-        const r = spawnSync("sh", ["-c", verifyScript(checks, 2, log)], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: "utf8" });
-        return { code: r.status ?? -1, stdout: r.stdout, message: fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "" };
+        const env = Object.fromEntries(verifyEnvironment(checks, seconds).map((e) => [e.name, e.value]));
+        const r = spawnSync("sh", [SCRIPT], { env: { ...process.env, ...env, VERIFY_TERMINATION_LOG: log, PATH: `${dir}:${process.env.PATH}` }, encoding: "utf8" });
+        const requests = fs.existsSync(path.join(dir, "requests")) ? fs.readFileSync(path.join(dir, "requests"), "utf8").split("\n").length - 1 : 0;
+        return { code: r.status ?? -1, stdout: r.stdout + r.stderr, message: fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "", requests };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -61,7 +69,7 @@ describe("the verify script (sh, a stand-in wget)", () => {
             "http://172.17.255.3/web|Host: app.local": page("1.1"),
             "http://172.17.255.3/web|Host: app.local|canary: always": page("1.1"),
         });
-        assert.deepEqual(r, { code: 0, stdout: "verified: 4 requests, each answered by the expected version\n", message: "" });
+        assert.deepEqual(r, { code: 0, stdout: "verified: 4 requests, each answered by the expected version\n", message: "", requests: 4 });
     });
 
     it("fails with one line each for a Service whose selector matches no pod and a route to the wrong backend", () => {
@@ -76,7 +84,7 @@ describe("the verify script (sh, a stand-in wget)", () => {
             "release web, Service default/web-orphan: expected version 1.0, got no answer (wget: can't connect to remote host: Connection refused)",
             "release web, route app.local/web (canary: always): expected version 1.1, got version 1.0",
         ];
-        assert.deepEqual(r, { code: 1, stdout: lines.map((l) => `${l}\n`).join(""), message: lines.map((l) => `${l}\n`).join("") });
+        assert.deepEqual(r, { code: 1, stdout: lines.map((l) => `${l}\n`).join(""), message: lines.map((l) => `${l}\n`).join(""), requests: 4 });
     });
 
     it("reports a page that names no version, and quotes what the config gives", () => {
@@ -95,11 +103,29 @@ describe("the verify script (sh, a stand-in wget)", () => {
             code: 0,
             stdout: "skipped: release web, Service canary/web-svc: version 1.1 has no pod (replicas 0)\nverified: 1 requests, each answered by the expected version; 1 skipped (no pod to answer)\n",
             message: "",
+            requests: 1,
         });
     });
 
-    it("is valid for busybox's sh as far as sh -n can tell", () => {
-        execFileSync("sh", ["-n", "-c", verifyScript(checks)]);
+    it("requests a check again, beside a rollout, until its page names the version", () => {
+        const rolling: VerifyCheck[] = [{ release: "web", target: "Service default/web-svc", url: "http://10.96.0.10:80/", versions: ["1.1"] }];
+        const r = runScript(rolling, { "http://10.96.0.10:80/": [page("1.0"), "", page("1.0"), page("1.1")] }, 60);
+        assert.deepEqual(r, { code: 0, stdout: "verified: 1 requests, each answered by the expected version\n", message: "", requests: 4 });
+    });
+
+    it("stops requesting once its time is up, naming the last answer", () => {
+        const rolling: VerifyCheck[] = [{ release: "web", target: "Service default/web-svc", url: "http://10.96.0.10:80/", versions: ["1.1"] }];
+        const r = runScript(rolling, { "http://10.96.0.10:80/": [page("1.0"), page("1.1")] }, 0);
+        const line = "release web, Service default/web-svc: expected version 1.1, got version 1.0\n";
+        assert.deepEqual(r, { code: 1, stdout: line, message: line, requests: 1 });
+    });
+
+    it("gives the checks all of the step's time but 20 s, and at least 10 s", () => {
+        assert.deepEqual([300, 60, 40, 25, 5].map(checkSeconds), [280, 40, 20, 10, 10]);
+    });
+
+    it("is valid for sh as far as sh -n can tell", () => {
+        execFileSync("sh", ["-n", SCRIPT]);
     });
 });
 
@@ -119,7 +145,11 @@ describe("the verify Job (mocks)", () => {
         const [c] = template.spec.containers;
         assert.equal(c.image, CLOCK_INIT_IMAGE);
         assert.equal(CLOCK_INIT_IMAGE, "docker.io/library/busybox:1.37.0");
-        assert.deepEqual(c.command, ["sh", "-c", verifyScript(checks)]);
+        assert.deepEqual(c.command, ["sh", "-c", VERIFY_SCRIPT]);
+        assert.deepEqual(c.env, [
+            { name: "VERIFY_CHECKS", value: "web\x1fService default/web-svc\x1fhttp://10.96.0.10:80/\x1f1.0\x1f" },
+            { name: "VERIFY_SECONDS", value: "40" },
+        ]);
         assert.equal(c.terminationMessagePolicy, "FallbackToLogsOnError");
         assert.deepEqual(c.securityContext, {
             allowPrivilegeEscalation: false,

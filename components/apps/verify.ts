@@ -1,9 +1,11 @@
-// The platform's `helm test`: a short-lived Job inside `pulumi up`, once the releases are
-// ready, that requests every Service of every release and its ingress or gateway route (with the
-// canary header where there is a canary) and checks that the page names the expected version. A
-// failure fails `pulumi up`, one line per failure, through the Job's termination message, which the
-// kubernetes provider's Job await reports.
+// The platform's `helm test`: a short-lived Job inside `pulumi up`, beside the releases' rollouts,
+// that requests every Service of every release and its ingress or gateway route (with the canary
+// header where there is a canary) until each page names the expected version. A failure fails
+// `pulumi up`, one line per failure, through the Job's termination message, which the kubernetes
+// provider's Job await reports. The script is verify.sh, beside this file.
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { declared, type DeclaredObject } from "../core/planned";
@@ -42,9 +44,11 @@ export interface VerifyArgs {
      * replaced and runs again (the releases' config, say). Defaults to the checks alone.
      */
     readonly trigger?: unknown;
-    /** Requests per check before it counts as failed, one second apart (endpoints that are still spreading). Defaults to 10. */
-    readonly attempts?: number;
-    /** How long `pulumi up` waits for the Job. Defaults to 300 s. */
+    /**
+     * How long `pulumi up` waits for the Job. Defaults to 300 s. Its checks are requested again, one
+     * second apart, for all of it but 20 s ({@link checkSeconds}): the Job starts beside the rollouts
+     * it checks, so a page may name the old version, or nothing answer, until the rollout is done.
+     */
     readonly timeoutSeconds?: number;
 }
 
@@ -116,55 +120,32 @@ export const VERIFY_TRIGGER_ANNOTATION = "bmp.local/verify-trigger";
 /** busybox's nobody. */
 const NOBODY = 65534;
 
-/** Quotes text for a POSIX shell (single quotes). */
-function shellQuote(text: string): string {
-    return `'${text.replace(/'/g, `'\\''`)}'`;
+/** The Job's script ({@link verifyEnvironment} gives it the checks), beside this file. */
+export const VERIFY_SCRIPT = fs.readFileSync(path.join(__dirname, "verify.sh"), "utf8");
+
+/** What separates the fields of a check in `VERIFY_CHECKS` (ASCII's unit separator: no config value holds it). */
+const FIELD = "\x1f";
+
+/**
+ * The Job's environment for {@link VERIFY_SCRIPT}: the checks, one a line (release, target, URL,
+ * versions, the reason it is skipped, then each header as `Name: value`), and how long they may take
+ * together.
+ */
+export function verifyEnvironment(checks: readonly VerifyCheck[], seconds: number): { name: string; value: string }[] {
+    const lines = checks.map((c) => [c.release, c.target, c.url, c.versions.join(" "), c.skip ?? "", ...Object.entries(c.headers ?? {}).map(([k, v]) => `${k}: ${v}`)].join(FIELD));
+    return [
+        { name: "VERIFY_CHECKS", value: lines.join("\n") },
+        { name: "VERIFY_SECONDS", value: String(seconds) },
+    ];
 }
 
 /**
- * The Job's shell script (busybox `sh` and `wget`; `timeout` bounds each request, as Debian's busybox
- * wget, the real node's, has no `-T` and crashes on it): each check is requested up to `attempts` times
- * until its page names one of its versions; each check that never does prints one line —
- * `release <r>, <target>: expected version <v>, got <what came back>` — and the script exits 1
- * with those lines as its termination message.
+ * How long the checks may take of the step's time: all of it but 20 s (at least 10 s), which the
+ * pod's start and the failure report keep, so that a failed check is reported before the Job's
+ * deadline stops the pod.
  */
-export function verifyScript(checks: readonly VerifyCheck[], attempts = 10, terminationLog = "/dev/termination-log"): string {
-    const lines = [
-        "fails=''",
-        "check() {",
-        '  release="$1"; target="$2"; url="$3"; want="$4"; shift 4',
-        "  i=0; got=''",
-        `  while [ "$i" -lt ${attempts} ]; do`,
-        '    if page=$(timeout 3 wget -q -O - "$@" "$url" 2>&1); then',
-        "      got=$(printf '%s\\n' \"$page\" | sed -n 's:.*<p id=\"version\">Version\\: \\([^<]*\\)</p>.*:\\1:p' | head -n 1)",
-        '      case " $want " in *" $got "*) [ -n "$got" ] && return 0 ;; esac',
-        '      [ -n "$got" ] && got="version $got" || got=\'a page naming no version\'',
-        "    else",
-        "      got=\"no answer ($(printf '%s' \"$page\" | tr '\\n' ' ' | sed 's/ *$//'))\"",
-        "    fi",
-        "    i=$((i + 1)); sleep 1",
-        "  done",
-        '  line="release $release, $target: expected version $(printf %s "$want" | sed \'s/ / or /g\'), got $got"',
-        "  printf '%s\\n' \"$line\"",
-        '  fails="$fails$line',
-        '"',
-        "}",
-    ];
-    const requested = checks.filter((c) => c.skip === undefined);
-    for (const c of checks) {
-        if (c.skip !== undefined) {
-            lines.push(`echo ${shellQuote(`skipped: release ${c.release}, ${c.target}: ${c.skip}`)}`);
-            continue;
-        }
-        const headers = Object.entries(c.headers ?? {}).flatMap(([k, v]) => ["--header", shellQuote(`${k}: ${v}`)]);
-        lines.push(["check", shellQuote(c.release), shellQuote(c.target), shellQuote(c.url), shellQuote(c.versions.join(" ")), ...headers].join(" "));
-    }
-    const skipped = checks.length - requested.length;
-    lines.push(
-        `if [ -n "$fails" ]; then printf '%s' "$fails" > ${shellQuote(terminationLog)}; exit 1; fi`,
-        `echo "verified: ${requested.length} requests, each answered by the expected version${skipped > 0 ? `; ${skipped} skipped (no pod to answer)` : ""}"`,
-    );
-    return lines.join("\n") + "\n";
+export function checkSeconds(timeoutSeconds: number): number {
+    return Math.max(timeoutSeconds - 20, 10);
 }
 
 /** The first 12 hex digits of the SHA-256 of a value's JSON. */
@@ -173,7 +154,8 @@ export function triggerHash(value: unknown): string {
 }
 
 /**
- * The verify step: one Job (named by Pulumi, `verify-<suffix>`) whose pod runs {@link verifyScript}.
+ * The verify step: one Job (named by Pulumi, `verify-<suffix>`) whose pod runs {@link VERIFY_SCRIPT}
+ * on the checks ({@link verifyEnvironment}).
  * Its pod template carries the trigger's hash, so a change of the releases replaces the Job (a new
  * one runs before the old one is deleted); an unchanged stack leaves it alone. `backoffLimit: 0`: a
  * failed check is a result, not a flake to retry (the script retries each request itself). No
@@ -187,9 +169,10 @@ export class Verify extends pulumi.ComponentResource {
 
     constructor(name: string, args: VerifyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:apps:Verify", name, {}, opts);
-        const timeout = `${args.timeoutSeconds ?? 300}s`;
-        const script = pulumi.output(args.checks).apply((checks) => verifyScript(checks, args.attempts));
-        const trigger = script.apply((s) => triggerHash({ trigger: args.trigger ?? null, script: s }));
+        const seconds = args.timeoutSeconds ?? 300;
+        const timeout = `${seconds}s`;
+        const env = pulumi.output(args.checks).apply((checks) => verifyEnvironment(checks, checkSeconds(seconds)));
+        const trigger = env.apply((e) => triggerHash({ trigger: args.trigger ?? null, env: e }));
         // Ready (the Job await): once it completed; failed, with its pod's termination message, when a check failed.
         this.job = new k8s.batch.v1.Job(
             name,
@@ -197,7 +180,7 @@ export class Verify extends pulumi.ComponentResource {
                 metadata: { namespace: args.namespace, labels: { app: name } },
                 spec: {
                     backoffLimit: 0,
-                    activeDeadlineSeconds: args.timeoutSeconds ?? 300,
+                    activeDeadlineSeconds: seconds,
                     template: {
                         metadata: { labels: { app: name }, annotations: { [VERIFY_TRIGGER_ANNOTATION]: trigger } },
                         spec: {
@@ -208,7 +191,8 @@ export class Verify extends pulumi.ComponentResource {
                                 {
                                     name: "verify",
                                     image: CLOCK_INIT_IMAGE,
-                                    command: ["sh", "-c", script],
+                                    command: ["sh", "-c", VERIFY_SCRIPT],
+                                    env,
                                     terminationMessagePolicy: "FallbackToLogsOnError",
                                     securityContext: restrictedContainer(),
                                     resources: {

@@ -234,6 +234,38 @@ function admissionCertificate(planned: PlannedIngressNginxAdmission, namespace: 
  * path another Ingress already claims, an invalid annotation) is refused by the API server. An Ingress
  * of the controller's class must therefore be created after the component is ready (`dependsOn` it).
  */
+/**
+ * The chart's values for the planned controller. `hooks`: the chart's own Helm hooks make the
+ * admission webhook's certificate (`helm install`, the lab's way); without them (the default), as
+ * helm.v4.Chart does not run Helm hooks, the component declares those Jobs as ordinary resources and
+ * the chart's own are not rendered.
+ */
+export function ingressNginxChartValues(planned: Pick<PlannedIngressNginx, "namespace" | "className">, args: Pick<IngressNginxArgs, "replicas" | "loadBalancerIP">, hooks = false) {
+    return {
+        controller: {
+            replicaCount: args.replicas ?? INGRESS_NGINX_DEFAULTS.replicas,
+            ingressClass: planned.className,
+            ingressClassResource: { name: planned.className, enabled: true, default: false },
+            service: {
+                type: "LoadBalancer",
+                // Keeps the client's source address and answers only on nodes running a controller pod.
+                externalTrafficPolicy: "Local",
+                annotations: args.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: args.loadBalancerIP } : {},
+            },
+            admissionWebhooks: { enabled: true, failurePolicy: "Fail", patch: { enabled: hooks } },
+            resources: { requests: { cpu: "100m", memory: "90Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+            // The probes hit /healthz on 10254; declaring that port (as "metrics") keeps the
+            // probe on an exposed port, as the policy pack's probe-port-exposed rule asks.
+            metrics: { enabled: true },
+            extraArgs: { "status-update-interval": String(INGRESS_NGINX_STATUS_UPDATE_SECONDS) },
+            // The chart's objects are applied side by side; a controller that starts before its
+            // RBAC exists cannot list the IngressClasses and then ignores every Ingress until it
+            // restarts. The Deployment waits for its account and roles (the provider's ordering).
+            annotations: { [DEPENDS_ON]: controllerPrerequisites(planned.namespace) },
+        },
+    };
+}
+
 export class IngressNginx extends pulumi.ComponentResource {
     public readonly chart?: k8s.helm.v4.Chart;
     /** The Job that puts the webhook's CA in place: once it completed, the webhook answers for every Ingress. */
@@ -255,32 +287,7 @@ export class IngressNginx extends pulumi.ComponentResource {
                     name: planned.chart.release,
                     ...chartArgs("ingress-nginx", chart),
                     namespace: planned.namespace,
-                    values: {
-                        controller: {
-                            replicaCount: args.replicas ?? INGRESS_NGINX_DEFAULTS.replicas,
-                            ingressClass: this.className,
-                            ingressClassResource: { name: this.className, enabled: true, default: false },
-                            service: {
-                                type: "LoadBalancer",
-                                // Keeps the client's source address and answers only on nodes running a controller pod.
-                                externalTrafficPolicy: "Local",
-                                annotations: args.loadBalancerIP ? { [METALLB_LOAD_BALANCER_IPS]: args.loadBalancerIP } : {},
-                            },
-                            // helm.v4.Chart does not run Helm hooks, and the chart makes the admission webhook's
-                            // certificate with hook Jobs (kube-webhook-certgen): they are declared above as ordinary
-                            // resources instead, and the chart's own are not rendered.
-                            admissionWebhooks: { enabled: true, failurePolicy: "Fail", patch: { enabled: false } },
-                            resources: { requests: { cpu: "100m", memory: "90Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                            // The probes hit /healthz on 10254; declaring that port (as "metrics") keeps the
-                            // probe on an exposed port, as the policy pack's probe-port-exposed rule asks.
-                            metrics: { enabled: true },
-                            extraArgs: { "status-update-interval": String(INGRESS_NGINX_STATUS_UPDATE_SECONDS) },
-                            // The chart's objects are applied side by side; a controller that starts before its
-                            // RBAC exists cannot list the IngressClasses and then ignores every Ingress until it
-                            // restarts. The Deployment waits for its account and roles (the provider's ordering).
-                            annotations: { [DEPENDS_ON]: controllerPrerequisites(planned.namespace) },
-                        },
-                    },
+                    values: ingressNginxChartValues(planned, args),
                 },
                 { parent: this, dependsOn: certificate ? [certificate.create] : [] },
             );

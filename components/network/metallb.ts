@@ -16,6 +16,17 @@ export const METALLB_DEFAULTS = { namespace: "metallb-system", install: true, po
 /** MetalLB's API group and version: its IPAddressPools and L2Advertisement. */
 const METALLB_API = "metallb.io/v1beta1";
 
+/**
+ * The chart's values: layer 2 only, no FRR (BGP) sidecars in the speaker; the chart sets no
+ * resources, so requests and limits are given here (the policy pack's requests-and-limits rule).
+ */
+export function metallbChartValues() {
+    return {
+        controller: { resources: METALLB_RESOURCES },
+        speaker: { frr: { enabled: false }, resources: METALLB_RESOURCES },
+    };
+}
+
 /** The Helm release: the chart's objects are named after it (its speaker DaemonSet `metallb-speaker`). */
 const RELEASE = "metallb";
 
@@ -111,12 +122,7 @@ export class MetalLB extends pulumi.ComponentResource {
                     name: planned.chart.release,
                     ...chartArgs("metallb", chart),
                     namespace,
-                    // Layer 2 only: no FRR (BGP) sidecars in the speaker. The chart sets no resources, so
-                    // requests and limits are given here (the policy pack's requests-and-limits rule).
-                    values: {
-                        controller: { resources: METALLB_RESOURCES },
-                        speaker: { frr: { enabled: false }, resources: METALLB_RESOURCES },
-                    },
+                    values: metallbChartValues(),
                 },
                 { parent: this },
             );

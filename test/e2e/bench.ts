@@ -16,7 +16,11 @@
 // With the real node (BMP_REAL_NODE=1, test/e2e/with-cluster.sh), the load through the lab's entry
 // points too: 2,000 requests, 20 at a time, from the client host of the lab's LAN to Traefik's Gateway
 // (test/e2e/traffic.e2e.ts's stack) and to the real ingress-nginx (test/e2e/ingress.e2e.ts's), each on
-// its MetalLB address, p50/p99/max and errors (BMP_BENCH_LOAD=0 leaves them out).
+// its MetalLB address, p50/p99/max and errors (BMP_BENCH_LOAD=0 leaves them out); and the user's
+// first run, the lab's dev stack up from empty with the real MetalLB's and ingress-nginx's charts
+// (verify off), against the lab's own way: `helm install --wait` of the same charts with the same
+// values (built by test/e2e/cluster.sh helm), then `kubectl apply --server-side` of the rest and
+// `kubectl rollout status` — alternating, BMP_BENCH_LAB_REPS rounds (default 3; 0 leaves it out).
 //
 // BMP_BENCH_REPS (default 3) rounds per size; BMP_BENCH_REPS_50 overrides it at 50 releases;
 // BMP_BENCH_VERIFY: the sizes measured with verify on too (default: every size). Each row says its n.
@@ -27,6 +31,8 @@ import * as YAML from "yaml";
 import { criticalPath, criticalPathSvg, engineLogBreakdown, formatBreakdown, formatCriticalPath, stepSpans } from "./engine-log";
 import { canaryShare, clientGet, ingressOverrides, labDown, labUp, trafficOverrides } from "./lan";
 import { DEV_PASSPHRASE, E2E_OVERRIDES, ROOT, scratchProject, ensureInstalledNamespaces, run, shippedConfig, Stack, type Run } from "./lib";
+import { INGRESS_NGINX_CHART_DEFAULT, ingressNginxChartValues, METALLB_CHART_DEFAULT, METALLB_DEFAULTS, metallbChartValues, planIngressNginx } from "../../components/network";
+import { COMPONENT_NAMES } from "../../plan";
 
 const REPS = Number(process.env.BMP_BENCH_REPS ?? 3);
 const repsFor = (size: string) => (size === "50" && process.env.BMP_BENCH_REPS_50 ? Number(process.env.BMP_BENCH_REPS_50) : REPS);
@@ -67,8 +73,13 @@ interface Manifests {
 
 /** The render mode's manifests of this config, as two lists: namespaces, then everything else. */
 async function render(size: string, changed: boolean): Promise<Manifests> {
-    const out = fs.mkdtempSync(path.join(base, `rendered-${size}-`));
-    const stack = await Stack.create(`render${size}`, { from: "dev", base, overrides: { ...configFor(size, { changed }), cluster: { renderYamlTo: out } } });
+    return renderOf(`render${size}`, configFor(size, { changed }));
+}
+
+/** The render mode's manifests of a dev-derived stack with these overrides. */
+async function renderOf(name: string, overrides: Record<string, unknown>): Promise<Manifests> {
+    const out = fs.mkdtempSync(path.join(base, `${name}-`));
+    const stack = await Stack.create(name, { from: "dev", base, overrides: { ...overrides, cluster: { renderYamlTo: out } } });
     await stack.up();
     stack.remove();
     const files = fs
@@ -150,6 +161,7 @@ async function upBreakdown(size: string): Promise<string> {
         const change = await stack.up(...LOGGED);
         const changePath = criticalPath(stepSpans(change.stderr), await stateGraph(stack));
         await stack.destroy();
+        const verifyPath = size === "e2e" ? await verifiedChangePath() : undefined;
         if (size === "e2e") {
             fs.writeFileSync(path.join(ROOT, "docs", "critical-path-up.svg"), criticalPathSvg("pulumi up from empty, e2e stack (kwok nodes, verify off): the critical path", upPath));
             fs.writeFileSync(path.join(ROOT, "docs", "critical-path-change.svg"), criticalPathSvg("a one-release change (version 1.0 → 1.1), e2e stack: the critical path", changePath));
@@ -159,6 +171,33 @@ async function upBreakdown(size: string): Promise<string> {
             `up from empty, ${formatCriticalPath(upPath)}`,
             `a one-release change: ${formatBreakdown(engineLogBreakdown(change.stderr), 5)}`,
             `a one-release change, ${formatCriticalPath(changePath)}`,
+            ...(verifyPath ? [verifyPath] : []),
+        ].join("\n");
+    } finally {
+        stack.remove();
+        await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
+    }
+}
+
+/**
+ * The one-release change at the e2e stack's size with verify on (the shipped default), logged: its
+ * critical path, and where the verify Job's replacement ran beside the release's rollout.
+ */
+async function verifiedChangePath(): Promise<string> {
+    const stack = await Stack.create("benchlogverify", { from: "dev", base, overrides: configFor("e2e", { verify: true }) });
+    try {
+        await stack.up();
+        stack.setConfig(configFor("e2e", { verify: true, changed: true }));
+        const change = await stack.up(...LOGGED);
+        const spans = stepSpans(change.stderr);
+        const path_ = criticalPath(spans, await stateGraph(stack));
+        const job = spans.find((s) => s.urn.endsWith("kubernetes:batch/v1:Job::verify"));
+        const rollout = spans.find((s) => s.urn.endsWith("kubernetes:apps/v1:Deployment::clock-stable"));
+        const at = (s: { start: number; end: number }) => `${(s.start / 1000).toFixed(1)}–${(s.end / 1000).toFixed(1)} s`;
+        await stack.destroy();
+        return [
+            `a one-release change with verify on, ${formatCriticalPath(path_)}`,
+            `  the verify Job (${job ? `${job.ops.join("+")}, ${at(job)}` : "not logged"}) beside the release's rollout (${rollout ? at(rollout) : "not logged"})`,
         ].join("\n");
     } finally {
         stack.remove();
@@ -217,6 +256,112 @@ async function loadThrough(entry: Entry): Promise<{ row: string; path?: string }
         stack.remove();
         await labDown();
     }
+}
+
+const LAB_REPS = Number(process.env.BMP_BENCH_LAB_REPS ?? 3);
+
+/** The lab's dev stack on the real node (the real MetalLB's and ingress-nginx's charts, MinIO, the releases), verify off: kubectl's way has no verify step. */
+function labFirstRunOverrides(): Record<string, any> {
+    return { ...ingressOverrides(dev), verify: { enabled: false } };
+}
+
+/** One chart the lab's way installs: its release, namespace, version and the values the program gives it. */
+interface HelmChart {
+    readonly chart: string;
+    readonly release: string;
+    readonly namespace: string;
+    readonly version: string;
+    readonly values: unknown;
+}
+
+/** MetalLB's and ingress-nginx's charts as the lab stack's program installs them, with the chart's own hooks for the webhook's certificate (helm runs them). */
+function labCharts(overrides: Record<string, any>): HelmChart[] {
+    const m = overrides.metallb;
+    const i = overrides.ingressNginx;
+    const planned = planIngressNginx(COMPONENT_NAMES.ingressNginx, i);
+    return [
+        { chart: "metallb", release: "metallb", namespace: m.namespace ?? METALLB_DEFAULTS.namespace, version: METALLB_CHART_DEFAULT.version, values: metallbChartValues() },
+        { chart: "ingress-nginx", release: "ingress-nginx", namespace: planned.namespace, version: INGRESS_NGINX_CHART_DEFAULT.version, values: ingressNginxChartValues(planned, i, true) },
+    ];
+}
+
+/** The lab's way up from empty: namespaces, both charts by `helm install --wait` side by side, then the rest applied and every rollout awaited. */
+async function labWayUp(helm: string, charts: HelmChart[], m: Manifests): Promise<number> {
+    const t0 = Date.now();
+    await must("kubectl", ["apply", "--server-side", ...m.namespaces.flatMap((f) => ["-f", f])]);
+    await Promise.all(
+        charts.map((c) => {
+            const values = path.join(base, `${c.release}-values.yaml`);
+            fs.writeFileSync(values, YAML.stringify(c.values));
+            return must(helm, [
+                "install",
+                c.release,
+                c.chart,
+                "--repo",
+                process.env.BMP_CHART_REPO ?? "",
+                "--version",
+                c.version,
+                "--namespace",
+                c.namespace,
+                "-f",
+                values,
+                "--wait",
+                "--timeout",
+                "5m",
+            ]);
+        }),
+    );
+    await must("kubectl", ["apply", "--server-side", ...m.rest.flatMap((f) => ["-f", f])]);
+    await Promise.all(m.workloads.map((w) => must("kubectl", ["rollout", "status", ...w.split(" "), "--timeout=300s"])));
+    return Date.now() - t0;
+}
+
+/** Back to empty after {@link labWayUp}: the rest, the charts (helm uninstall --wait), the namespaces, MinIO's claim. */
+async function labWayDown(helm: string, charts: HelmChart[], m: Manifests): Promise<void> {
+    await run("kubectl", ["delete", "--ignore-not-found", "--wait=true", ...m.rest.flatMap((f) => ["-f", f])], { timeoutMs: 300_000 });
+    for (const c of charts) await run(helm, ["uninstall", c.release, "--namespace", c.namespace, "--wait", "--timeout", "5m"], { timeoutMs: 360_000 });
+    const names = m.namespaces.map((f) => YAML.parse(fs.readFileSync(f, "utf8")).metadata.name as string).filter((n) => n !== "default");
+    await run("kubectl", ["delete", "namespace", "--ignore-not-found", "--wait=true", ...names], { timeoutMs: 300_000 });
+    await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=true"], { timeoutMs: 120_000 });
+}
+
+/**
+ * The user's first run on the real node against the lab's own way, alternating (pulumi, then helm
+ * and kubectl), LAB_REPS rounds each: medians, min, max and the ratio. The kubectl side gets the
+ * objects the program's render mode writes with both charts `install: false` (what the program
+ * declares beside its charts) and the charts from the same repository with the same values.
+ */
+async function labFirstRun(): Promise<string> {
+    const helmBuild = await run("bash", [path.join(ROOT, "test", "e2e", "cluster.sh"), "helm"], { timeoutMs: 1_800_000 });
+    if (helmBuild.code !== 0) throw new Error(`test/e2e/cluster.sh helm failed:\n${helmBuild.stderr}`);
+    const helm = helmBuild.stdout.trim().split("\n").pop() as string;
+    const overrides = labFirstRunOverrides();
+    const charts = labCharts(overrides);
+    await labUp({ traefik: false });
+    const rest = await renderOf("renderlab", { ...overrides, metallb: { ...overrides.metallb, install: false }, ingressNginx: { ...overrides.ingressNginx, install: false } });
+    const stack = await Stack.create("benchlab", { from: "dev", base, overrides });
+    const t = { pulumi: [] as number[], lab: [] as number[] };
+    try {
+        for (let rep = 0; rep < LAB_REPS; rep++) {
+            t.pulumi.push((await stack.up()).ms);
+            await stack.destroy();
+            await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=true"], { timeoutMs: 120_000 });
+            t.lab.push(await labWayUp(helm, charts, rest));
+            await labWayDown(helm, charts, rest);
+            console.error(`bench: the lab's first run, round ${rep + 1}/${LAB_REPS}: pulumi up ${secs(t.pulumi[rep])} s, helm + kubectl ${secs(t.lab[rep])} s`);
+        }
+    } finally {
+        await stack.destroy().catch(() => undefined);
+        stack.remove();
+        await labDown();
+    }
+    const range = (xs: number[]) => `${secs(median(xs))} s (${secs(Math.min(...xs))}–${secs(Math.max(...xs))})`;
+    return [
+        `The user's first run on the real node (the lab's dev stack: MetalLB's and ingress-nginx's charts, MinIO, the releases' pods; verify off), n=${LAB_REPS} each, alternating:\n`,
+        "| pulumi up from empty | helm install --wait (both charts, side by side) + kubectl apply --server-side + rollout status | ratio |",
+        "| --- | --- | --- |",
+        `| ${range(t.pulumi)} | ${range(t.lab)} | ${ratio(median(t.pulumi), median(t.lab))} |`,
+    ].join("\n");
 }
 
 const median = (xs: number[]) => {
@@ -296,6 +441,7 @@ async function kubectlRound(m: { before: Manifests; after: Manifests }, t: Times
     console.log("\nWhere the time goes (one more run of each, logged with -v=7; the log's own overhead included):\n");
     console.log(`pulumi preview of the empty program — ${formatBreakdown(engineLogBreakdown((await emptyPreview(...LOGGED)).stderr))}`);
     for (const b of breakdowns) console.log(`\n${b}`);
+    if (REAL_NODE && LAB_REPS > 0) console.log(`\n${await labFirstRun()}`);
     if (REAL_NODE && process.env.BMP_BENCH_LOAD !== "0") {
         const loads = [await loadThrough("gateway"), await loadThrough("ingress")];
         console.log("\nThrough the lab's entry points on their MetalLB addresses, from the client host of the lab's LAN (weight 50, verify off):\n");

@@ -6,6 +6,7 @@
 #   cluster.sh up      start a cluster; prints the env file to source (KUBECONFIG, PATH)
 #   cluster.sh down    stop exactly what `up` started and remove its routes and state
 #   cluster.sh env     print the env file of the running cluster
+#   cluster.sh helm    build (or reuse) helm, for the bench's comparison with the lab's way; prints its path
 #
 # Test stand-ins (documented in the README): kwok instead of kubelets, a watcher that writes
 # LoadBalancer/Ingress status and binds claims instead of MetalLB / ingress-nginx / a provisioner.
@@ -15,6 +16,7 @@ K8S_VERSION=v1.35.4
 STAGING_VERSION=v0.35.4
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
+HELM_VERSION=v4.3.2
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${BMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bare-metal-platform}
@@ -354,10 +356,17 @@ down() {
     log "down: processes stopped, routes removed, $state deleted"
 }
 
+# helm is built only when asked: the suite does not use it, the bench's lab-way comparison does.
+build_helm() {
+    bin=$cache/bin/helm-$HELM_VERSION go_wrapper_build helm "helm.sh/helm/v4@$HELM_VERSION" helm.sh/helm/v4/cmd/helm
+    echo "$cache/bin/helm-$HELM_VERSION/helm"
+}
+
 case "${1:-}" in
 build) build ;;
+helm) build_helm ;;
 up) up ;;
 down) down ;;
 env) [ -f "$state/env" ] && cat "$state/env" || die "no cluster is up" ;;
-*) echo "usage: cluster.sh build|up|down|env" >&2; exit 2 ;;
+*) echo "usage: cluster.sh build|up|down|env|helm" >&2; exit 2 ;;
 esac

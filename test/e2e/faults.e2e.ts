@@ -136,18 +136,29 @@ after(async () => {
 });
 
 describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the control plane, the node and the state's bucket lost", () => {
-    it("killed (SIGKILL) during a Deployment's rollout: the next up stops at the lock, npm run unlock removes it, and pulumi up --refresh reads back what the killed run changed and converges", async () => {
+    it("killed (SIGKILL) while a Deployment rolls and a new release is being created: the next up stops at the lock; npm run unlock removes it and settles the creates in flight; pulumi up --refresh converges with every object once", async () => {
         const objects = await clockObjects();
-        // The broken release keeps the rollout going (its pods never become Ready) until it is killed.
+        // Two releases' pods that never become Ready keep the run going until it is killed: the clock
+        // release broken (an update in flight) and a new release, broken from the start (a create in
+        // flight, the verify Job's replacement beside them).
         editClock((c) => (c.stable.broken = true));
+        const releases = stack.config("releases");
+        stack.setConfig({ releases: { ...releases, late: { stable: { version: "1.0", replicas: 1, broken: true }, services: [{ name: "late", port: 80 }] } } });
         const killed = stack.start("up", "--yes", "--skip-preview");
         await killed.until(/kubernetes:apps\/v1:Deployment clock-stable updating/);
-        await new Promise((r) => setTimeout(r, 2000));
+        await killed.until(/kubernetes:apps\/v1:Deployment late-stable creating/);
+        await sleep(2000);
         killed.kill("SIGKILL");
         await killed.done;
         // A lost machine stops the plugins too.
         for (const pid of leftovers()) process.kill(pid, "SIGKILL");
         assert.equal(locks().length, 1, "the killed run's lock is left");
+        const pending = JSON.parse((await stack.pulumiOk("stack", "export")).stdout).deployment.pending_operations ?? [];
+        console.log(`# pending operations after the kill: ${pending.map((o: any) => `${o.type} ${o.resource.urn.split("::").pop()}`).join(", ")}`);
+        assert.ok(
+            pending.some((o: any) => o.type === "creating" && o.resource.urn.endsWith("Deployment::late-stable")),
+            "the new release's Deployment was being created",
+        );
 
         const stopped = await stack.pulumi("up", "--yes", "--skip-preview");
         const said = stopped.stdout + stopped.stderr;
@@ -155,29 +166,42 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         assert.match(said, LOCKED, tail(said, 10));
         console.log(`# the next up: ${/error: the stack is currently locked[^\n]*/.exec(said)?.[0]}`);
 
+        const t0 = Date.now();
         const unlocked = await run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name], {
             cwd: stack.dir,
             env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(stack.dir, ".state")}` },
         });
         assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
+        assert.match(unlocked.stdout, /^unlock: urn:\S+Deployment::late-stable was being created as default\/late; the refresh keeps it if the cluster has it, and drops it if not$/m, unlocked.stdout);
         assert.match(unlocked.stdout, /unlock: done; next: pulumi up --refresh --stack faults/);
         assert.deepEqual(locks(), []);
+        console.log(
+            `# unlock: ${unlocked.stdout
+                .split("\n")
+                .filter((l) => l.startsWith("unlock: urn"))
+                .join(" | ")} (${secs(Date.now() - t0)})`,
+        );
 
-        // The user puts the release right. The killed run's update reached the API server but not the
-        // state: a plain `pulumi up` would compare with the state, find nothing to do and leave the
-        // broken Deployment in the cluster. `--refresh` reads the cluster back first (and clears the
-        // pending operation), so the update puts the Deployment right.
+        // The user puts the releases right: the clock release as it was, the new one left out. The
+        // killed run's changes reached the API server; unlock's refresh (a create was in flight) read
+        // them back, and `pulumi up --refresh` puts the clock release right and deletes the new
+        // release's objects, the adopted Deployment among them: nothing of it is left behind.
         editClock((c) => delete c.stable.broken);
-        const plain = await stack.preview();
-        assert.deepEqual(stepLines(plain.steps), [], "without a refresh the state still holds the release as it was before the killed run");
+        const releasesNow = stack.config("releases");
+        delete releasesNow.late;
+        stack.setConfig({ releases: releasesNow });
         const again = await stack.up("--refresh");
         timing("pulumi up --refresh after npm run unlock", again.ms);
         const out = again.stdout + again.stderr;
         assert.match(out, /kubernetes:apps\/v1:Deployment clock-stable updated/, tail(out, 30));
+        assert.match(out, /kubernetes:apps\/v1:Deployment late-stable deleted/, tail(out, 30));
         await converged();
         assert.deepEqual(await clockObjects(), objects, "the same objects, once each");
         const d = await kubectlJson("deployment", "clock-deployment", "-n", "default");
         assert.equal(d.spec.template.spec.containers[0].command, undefined, "the release as configured");
+        assert.equal((await run("kubectl", ["get", "deployment", "late", "-n", "default"])).code, 1, "the new release's Deployment is gone");
+        const jobs = (await kubectlJson("jobs", "-n", "platform-verify")).items.map((j: any) => j.metadata.name);
+        assert.equal(jobs.length, 1, `one verify Job, none left by the killed run: ${jobs.join(", ")}`);
     });
 
     it("one Ctrl-C (SIGINT): the CLI cancels the step in flight, releases the lock and exits; the next up goes on without any repair", async () => {

@@ -206,13 +206,15 @@ describe("the lab's requests through the real ingress-nginx", () => {
             if (replicas === 0) assert.match(r.stdout, /kubernetes:batch\/v1:Job verify replaced/);
         }
         // The lab's broken release: its pods never start, so the rollout times out (rolloutTimeoutSeconds,
-        // 40 s here) and pulumi up fails naming the Deployment; the old pods keep answering meanwhile.
+        // 40 s here) and pulumi up fails naming the Deployment; the verify Job, beside the rollout, finds
+        // only the old version answering within its 20 s and says so; the old pods keep answering meanwhile.
         stack.setConfig({ rolloutTimeoutSeconds: 40 });
         editWeb((w) => Object.assign(w.stable, { version: "1.2", broken: true }));
         const broken = await clientLoop(`http://${INGRESS}/web`, 200, stack.pulumi("up", "--yes", "--skip-preview"), { host: HOST });
         const said = broken.result.stdout + broken.result.stderr;
         assert.notEqual(broken.result.code, 0, tail(said, 30));
         assert.match(said, /kubernetes:apps\/v1:Deployment \(web-stable\):\s+error: /, tail(said, 30));
+        assert.match(said, /release web, Service default\/\S+: expected version 1\.2, got version 1\.0/, tail(said, 30));
         assert.deepEqual(failures(broken.replies), [], `${broken.replies.length} requests while the broken release rolled`);
         assert.deepEqual([...new Set(broken.replies.map((r) => r.version))], ["1.0"], "only the old pods answered");
         editWeb((w) => {
