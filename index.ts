@@ -10,8 +10,8 @@ import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric } from "./components/network";
 import { NodeExporter } from "./components/observability";
 import { MinIO } from "./components/storage";
-import { BUILT_IN_NAMESPACES, budgetOf, ephemeralOf, gatewayOf, hostsPlan, loadConfig, planOf, routersOf, spreadOf } from "./config";
-import { COMPONENT_NAMES } from "./plan";
+import { BUILT_IN_NAMESPACES, ephemeralOf, hostsPlan, loadConfig, planOf } from "./config";
+import { COMPONENT_NAMES, loadBalancerOf, releaseArgs } from "./plan";
 
 // 1. Configuration: read and checked once; a bad value stops here, before any resource exists.
 //    The plan: every object the config makes, named once (plan/), which the checks have just read.
@@ -38,22 +38,24 @@ const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.depend
 
 // 5. Load balancing on bare metal: MetalLB in layer 2 mode.
 //    Addresses that Services pin are kept out of automatic assignment (a second pool, autoAssign off).
-const metallb = cfg.metallb.enabled ? new MetalLB(COMPONENT_NAMES.metallb, { ...cfg.metallb, reserved: plan.pinnedAddresses() }, after(cfg.metallb.namespace)) : undefined;
+const metallb = plan.lists("MetalLB", COMPONENT_NAMES.metallb) ? new MetalLB(COMPONENT_NAMES.metallb, { ...cfg.metallb, reserved: plan.pinnedAddresses() }, after(cfg.metallb.namespace)) : undefined;
 const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...namespaces.dependenciesFor(...ns), ...(metallb ? [metallb] : [])] });
 
 // 6. Ingress: ingress-nginx on a MetalLB address. Its chart installs while MetalLB's does: its
 //    LoadBalancer Service is ready once MetalLB, up meanwhile, has given it the address.
-const ingress = cfg.ingressNginx.enabled ? new IngressNginx(COMPONENT_NAMES.ingressNginx, cfg.ingressNginx, after(cfg.ingressNginx.namespace)) : undefined;
+const ingress = plan.lists("IngressNginx", COMPONENT_NAMES.ingressNginx) ? new IngressNginx(COMPONENT_NAMES.ingressNginx, cfg.ingressNginx, after(cfg.ingressNginx.namespace)) : undefined;
 
 // 6b. The Gateway API path forward (optional): NGINX Gateway Fabric, for releases with split "gateway".
 //     The Gateway API CRDs are a prerequisite (docs/gateway-api.md); each Gateway gets its own MetalLB address.
-const gatewayController = cfg.nginxGateway.enabled ? new NginxGatewayFabric(COMPONENT_NAMES.nginxGateway, cfg.nginxGateway, after(cfg.nginxGateway.namespace)) : undefined;
+const gatewayController = plan.lists("NginxGatewayFabric", COMPONENT_NAMES.nginxGateway)
+    ? new NginxGatewayFabric(COMPONENT_NAMES.nginxGateway, cfg.nginxGateway, after(cfg.nginxGateway.namespace))
+    : undefined;
 
 // 7. CoreDNS reachable from outside the cluster (optional).
-const coredns = cfg.coredns.enabled ? new CoreDnsExternal(COMPONENT_NAMES.coredns, cfg.coredns, afterLoadBalancer()) : undefined;
+const coredns = plan.lists("CoreDnsExternal", COMPONENT_NAMES.coredns) ? new CoreDnsExternal(COMPONENT_NAMES.coredns, cfg.coredns, afterLoadBalancer()) : undefined;
 
 // 8. Kubernetes Dashboard behind the ingress (optional).
-if (cfg.dashboard.enabled) {
+if (plan.lists("Dashboard", COMPONENT_NAMES.dashboard)) {
     new Dashboard(
         COMPONENT_NAMES.dashboard,
         { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className },
@@ -62,7 +64,6 @@ if (cfg.dashboard.enabled) {
 }
 
 // 9. The clock app's releases: stable and canary tracks, split by replicas, at the ingress or at a Gateway.
-const routers = routersOf(cfg);
 const releases = Object.entries(cfg.releases).map(
     ([name, r]) =>
         [
@@ -70,19 +71,12 @@ const releases = Object.entries(cfg.releases).map(
             new CanaryRelease(
                 name,
                 {
-                    ...r,
-                    gateway: gatewayOf(routers, r),
-                    ingressClassName: cfg.ingressNginx.className,
+                    ...releaseArgs(cfg, name),
                     // Only what needs them waits: the Ingresses for the controller, the LoadBalancer
                     // Services for MetalLB, the Gateway for its controller; the pods roll out meanwhile.
                     ingressDependsOn: ingress ? [ingress] : undefined,
                     loadBalancerDependsOn: metallb ? [metallb] : undefined,
                     gatewayDependsOn: r.split === "gateway" && gatewayController ? [gatewayController] : undefined,
-                    readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
-                    rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
-                    disruptionBudget: budgetOf(r.disruptionBudget),
-                    topologySpread: spreadOf(r.topologySpread),
-                    ephemeralStorage: ephemeralOf(r.ephemeralStorage),
                 },
                 after(r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
             ),
@@ -94,7 +88,7 @@ new AccessControl(COMPONENT_NAMES.access, cfg.access, after(...Object.keys(plan.
 
 // 11. Storage: MinIO with its credentials in a Secret.
 const minio =
-    cfg.minio.enabled && cfg.minioCredentials
+    plan.lists("MinIO", cfg.minio.name) && cfg.minioCredentials
         ? new MinIO(
               cfg.minio.name,
               {
@@ -104,7 +98,7 @@ const minio =
                   rootPassword: cfg.minioCredentials.password,
                   storageSize: cfg.minio.storage.size,
                   storageClass: cfg.minio.storage.storageClass,
-                  loadBalancer: cfg.minio.loadBalancer.enabled ? cfg.minio.loadBalancer : null,
+                  loadBalancer: loadBalancerOf(cfg.minio.loadBalancer),
                   resources: cfg.minio.resources,
                   readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
                   rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
@@ -116,27 +110,25 @@ const minio =
         : undefined;
 
 // 12. Observability: node-exporter on every node (optional).
-if (cfg.nodeExporter.enabled) {
+if (plan.lists("NodeExporter", COMPONENT_NAMES.nodeExporter)) {
     new NodeExporter(COMPONENT_NAMES.nodeExporter, { ...cfg.nodeExporter, ephemeralStorage: ephemeralOf(cfg.nodeExporter.ephemeralStorage) }, after(cfg.nodeExporter.namespace));
 }
 
 // 13. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller
 //     and the ports that NodePort and LoadBalancer Services publish (security.networkPolicies).
-const openings = plan.openings;
-const isolation =
-    Object.keys(openings).length > 0
-        ? new NetworkIsolation(
-              COMPONENT_NAMES.netpol,
-              { namespaces: openings, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces },
-              after(...Object.keys(openings)),
-          )
-        : undefined;
+const isolation = plan.lists("NetworkIsolation", COMPONENT_NAMES.netpol)
+    ? new NetworkIsolation(
+          COMPONENT_NAMES.netpol,
+          { namespaces: plan.openings, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces },
+          after(...Object.keys(plan.openings)),
+      )
+    : undefined;
 
 // 14. The verify step (on unless verify.enabled is false): once the releases' Services and routes
 //     exist and their NetworkPolicies are in place, a Job requests each of them until its page names
 //     the expected version, beside the rollouts, and fails `pulumi up` if one never does. A release
 //     change runs it again.
-if (cfg.verify.enabled) {
+if (plan.lists("Verify", COMPONENT_NAMES.verify)) {
     const ingressAddress = ingress?.address ?? pulumi.output(cfg.ingressNginx.loadBalancerIP);
     const checks = pulumi.all(
         releases.map(([name, release]) => {

@@ -1,6 +1,7 @@
 // Settings of the clock app's releases (components/apps): tracks, Services, Ingress, strategy.
 import { z } from "zod";
 import { CLOCK_EPHEMERAL_STORAGE, CLOCK_RESOURCES } from "../components/apps/clockApp";
+import { RELEASE_DEFAULTS } from "../components/apps/canaryReleasePlan";
 import { PORTS } from "../components/core/constants";
 import { rollingProblem } from "../components/apps/strategy";
 import { gatewayClassOf, tracksOf, type Routers } from "../plan";
@@ -48,9 +49,9 @@ const serviceSchema = strict({
     name: serviceName.describe("Service name: a DNS-1035 label (a letter first), as the API server requires."),
     type: z
         .enum(["ClusterIP", "Headless", "NodePort", "LoadBalancer"], expected('one of "ClusterIP", "Headless", "NodePort", "LoadBalancer"'))
-        .default("ClusterIP")
+        .default(RELEASE_DEFAULTS.serviceType)
         .describe("Service type; `Headless` is a ClusterIP Service without an address."),
-    port: intIn(1, 65535).default(PORTS.http).describe("Port the Service listens on (it forwards to the release's `port`)."),
+    port: intIn(1, 65535).default(RELEASE_DEFAULTS.servicePort).describe("Port the Service listens on (it forwards to the release's `port`)."),
     loadBalancerIP: ipv4Address.optional().describe("LoadBalancer only: a fixed address from the MetalLB pool. Not set: MetalLB picks one."),
 });
 
@@ -62,7 +63,7 @@ const REWRITE = 'a rewrite target such as "/" or "/$2" (an absolute path; letter
 const rewriteTarget = matching(/^\/([A-Za-z0-9._~\-/]|\$[1-9])*$/, REWRITE);
 
 export const releaseSchema = strict({
-    namespace: dnsLabel.default("default").describe("Namespace of the release."),
+    namespace: dnsLabel.default(RELEASE_DEFAULTS.namespace).describe("Namespace of the release."),
     app: appLabel.optional().describe("Value of the `app` label on every object of the release. Not set: the release name."),
     port: intIn(1024, 65535).default(PORTS.clock).describe("Port nginx listens on inside the container (at least 1024: the image is unprivileged; Services still listen on their own `port`)."),
     pageDelivery: z
@@ -71,7 +72,7 @@ export const releaseSchema = strict({
         .describe("How the page reaches nginx: mounted from the ConfigMap, or copied by an init container into an emptyDir at /app (the lab's web app)."),
     split: z
         .enum(["replicas", "ingress", "gateway"], expected('"replicas" (one Service over both tracks), "ingress" (canary Ingress) or "gateway" (Gateway API HTTPRoute)'))
-        .default("replicas")
+        .default(RELEASE_DEFAULTS.split)
         .describe(
             "How traffic reaches the canary: `replicas` (one Service over both tracks), `ingress` (a Service per track and a canary Ingress) or `gateway` (the same Services behind a Gateway and one HTTPRoute).",
         ),
@@ -79,9 +80,9 @@ export const releaseSchema = strict({
     stable: strict(trackShape).describe("The stable track."),
     canary: strict({
         ...trackShape,
-        weight: intIn(0, 100).default(0).describe("split `ingress` or `gateway`: the share of requests (0 to 100) sent to the canary."),
+        weight: intIn(0, 100).default(RELEASE_DEFAULTS.weight).describe("split `ingress` or `gateway`: the share of requests (0 to 100) sent to the canary."),
         header: matching(/^[A-Za-z0-9-]{1,256}$/, "an HTTP header name of letters, digits and '-' (nginx ignores other names), at most 256")
-            .default("canary")
+            .default(RELEASE_DEFAULTS.header)
             .describe("split `ingress` or `gateway`: requests with this header set to `always` reach the canary."),
     })
         .optional()
@@ -95,7 +96,7 @@ export const releaseSchema = strict({
     ingress: strict({
         name: dnsName.optional().describe("Name of the main Ingress (or, split `gateway`, of the Gateway and HTTPRoute); the canary Ingress is `<name>-canary`. Not set: the release name."),
         host: ingressHost.optional().describe("Host of the rule (required for split `ingress`). Not set: any host."),
-        path: ingressPath.default("/").describe("Path prefix of the rule."),
+        path: ingressPath.default(RELEASE_DEFAULTS.path).describe("Path prefix of the rule."),
         service: dnsLabel.optional().describe("Service (from `services`) the main Ingress routes to. Not set: the first."),
         rewriteTarget: rewriteTarget.optional().describe('ingress-nginx\'s rewrite-target, or the HTTPRoute\'s ReplacePrefixMatch. Not set: "/" when the path is not "/".'),
     })
@@ -107,7 +108,7 @@ export const releaseSchema = strict({
             .optional()
             .describe("A fixed address from the MetalLB pool for the Gateway's data-plane Service, for a controller that makes one per Gateway (NGINX Gateway Fabric). Not set: MetalLB picks one."),
         port: intIn(1, 65535)
-            .default(PORTS.http)
+            .default(RELEASE_DEFAULTS.gatewayPort)
             .describe("Port of the Gateway's HTTP listener. A controller with fixed entry points needs its own: 8000 for Traefik as k3s installs it (docs/gateway-api.md)."),
         dataPlaneNamespace: dnsLabel
             .optional()

@@ -15,6 +15,7 @@
 //   planChecks.ts    the plan (plan/) checked whole: each object and resource name once, selectors apart
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { ROLLOUT_TIMEOUT_SECONDS } from "../components/core/constants";
 import { accessChecks, accessSchema } from "./access";
 import { platformPlan, type PlanInput, type PlatformPlan } from "../plan";
 import { releaseChecks, releasesSchema, rolloutTimeoutSeconds, routersOf } from "./apps";
@@ -49,7 +50,7 @@ function secretString(what: string, min: number, why = "") {
 /** The raw shape of every config key this program reads, keyed as in `pulumi config`. */
 export const configSchema = strict({
     cluster: withDefaults(clusterSchema).describe("The target cluster. Not set: the kubeconfig's current context."),
-    rolloutTimeoutSeconds: rolloutTimeoutSeconds.default(600),
+    rolloutTimeoutSeconds: rolloutTimeoutSeconds.default(ROLLOUT_TIMEOUT_SECONDS),
     releases: releasesSchema,
     metallb: withDefaults(metallbSchema).describe("MetalLB: the chart and the layer 2 address pool of the LoadBalancer Services."),
     ingressNginx: withDefaults(ingressNginxSchema).describe("ingress-nginx: the chart, its IngressClass and its LoadBalancer Service."),

@@ -2,7 +2,7 @@
 // and the ephemeral-storage requests and limits of every workload. Read by apps.ts, storage.ts and
 // observability.ts; turned into component arguments by the *Of functions below.
 import { z } from "zod";
-import type { EphemeralStorage, TopologySpread } from "../components/core/placement";
+import type { EphemeralStorage } from "../components/core/placement";
 import { compareQuantities, INT32_MAX, parseQuantity, percentValue } from "./grammar";
 import { bool, expected, intIn, intOrPercent, quantity, renderValue, strict, withDefaults } from "./primitives";
 
@@ -70,21 +70,5 @@ export function ephemeralStorageSchema(defaults: EphemeralStorage, what: string)
     ).describe(`Ephemeral storage of ${what} (docs/operations.md#node-maintenance).`);
 }
 
-type BudgetConfig = z.output<typeof disruptionBudgetSchema>;
-type SpreadConfig = z.output<typeof topologySpreadSchema>;
-type EphemeralConfig = z.output<ReturnType<typeof ephemeralStorageSchema>>;
-
-/** The components' disruptionBudget argument: null when turned off. */
-export function budgetOf(b: BudgetConfig): { maxUnavailable?: number | string } | null {
-    return b.enabled ? { maxUnavailable: b.maxUnavailable } : null;
-}
-
-/** The components' topologySpread argument: null when turned off. */
-export function spreadOf(s: SpreadConfig): TopologySpread | null {
-    return s.enabled ? { whenUnsatisfiable: s.whenUnsatisfiable, maxSkew: s.maxSkew, zone: s.zone } : null;
-}
-
-/** The components' ephemeralStorage argument: null when turned off. */
-export function ephemeralOf(e: EphemeralConfig): EphemeralStorage | null {
-    return e.enabled ? { request: e.request, limit: e.limit } : null;
-}
+// The components' arguments of these settings are made in plan/args.ts.
+export { budgetOf, ephemeralOf, spreadOf } from "../plan";

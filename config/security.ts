@@ -2,6 +2,7 @@
 // root filesystems, default-deny NetworkPolicies. The namespaces' levels and the openings they make are
 // the plan's (plan/security.ts).
 import { z } from "zod";
+import { verifyNamespaceOf } from "../plan";
 import { tracksOf } from "./apps";
 import type { accessSchema } from "./access";
 import type { releasesSchema } from "./apps";
@@ -99,7 +100,8 @@ function verifyNamespaceClash(cfg: SecurityView): string | undefined {
  */
 export function securityChecks(cfg: SecurityView, add: Report): void {
     // The verify step's namespace, when it is one the verifier must not share: one line, on verify.namespace.
-    const verifyClash = cfg.verify.enabled ? verifyNamespaceClash(cfg) : undefined;
+    const verifyNamespace = verifyNamespaceOf(cfg);
+    const verifyClash = verifyNamespace !== undefined ? verifyNamespaceClash(cfg) : undefined;
     if (verifyClash !== undefined) {
         add(
             ["verify", "namespace"],
@@ -112,7 +114,7 @@ export function securityChecks(cfg: SecurityView, add: Report): void {
         ["kube-node-lease", "the cluster's own"],
     ]);
     for (const a of addOns(cfg)) reserved.set(a.namespace, `${a.owner} (${a.key})`);
-    if (cfg.verify.enabled && verifyClash === undefined) reserved.set(cfg.verify.namespace, "the verify step's (verify.namespace)");
+    if (verifyNamespace !== undefined && verifyClash === undefined) reserved.set(verifyNamespace, "the verify step's (verify.namespace)");
     const reported = new Set<string>();
     for (const { path, namespace } of appNamespaces(cfg)) {
         const owner = reserved.get(namespace);

@@ -1,8 +1,7 @@
 // The names the config does not spell out, decided once: the components', a release's tracks, its
 // entry (Ingress or Gateway), the GatewayClass its Gateway uses. config/ checks them, the plan
 // declares them, index.ts names its components by them.
-import { planCanaryRelease } from "../components/apps/canaryRelease";
-import { PORTS } from "../components/core/constants";
+import { planCanaryRelease, RELEASE_DEFAULTS } from "../components/apps/canaryReleasePlan";
 import type { ReleaseInput } from "./input";
 
 /**
@@ -30,12 +29,17 @@ export const COMPONENT_NAMES = {
  * plan ({@link planCanaryRelease}), in the shape the checks read.
  */
 export function tracksOf(name: string, r: ReleaseInput) {
-    const p = planCanaryRelease(name, { ...r, disruptionBudget: undefined });
-    const track = (t: typeof p.stable) => ({ deployment: t.deployment.name, namespace: t.namespace });
+    const p = planCanaryRelease(name, { ...r, gateway: undefined, disruptionBudget: undefined, topologySpread: undefined, ephemeralStorage: undefined });
+    const track = (t: NonNullable<typeof p.canary>) => ({ deployment: t.plan.deployment.name, namespace: t.plan.namespace });
     // Where a NodePort or LoadBalancer Service of the release publishes its pods: by the planned types,
     // so a canary's ClusterIP twin in its own namespace publishes nothing there.
-    const published = [...new Set(p.services.filter((s) => s.type === "NodePort" || s.type === "LoadBalancer").map((s) => s.namespace))];
+    const published = [...new Set(p.services.filter((s) => s.type === "NodePort" || s.type === "LoadBalancer").map((s) => s.object.namespace))];
     return { app: p.app, entry: p.entry, stable: track(p.stable), canary: p.canary && track(p.canary), published };
+}
+
+/** The verify Job's namespace when there is a verify step (`verify.enabled`), else undefined: whether the step exists, decided once. */
+export function verifyNamespaceOf(cfg: { readonly verify: { readonly enabled: boolean; readonly namespace: string } }): string | undefined {
+    return cfg.verify.enabled ? cfg.verify.namespace : undefined;
 }
 
 /** What the release rules need to know of the platform's routers. */
@@ -55,18 +59,12 @@ export function gatewayClassOf(r: Pick<ReleaseInput, "gateway">, routers: Router
     return r.gateway?.className ?? routers.gatewayClass;
 }
 
-/** The port of a release's Gateway listener, which its data plane listens on: `gateway.port`, 80 when not set. */
+/** The port of a release's Gateway listener, which its data plane listens on: `gateway.port`, the release's default when not set. */
 export function listenerPort(r: Pick<ReleaseInput, "gateway">): number {
-    return r.gateway?.port ?? PORTS.http;
+    return r.gateway?.port ?? RELEASE_DEFAULTS.gatewayPort;
 }
 
-/** The Gateway arguments of a release with split "gateway" (parseConfig made sure it has a class). */
-export function gatewayOf(routers: Routers, r: Pick<ReleaseInput, "split" | "gateway">): { className: string; loadBalancerIP?: string; port: number } | undefined {
-    const className = gatewayClassOf(r, routers);
-    return r.split === "gateway" && className !== undefined ? { className, loadBalancerIP: r.gateway?.loadBalancerIP, port: listenerPort(r) } : undefined;
-}
-
-/** The Service NGINX Gateway Fabric makes for a Gateway's data plane, beside it: `<gateway>-<class>`. */
-export function gatewayDataPlaneName(gateway: string, className: string): string {
-    return `${gateway}-${className}`;
+/** The Gateway arguments of a release with split "gateway" (its class: parseConfig refuses a release without one). */
+export function gatewayOf(routers: Routers, r: Pick<ReleaseInput, "split" | "gateway">): { className?: string; loadBalancerIP?: string; port: number } | undefined {
+    return r.split === "gateway" ? { className: gatewayClassOf(r, routers), loadBalancerIP: r.gateway?.loadBalancerIP, port: listenerPort(r) } : undefined;
 }

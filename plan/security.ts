@@ -4,7 +4,7 @@
 import { GATEWAY_NAME_LABEL, PORTS } from "../components/core/constants";
 import type { PodSecurityLevel, WorkloadOpening } from "../components/core";
 import type { ConfigPath, PlanInput } from "./input";
-import { listenerPort, tracksOf } from "./names";
+import { listenerPort, tracksOf, verifyNamespaceOf } from "./names";
 
 const PERMISSIVENESS: Record<PodSecurityLevel, number> = { restricted: 0, baseline: 1, privileged: 2 };
 
@@ -43,7 +43,7 @@ export function namespacePlan(cfg: PlanInput): Record<string, PodSecurityLevel> 
     }
     for (const g of cfg.access.groups) use(g.namespace, app);
     // The verify Job's namespace: restricted whatever the apps' level (its pod meets it).
-    if (cfg.verify.enabled) use(cfg.verify.namespace, "restricted");
+    use(verifyNamespaceOf(cfg), "restricted");
     return plan;
 }
 
@@ -73,6 +73,7 @@ export function openingsPlan(cfg: PlanInput): Record<string, PlannedOpening[]> {
         if (same === undefined) list.push({ opening, sources: [source] });
         else if (!same.sources.some((s) => s.path.join(".") === source.path.join("."))) same.sources.push(source);
     };
+    const verifyNamespace = verifyNamespaceOf(cfg);
     for (const [name, r] of Object.entries(cfg.releases)) {
         const release = { path: ["releases", name], value: name };
         const tracks = tracksOf(name, r);
@@ -85,7 +86,7 @@ export function openingsPlan(cfg: PlanInput): Record<string, PlannedOpening[]> {
             const published = tracks.published.includes(ns);
             const from: WorkloadOpening["from"] = published ? ["anywhere"] : cfg.ingressNginx.enabled ? ["ingressController", "sameNamespace"] : ["sameNamespace"];
             // The verify Job's pods request every track; a published one is open to them already.
-            const verifier = cfg.verify.enabled && !published ? [cfg.verify.namespace] : [];
+            const verifier = verifyNamespace !== undefined && !published ? [verifyNamespace] : [];
             const fromNamespaces = [...(dataPlane !== undefined && dataPlane !== ns ? [dataPlane] : []), ...verifier];
             const opening = { name, podSelector: { app: tracks.app }, ports: [r.port], from };
             return fromNamespaces.length > 0 ? { ...opening, fromNamespaces } : opening;

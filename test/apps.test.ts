@@ -175,12 +175,6 @@ describe("CanaryRelease", () => {
         );
     });
 
-    it("refuses a canary Ingress without a host, naming the key", () => {
-        assert.throws(() => new CanaryRelease("web", { split: "ingress", stable: { version: "1", replicas: 1 }, services: [{ name: "s" }], ingress: { path: "/web" } }), {
-            message: 'release web: ingress.host: is required when split is "ingress" (ingress-nginx merges a canary Ingress only into a main Ingress of the same host)',
-        });
-    });
-
     it("a LoadBalancer Service asks MetalLB for its fixed address", async () => {
         new CanaryRelease("web", { stable: { version: "1", replicas: 1 }, services: [{ name: "web-svc-lb", type: "LoadBalancer", loadBalancerIP: "172.17.255.10" }] });
         await settle();

@@ -19,6 +19,7 @@ import {
 } from "../components/network";
 import { NodeExporter, planNodeExporter } from "../components/observability";
 import { planMinIO } from "../components/storage";
+import type { PlannedObject } from "../components/core/planned";
 import { configSchema } from "../config";
 import { recorded, reset, settle } from "./harness";
 
@@ -29,6 +30,20 @@ const registered = () =>
     recorded
         .filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v4:Chart")
         .map((r) => `${r.type.split(":").pop()} ${r.name} ${r.inputs.metadata?.namespace ?? ""}/${r.inputs.metadata?.name}`)
+        .sort();
+
+/** A planned object the program declares as `resourceName` under component `owner`, made by the object's own setting. */
+const program = (owner: string, resourceName: string, o: Omit<PlannedObject, "by" | "resource">): PlannedObject => ({
+    ...o,
+    by: "program",
+    resource: { type: `${owner}/${o.kind}`, name: resourceName, source: o.source },
+});
+
+/** A plan's objects as registered() writes the registered ones: what the component renders is its plan's list. */
+const listed = (objects: readonly PlannedObject[]) =>
+    objects
+        .filter((o) => o.by === "program")
+        .map((o) => `${o.kind} ${o.resource?.name} ${o.namespace ?? ""}/${o.name}`)
         .sort();
 
 /** The schema's defaults of one area, as parseConfig fills them in. */
@@ -42,7 +57,23 @@ describe("planMetalLB", () => {
             pool: { resourceName: "metallb-pool", name: "default" },
             reserved: [],
             reservedPool: undefined,
-            advertisement: { resourceName: "metallb-l2", name: "default" },
+            advertisement: { resourceName: "metallb-l2", name: "default", interfaces: undefined },
+            objects: [
+                program("MetalLB", "metallb-pool", {
+                    apiVersion: "metallb.io/v1beta1",
+                    kind: "IPAddressPool",
+                    namespace: "metallb-system",
+                    name: "default",
+                    source: { path: ["poolName"], value: "default" },
+                }),
+                program("MetalLB", "metallb-l2", {
+                    apiVersion: "metallb.io/v1beta1",
+                    kind: "L2Advertisement",
+                    namespace: "metallb-system",
+                    name: "default",
+                    source: { path: ["poolName"], value: "default" },
+                }),
+            ],
         });
     });
 
@@ -53,14 +84,36 @@ describe("planMetalLB", () => {
             pool: { resourceName: "lb-pool", name: "lab" },
             reserved: ["10.0.0.2", "10.0.0.9"],
             reservedPool: { resourceName: "lb-reserved-pool", name: "lab-reserved" },
-            advertisement: { resourceName: "lb-l2", name: "lab" },
+            advertisement: { resourceName: "lb-l2", name: "lab", interfaces: undefined },
+            objects: [
+                program("MetalLB", "lb-pool", { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", namespace: "lb-system", name: "lab", source: { path: ["poolName"], value: "lab" } }),
+                program("MetalLB", "lb-reserved-pool", {
+                    apiVersion: "metallb.io/v1beta1",
+                    kind: "IPAddressPool",
+                    namespace: "lb-system",
+                    name: "lab-reserved",
+                    source: { path: ["poolName"], value: "lab" },
+                    derived: true,
+                }),
+                program("MetalLB", "lb-l2", { apiVersion: "metallb.io/v1beta1", kind: "L2Advertisement", namespace: "lb-system", name: "lab", source: { path: ["poolName"], value: "lab" } }),
+            ],
         });
+    });
+
+    it("the advertisement is on the named interfaces, on every one when none is named", () => {
+        assert.deepEqual(planMetalLB("lb", { addresses: ["10.0.0.0/28"], interfaces: ["eth1", "bmp-lan0"] }).advertisement, {
+            resourceName: "lb-l2",
+            name: "default",
+            interfaces: ["eth1", "bmp-lan0"],
+        });
+        assert.deepEqual(planMetalLB("lb", { addresses: ["10.0.0.0/28"], interfaces: [] }).advertisement, { resourceName: "lb-l2", name: "default", interfaces: undefined });
     });
 
     it("is what the component registers", async () => {
         new MetalLB("lb", { namespace: "lb-system", poolName: "lab", addresses: ["10.0.0.0/28"], reserved: ["10.0.0.2"], install: false });
         await settle();
         assert.deepEqual(registered(), ["IPAddressPool lb-pool lb-system/lab", "IPAddressPool lb-reserved-pool lb-system/lab-reserved", "L2Advertisement lb-l2 lb-system/lab"]);
+        assert.deepEqual(registered(), listed(planMetalLB("lb", { namespace: "lb-system", poolName: "lab", addresses: ["10.0.0.0/28"], reserved: ["10.0.0.2"], install: false }).objects));
     });
 });
 
@@ -75,7 +128,27 @@ describe("planCoreDnsExternal", () => {
                 { protocol: "TCP", resourceName: "coredns-tcp", name: "coredns-svc-lb-tcp", portName: "dns-tcp" },
                 { protocol: "UDP", resourceName: "coredns-udp", name: "coredns-svc-lb-udp", portName: "dns-udp" },
             ],
+            objects: ["tcp", "udp"].map((p) =>
+                program("CoreDnsExternal", `coredns-${p}`, {
+                    apiVersion: "v1",
+                    kind: "Service",
+                    namespace: "kube-system",
+                    name: `coredns-svc-lb-${p}`,
+                    source: { path: ["address"], value: undefined },
+                    selector: { labels: { "k8s-app": "kube-dns" }, source: { path: ["address"], value: undefined } },
+                    ports: [53],
+                    pin: undefined,
+                }),
+            ),
         });
+        const address = { path: ["address"], value: "172.17.255.2" };
+        assert.deepEqual(
+            planCoreDnsExternal("dns", { address: "172.17.255.2", sharingKey: "k" }).objects.map((o) => [o.source, o.pin]),
+            [
+                [address, { address: "172.17.255.2", sharingKey: "k", source: address }],
+                [address, { address: "172.17.255.2", sharingKey: "k", source: address }],
+            ],
+        );
         assert.deepEqual([planCoreDnsExternal("dns", { namespace: "dns", sharingKey: "k" }).namespace, planCoreDnsExternal("dns", { sharingKey: "k" }).sharingKey], ["dns", "k"]);
     });
 
@@ -83,6 +156,7 @@ describe("planCoreDnsExternal", () => {
         new CoreDnsExternal("dns", { address: "172.17.255.2", namespace: "dns" });
         await settle();
         assert.deepEqual(registered(), ["Service dns-tcp dns/coredns-svc-lb-tcp", "Service dns-udp dns/coredns-svc-lb-udp"]);
+        assert.deepEqual(registered(), listed(planCoreDnsExternal("dns", { address: "172.17.255.2", namespace: "dns" }).objects));
     });
 });
 
@@ -103,6 +177,29 @@ describe("planIngressNginx", () => {
                 patchJob: { resourceName: "ingress-nginx-admission-patch", name: "ingress-nginx-admission-patch" },
                 labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/instance": "ingress-nginx", "app.kubernetes.io/component": "admission-webhook" },
             },
+            objects: [
+                { apiVersion: "v1", kind: "Service", namespace: "ingress-nginx", name: "ingress-nginx-controller", by: "chart", source: { path: ["enabled"], value: true }, pin: undefined },
+                ...(
+                    [
+                        ["v1", "ServiceAccount", "ingress-nginx", "ingress-nginx-admission", "ingress-nginx-admission"],
+                        ["rbac.authorization.k8s.io/v1", "Role", "ingress-nginx", "ingress-nginx-admission", "ingress-nginx-admission"],
+                        ["rbac.authorization.k8s.io/v1", "RoleBinding", "ingress-nginx", "ingress-nginx-admission", "ingress-nginx-admission"],
+                        ["rbac.authorization.k8s.io/v1", "ClusterRole", undefined, "ingress-nginx-admission", "ingress-nginx-admission"],
+                        ["rbac.authorization.k8s.io/v1", "ClusterRoleBinding", undefined, "ingress-nginx-admission", "ingress-nginx-admission"],
+                        ["batch/v1", "Job", "ingress-nginx", "ingress-nginx-admission-create", "ingress-nginx-admission-create"],
+                        ["batch/v1", "Job", "ingress-nginx", "ingress-nginx-admission-patch", "ingress-nginx-admission-patch"],
+                    ] as const
+                ).map(([apiVersion, kind, namespace, resourceName, name]) =>
+                    program("IngressNginx", resourceName, {
+                        apiVersion,
+                        kind,
+                        namespace,
+                        name,
+                        source: { path: ["install"], value: true },
+                        labels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/instance": "ingress-nginx", "app.kubernetes.io/component": "admission-webhook" },
+                    }),
+                ),
+            ],
         });
         assert.deepEqual(planIngressNginx("in", { namespace: "edge", className: "lab", install: false }), {
             namespace: "edge",
@@ -110,7 +207,10 @@ describe("planIngressNginx", () => {
             chart: undefined,
             controllerService: "ingress-nginx-controller",
             admission: undefined,
+            objects: [{ apiVersion: "v1", kind: "Service", namespace: "edge", name: "ingress-nginx-controller", by: "chart", source: { path: ["enabled"], value: true }, pin: undefined }],
         });
+        const pinned = { path: ["loadBalancerIP"], value: "172.17.255.3" };
+        assert.deepEqual(planIngressNginx("in", { loadBalancerIP: "172.17.255.3" }).objects[0].pin, { address: "172.17.255.3", source: pinned });
     });
 
     it("is what the component registers", async () => {
@@ -134,6 +234,7 @@ describe("planIngressNginx", () => {
                 ["ServiceAccount", admission!.resourceName, "edge", admission!.name],
             ],
         );
+        assert.deepEqual(registered(), listed(planIngressNginx("in", { namespace: "edge" }).objects));
     });
 });
 
@@ -151,8 +252,25 @@ describe("planNginxGatewayFabric", () => {
                 },
                 service: "ngf-nginx-gateway-fabric",
             },
+            objects: (
+                [
+                    ["v1", "ServiceAccount"],
+                    ["rbac.authorization.k8s.io/v1", "Role"],
+                    ["rbac.authorization.k8s.io/v1", "RoleBinding"],
+                    ["batch/v1", "Job"],
+                ] as const
+            ).map(([apiVersion, kind]) =>
+                program("NginxGatewayFabric", "nginx-gateway-cert-generator", {
+                    apiVersion,
+                    kind,
+                    namespace: "nginx-gateway",
+                    name: "ngf-nginx-gateway-fabric-cert-generator",
+                    source: { path: ["install"], value: true },
+                    labels: { "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": "ngf" },
+                }),
+            ),
         });
-        assert.deepEqual(planNginxGatewayFabric("gw", { namespace: "gw", className: "lab", install: false }), { namespace: "gw", className: "lab", install: undefined });
+        assert.deepEqual(planNginxGatewayFabric("gw", { namespace: "gw", className: "lab", install: false }), { namespace: "gw", className: "lab", install: undefined, objects: [] });
     });
 
     it("is what the component registers", async () => {
@@ -160,6 +278,7 @@ describe("planNginxGatewayFabric", () => {
         await settle();
         const name = "gw/ngf-nginx-gateway-fabric-cert-generator";
         assert.deepEqual(registered(), [`Job gw-cert-generator ${name}`, `Role gw-cert-generator ${name}`, `RoleBinding gw-cert-generator ${name}`, `ServiceAccount gw-cert-generator ${name}`]);
+        assert.deepEqual(registered(), listed(planNginxGatewayFabric("gw", { namespace: "gw" }).objects));
         assert.equal(recorded.find((r) => r.type === "kubernetes:helm.sh/v4:Chart")?.name, "gw-chart");
     });
 });
@@ -176,6 +295,15 @@ describe("planDashboard", () => {
                 path: "/dashboard",
                 backend: { service: "kubernetes-dashboard-kong-proxy", port: 443 },
             },
+            objects: [
+                program("Dashboard", "dashboard-ingress", {
+                    apiVersion: "networking.k8s.io/v1",
+                    kind: "Ingress",
+                    namespace: "kubernetes-dashboard",
+                    name: "dashboard",
+                    source: { path: ["enabled"], value: true },
+                }),
+            ],
         });
         const p = planDashboard("d", { namespace: "ui", install: false, path: "/ui", ingressClassName: "lab" });
         assert.deepEqual([p.namespace, p.chart, p.ingress.resourceName, p.ingress.path, p.ingress.className], ["ui", undefined, "d-ingress", "/ui", "lab"]);
@@ -185,11 +313,14 @@ describe("planDashboard", () => {
         new Dashboard("d", { namespace: "ui", install: false });
         await settle();
         assert.deepEqual(registered(), ["Ingress d-ingress ui/dashboard"]);
+        assert.deepEqual(registered(), listed(planDashboard("d", { namespace: "ui", install: false }).objects));
     });
 });
 
 describe("planNodeExporter", () => {
     it("defaults: monitoring, every object `node-exporter`, app label node-exporter, port 9100", () => {
+        const on = { path: ["enabled"], value: true };
+        const labels = { app: "node-exporter" };
         assert.deepEqual(planNodeExporter("node-exporter", {}), {
             namespace: "monitoring",
             labels: { app: "node-exporter" },
@@ -199,6 +330,30 @@ describe("planNodeExporter", () => {
             service: { resourceName: "node-exporter-svc", name: "node-exporter" },
             clusterRole: { resourceName: "node-exporter-role", name: "node-exporter" },
             binding: { resourceName: "node-exporter-binding", name: "node-exporter" },
+            objects: [
+                program("NodeExporter", "node-exporter-sa", { apiVersion: "v1", kind: "ServiceAccount", namespace: "monitoring", name: "node-exporter", source: on, labels }),
+                program("NodeExporter", "node-exporter", {
+                    apiVersion: "apps/v1",
+                    kind: "DaemonSet",
+                    namespace: "monitoring",
+                    name: "node-exporter",
+                    source: on,
+                    labels,
+                    selector: { labels, source: on },
+                }),
+                program("NodeExporter", "node-exporter-svc", {
+                    apiVersion: "v1",
+                    kind: "Service",
+                    namespace: "monitoring",
+                    name: "node-exporter",
+                    source: on,
+                    labels,
+                    selector: { labels, source: on },
+                    ports: [9100],
+                }),
+                program("NodeExporter", "node-exporter-role", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", name: "node-exporter", source: on, labels }),
+                program("NodeExporter", "node-exporter-binding", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", name: "node-exporter", source: on, labels }),
+            ],
         });
     });
 
@@ -212,6 +367,7 @@ describe("planNodeExporter", () => {
             "Service ne-svc metrics/node-exporter",
             "ServiceAccount ne-sa metrics/node-exporter",
         ]);
+        assert.deepEqual(registered(), listed(planNodeExporter("ne", { namespace: "metrics" }).objects));
     });
 });
 

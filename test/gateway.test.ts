@@ -117,12 +117,6 @@ describe("split gateway", () => {
         });
         assert.equal(one(CR, "web-gateway").inputs.spec.infrastructure, undefined, "no pinned address: the pool's choice");
     });
-
-    it("refuses split gateway without a GatewayClass, naming the key", () => {
-        assert.throws(() => new CanaryRelease("web", { split: "gateway", stable: { version: "1", replicas: 1 }, services: [{ name: "s" }], ingress: { path: "/web" } }), {
-            message: 'release web: gateway: is required when split is "gateway" (expected the GatewayClass to use)',
-        });
-    });
 });
 
 describe("split gateway in config", () => {

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declared, type DeclaredObject } from "../core/planned";
 
 /** A ServiceAccount and what it may do. */
 export interface AccountArgs {
@@ -52,24 +53,43 @@ export interface PlannedAccess {
     readonly accounts: readonly { readonly serviceAccount: PlannedRbacObject & { readonly namespace: string }; readonly binding?: PlannedRbacObject }[];
     /** Per group grant: its ClusterRole and ClusterRoleBinding. */
     readonly groups: readonly { readonly role: PlannedRbacObject; readonly binding: PlannedRbacObject }[];
+    /** Every object, in the component's order, with the setting that made it (`accounts[i].name`, `groups[i].clusterRole`). */
+    readonly objects: readonly DeclaredObject[];
 }
 
 /** The names of {@link AccessControl} `name`: `<name>-<namespace>-<account>` (`-binding`), `<name>-<clusterRole>` (`-binding`). */
-export function planAccessControl(name: string, args: AccessControlArgs): PlannedAccess {
-    return {
-        accounts: (args.accounts ?? []).map((a) => {
-            const namespace = a.namespace ?? "default";
-            const key = `${name}-${namespace}-${a.name}`;
-            return {
-                serviceAccount: { resourceName: key, name: a.name, namespace },
-                binding: a.grant && { resourceName: `${key}-binding`, name: a.name, namespace: a.grant.namespace },
-            };
+export function planAccessControl(name: string, args: Pick<AccessControlArgs, "accounts"> & { readonly groups?: readonly Pick<GroupGrantArgs, "namespace" | "clusterRole">[] }): PlannedAccess {
+    const accounts = (args.accounts ?? []).map((a) => {
+        const namespace = a.namespace ?? "default";
+        const key = `${name}-${namespace}-${a.name}`;
+        return {
+            serviceAccount: { resourceName: key, name: a.name, namespace },
+            binding: a.grant && { resourceName: `${key}-binding`, name: a.name, namespace: a.grant.namespace },
+        };
+    });
+    const groups = (args.groups ?? []).map((g) => ({
+        role: { resourceName: `${name}-${g.clusterRole}`, name: g.clusterRole },
+        binding: { resourceName: `${name}-${g.clusterRole}-binding`, name: g.clusterRole },
+    }));
+    const rbac = `${RBAC}/v1`;
+    const objects = [
+        ...accounts.flatMap(({ serviceAccount: sa, binding }, i) => {
+            const source = { path: ["accounts", i, "name"], value: sa.name };
+            const kind = binding?.namespace === undefined ? "ClusterRoleBinding" : "RoleBinding";
+            return [
+                declared("AccessControl", sa.resourceName, { apiVersion: "v1", kind: "ServiceAccount", namespace: sa.namespace, name: sa.name, source }),
+                ...(binding ? [declared("AccessControl", binding.resourceName, { apiVersion: rbac, kind, namespace: binding.namespace, name: binding.name, source })] : []),
+            ];
         }),
-        groups: (args.groups ?? []).map((g) => ({
-            role: { resourceName: `${name}-${g.clusterRole}`, name: g.clusterRole },
-            binding: { resourceName: `${name}-${g.clusterRole}-binding`, name: g.clusterRole },
-        })),
-    };
+        ...groups.flatMap(({ role, binding }, i) => {
+            const source = { path: ["groups", i, "clusterRole"], value: role.name };
+            return [
+                declared("AccessControl", role.resourceName, { apiVersion: rbac, kind: "ClusterRole", name: role.name, source }),
+                declared("AccessControl", binding.resourceName, { apiVersion: rbac, kind: "ClusterRoleBinding", name: binding.name, source }),
+            ];
+        }),
+    ];
+    return { accounts, groups, objects };
 }
 
 /** ServiceAccounts and their bindings, granting exactly what the config says and nothing more. */

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_LABEL, PORTS, TRACK_LABEL, VERSION_LABEL } from "../core/constants";
+import { APP_LABEL, PORTS, ROLLOUT_TIMEOUT_SECONDS, TRACK_LABEL, VERSION_LABEL } from "../core/constants";
 import { containerResources, EphemeralStorage, TopologySpread, topologySpreadConstraints } from "../core/placement";
+import { declared, type DeclaredObject, type Source } from "../core/planned";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 import { clockPage, nginxServerConf } from "./page";
 import { deploymentStrategy, drainBudget, StrategyPreset } from "./strategy";
@@ -90,22 +91,70 @@ export interface PlannedClockApp {
     readonly page: { readonly resourceName: string };
     /** The PodDisruptionBudget, named as the Deployment: absent for a single pod or with `disruptionBudget: null`. */
     readonly disruptionBudget?: { readonly resourceName: string; readonly name: string };
+    /** Every object, in the order the component declares them: the page ConfigMap, the Deployment, the budget. */
+    readonly objects: readonly DeclaredObject[];
+}
+
+/**
+ * The settings that made a ClockApp's objects: the app (its resources'), the Deployment's name, the
+ * `app` label. Defaults to ClockApp's own arguments; a release gives its own settings instead.
+ */
+export interface ClockAppSources {
+    readonly app: Source;
+    readonly name: Source;
+    readonly label: Source;
+    /** The Deployment's name is built from a setting's value (a canary's `<release>-canary`). */
+    readonly derived?: boolean;
 }
 
 /** The names and labels of {@link ClockApp} `name`, decided once: the component and plan/ both read them. */
-export function planClockApp(name: string, args: Pick<ClockAppArgs, "namespace" | "deploymentName" | "app" | "track" | "version" | "replicas" | "disruptionBudget">): PlannedClockApp {
+export function planClockApp(
+    name: string,
+    args: Pick<ClockAppArgs, "namespace" | "deploymentName" | "app" | "track" | "version" | "replicas" | "disruptionBudget">,
+    sources?: ClockAppSources,
+): PlannedClockApp {
     const deployment = { resourceName: name, name: args.deploymentName ?? name };
     const selector = { [APP_LABEL]: args.app, [TRACK_LABEL]: args.track ?? "stable" };
     // A single pod gets no budget (it could only block a drain or allow what no budget allows).
     const budget = args.disruptionBudget !== null && (args.replicas ?? 1) > 1;
-    return {
-        namespace: args.namespace ?? "default",
-        selector,
-        labels: { ...selector, [VERSION_LABEL]: args.version },
-        deployment,
-        page: { resourceName: `${name}-page` },
-        disruptionBudget: budget ? { resourceName: `${name}-pdb`, name: deployment.name } : undefined,
+    const namespace = args.namespace ?? "default";
+    const labels = { ...selector, [VERSION_LABEL]: args.version };
+    const disruptionBudget = budget ? { resourceName: `${name}-pdb`, name: deployment.name } : undefined;
+    const from = sources ?? {
+        app: { path: [], value: name },
+        name: { path: args.deploymentName !== undefined ? ["deploymentName"] : [], value: deployment.name },
+        label: { path: ["app"], value: args.app },
     };
+    const derived = from.derived === true;
+    const objects = [
+        declared("ClockApp", `${name}-page`, { apiVersion: "v1", kind: "ConfigMap", namespace, source: from.app, labels }),
+        declared(
+            "ClockApp",
+            deployment.resourceName,
+            { apiVersion: "apps/v1", kind: "Deployment", namespace, name: deployment.name, source: from.name, derived, labels, selector: { labels: selector, source: from.label } },
+            from.app,
+        ),
+        ...(disruptionBudget
+            ? [
+                  declared(
+                      "ClockApp",
+                      disruptionBudget.resourceName,
+                      {
+                          apiVersion: "policy/v1",
+                          kind: "PodDisruptionBudget",
+                          namespace,
+                          name: disruptionBudget.name,
+                          source: from.name,
+                          derived,
+                          labels: selector,
+                          selector: { labels: selector, source: from.label },
+                      },
+                      from.app,
+                  ),
+              ]
+            : []),
+    ];
+    return { namespace, selector, labels, deployment, page: { resourceName: `${name}-page` }, disruptionBudget, objects };
 }
 
 /**
@@ -147,7 +196,7 @@ export class ClockApp extends pulumi.ComponentResource {
         const resources = containerResources(args.resources ?? CLOCK_RESOURCES, args.ephemeralStorage === undefined ? CLOCK_EPHEMERAL_STORAGE : args.ephemeralStorage);
         const strategy: StrategyPreset = args.strategy ?? { type: "rolling", maxSurge: "25%", maxUnavailable: "25%" };
         const spread = args.topologySpread === undefined ? {} : args.topologySpread;
-        const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
+        const timeout = `${args.rolloutTimeoutSeconds ?? ROLLOUT_TIMEOUT_SECONDS}s`;
         const pageVolume = { name: "page", configMap: { name: this.configMap.metadata.name, items: [{ key: "index.html", path: "index.html" }] } };
         const confVolume = { name: "conf", configMap: { name: this.configMap.metadata.name, items: [{ key: "default.conf", path: "default.conf" }] } };
 

@@ -29,14 +29,6 @@ export function rollingProblem(maxSurge: number | string, maxUnavailable: number
         : undefined;
 }
 
-/** Validates a rolling update's numbers as the API server does; throws a message naming both values. */
-export function checkRolling(maxSurge: number | string, maxUnavailable: number | string): void {
-    const problem = rollingProblem(maxSurge, maxUnavailable);
-    if (problem !== undefined) {
-        throw new Error(`strategy: ${problem}`);
-    }
-}
-
 /**
  * The Kubernetes strategy for a preset and replica count:
  * - rolling: as given (Kubernetes' default is 25%/25%);
@@ -47,7 +39,7 @@ export function checkRolling(maxSurge: number | string, maxUnavailable: number |
 export function deploymentStrategy(preset: StrategyPreset, replicas: number): k8s.types.input.apps.v1.DeploymentStrategy {
     switch (preset.type) {
         case "rolling":
-            checkRolling(preset.maxSurge, preset.maxUnavailable);
+            // The numbers are config/apps.ts's to check (rollingProblem), before anything is registered.
             return { type: "RollingUpdate", rollingUpdate: { maxSurge: preset.maxSurge, maxUnavailable: preset.maxUnavailable } };
         case "recreate":
             return { type: "Recreate" };

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declared, type DeclaredObject } from "../core/planned";
 import { restrictedContainer, restrictedPod } from "../core/security";
 import { CLOCK_INIT_IMAGE } from "./clockApp";
 
@@ -25,6 +26,11 @@ export interface VerifyCheck {
     readonly versions: readonly string[];
     /** Why nothing is requested: no pod can answer (every track it reaches scaled to 0). The script prints it. */
     readonly skip?: string;
+}
+
+/** What {@link Verify} `name` declares: one Job, named by Pulumi after the component (a new one replaces it when a release changes), made by `enabled`. */
+export function planVerify(name: string, args: Pick<VerifyArgs, "namespace">): { readonly objects: readonly DeclaredObject[] } {
+    return { objects: [declared("Verify", name, { apiVersion: "batch/v1", kind: "Job", namespace: args.namespace, source: { path: ["enabled"], value: true } })] };
 }
 
 /** Arguments of {@link Verify}. */
@@ -96,8 +102,7 @@ export function releaseChecks(name: string, r: VerifiedRelease, services: readon
         const url = `http://${addr}${port === 80 ? "" : `:${port}`}${r.ingress.path}`;
         const headers: Record<string, string> = hostName ? { Host: hostName } : {};
         const where = `route ${hostName ?? addr}${r.ingress.path}`;
-        const weight = r.split === "replicas" ? undefined : (r.canary?.weight ?? 0);
-        const plain = weight === undefined ? both : weight === 0 || !r.canary ? stable : weight === 100 ? canary : both;
+        const plain = r.split === "replicas" ? both : !r.canary || r.canary.weight === 0 ? stable : r.canary.weight === 100 ? canary : both;
         const routes: VerifyCheck[] = [served({ release: name, target: where, url, headers, versions: plain })];
         if (r.canary && r.split !== "replicas") {
             routes.push(served({ release: name, target: `${where} (${r.canary.header}: always)`, url, headers: { ...headers, [r.canary.header]: "always" }, versions: canary }));

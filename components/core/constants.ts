@@ -14,6 +14,9 @@ export const GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
 export const METALLB_LOAD_BALANCER_IPS = "metallb.io/loadBalancerIPs";
 export const METALLB_ALLOW_SHARED_IP = "metallb.io/allow-shared-ip";
 
+/** ingress-nginx's own namespace and IngressClass: where its controller's pods run (what NetworkPolicies let in) and the class the Ingresses name. */
+export const INGRESS_NGINX = { namespace: "ingress-nginx", className: "nginx" } as const;
+
 /** ingress-nginx's annotations on an Ingress. */
 const NGINX = "nginx.ingress.kubernetes.io";
 export const INGRESS_NGINX_ANNOTATIONS = {
@@ -40,6 +43,9 @@ export const PORTS = {
     /** node-exporter's metrics. */
     nodeExporter: 9100,
 } as const;
+
+/** How long `pulumi up` waits for a rollout unless the config says otherwise, in seconds: Pulumi's own default. */
+export const ROLLOUT_TIMEOUT_SECONDS = 600;
 
 /** Namespaces that exist in every cluster: never created, never deleted by this program. */
 export const BUILT_IN_NAMESPACES: readonly string[] = ["default", "kube-system", "kube-public", "kube-node-lease"];

@@ -1,6 +1,7 @@
 // Every namespace the platform uses, declared once so that no two components fight over one.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declared, type DeclaredObject } from "./planned";
 import { podSecurityLabels, PodSecurityLevel } from "./security";
 
 /** Arguments of {@link Namespaces}. */
@@ -20,6 +21,8 @@ export interface PlannedNamespace {
     readonly level: PodSecurityLevel;
     readonly resourceName: string;
     readonly patch: boolean;
+    /** The Namespace (or, existing, its NamespacePatch), made by its entry in `namespaces`. */
+    readonly object: DeclaredObject;
 }
 
 /** The namespaces {@link Namespaces} `name` declares of `args`, by name: `<name>-<namespace>` each. */
@@ -27,7 +30,18 @@ export function planNamespaces(name: string, args: NamespacesArgs): PlannedNames
     const existing = new Set(args.existing ?? []);
     return Object.entries(args.namespaces)
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([namespace, level]) => ({ namespace, level, resourceName: `${name}-${namespace}`, patch: existing.has(namespace) }));
+        .map(([namespace, level]) => {
+            const resourceName = `${name}-${namespace}`;
+            const patch = existing.has(namespace);
+            const source = { path: ["namespaces", namespace], value: level };
+            return {
+                namespace,
+                level,
+                resourceName,
+                patch,
+                object: declared("Namespaces", resourceName, { apiVersion: "v1", kind: "Namespace", name: namespace, patch: patch || undefined, source, level }),
+            };
+        });
 }
 
 /** The platform's namespaces, labelled for Pod Security admission. */

@@ -3,30 +3,11 @@
 // to each app's port, and the outside world in where a NodePort or LoadBalancer Service publishes it.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { INGRESS_NGINX_DEFAULTS } from "../network/ingressNginx";
-import { CLUSTER_DNS, NAMESPACE_NAME_LABEL, PORTS } from "./constants";
+import { CLUSTER_DNS, INGRESS_NGINX, NAMESPACE_NAME_LABEL, PORTS } from "./constants";
+import type { WorkloadOpening } from "./opening";
+import { declared, type DeclaredObject } from "./planned";
 
-/** Who may reach a workload's ports. */
-export type TrafficSource = "ingressController" | "sameNamespace" | "anywhere";
-
-/** One workload to open, in one namespace. */
-export interface WorkloadOpening {
-    /** Short name, used in the NetworkPolicy's name (`allow-<name>`). */
-    readonly name: string;
-    /** Labels of the workload's pods. */
-    readonly podSelector: Readonly<Record<string, string>>;
-    /** Container ports to open. */
-    readonly ports: readonly number[];
-    /** Who may connect. "anywhere" is for apps published by a NodePort or LoadBalancer Service. */
-    readonly from: readonly TrafficSource[];
-    /** More namespaces whose pods may connect (a Gateway's data plane in another namespace). Defaults to none. */
-    readonly fromNamespaces?: readonly string[];
-    /**
-     * Where the workload's pods may connect, beyond DNS (a Gateway's data plane to its backends and its
-     * control plane). Absent: nowhere, as every pod of the namespace.
-     */
-    readonly egress?: readonly { readonly namespace: string; readonly podSelector?: Readonly<Record<string, string>>; readonly ports: readonly number[] }[];
-}
+export type { TrafficSource, WorkloadOpening } from "./opening";
 
 /** Arguments of {@link NetworkIsolation}. */
 export interface NetworkIsolationArgs {
@@ -55,7 +36,7 @@ export type OpeningSource = { readonly namespace: string } | "sameNamespace";
 export function openingSources(o: WorkloadOpening, args: Pick<NetworkIsolationArgs, "ingressControllerNamespace" | "extraSourceNamespaces">): "anywhere" | OpeningSource[] {
     if (o.from.includes("anywhere")) return "anywhere";
     return [
-        ...(o.from.includes("ingressController") ? [{ namespace: args.ingressControllerNamespace ?? INGRESS_NGINX_DEFAULTS.namespace }] : []),
+        ...(o.from.includes("ingressController") ? [{ namespace: args.ingressControllerNamespace ?? INGRESS_NGINX.namespace }] : []),
         ...(o.from.includes("sameNamespace") ? (["sameNamespace"] as const) : []),
         ...[...(o.fromNamespaces ?? []), ...(args.extraSourceNamespaces ?? [])].map((namespace) => ({ namespace })),
     ];
@@ -73,6 +54,8 @@ export interface PlannedPolicy {
     readonly name: string;
     readonly resourceName: string;
     readonly opening?: WorkloadOpening;
+    /** The NetworkPolicy, made by its namespace's entry in `namespaces` (and its opening's, for an opening). */
+    readonly object: DeclaredObject;
 }
 
 /**
@@ -82,15 +65,29 @@ export interface PlannedPolicy {
  */
 export function planNetworkIsolation(name: string, args: Pick<NetworkIsolationArgs, "namespaces" | "ingressControllerNamespace" | "extraSourceNamespaces">): PlannedPolicy[] {
     const policies: PlannedPolicy[] = [];
-    const policy = (namespace: string, policyName: string, opening?: WorkloadOpening) => policies.push({ namespace, name: policyName, resourceName: `${name}-${namespace}-${policyName}`, opening });
+    const policy = (namespace: string, policyName: string, opening?: WorkloadOpening, index?: number) => {
+        const resourceName = `${name}-${namespace}-${policyName}`;
+        const source = { path: index === undefined ? ["namespaces", namespace] : ["namespaces", namespace, index], value: opening?.name ?? namespace };
+        const object = declared("NetworkIsolation", resourceName, {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            namespace,
+            name: policyName,
+            source,
+            opening,
+            ports: opening?.ports,
+            selector: opening ? { labels: opening.podSelector, source } : undefined,
+        });
+        policies.push({ namespace, name: policyName, resourceName, opening, object });
+    };
     for (const [ns, openings] of Object.entries(args.namespaces).sort(([a], [b]) => a.localeCompare(b))) {
         policy(ns, "default-deny");
         policy(ns, "allow-dns");
         policy(ns, "allow-same-namespace");
-        for (const o of openings) {
+        openings.forEach((o, i) => {
             const from = openingSources(o, args);
-            if (from === "anywhere" || from.length > 0) policy(ns, `allow-${o.name}`, o);
-        }
+            if (from === "anywhere" || from.length > 0) policy(ns, `allow-${o.name}`, o, i);
+        });
     }
     return policies;
 }

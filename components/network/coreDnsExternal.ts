@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CLUSTER_DNS, METALLB_ALLOW_SHARED_IP, METALLB_LOAD_BALANCER_IPS, PORTS } from "../core/constants";
+import { declared, type DeclaredObject } from "../core/planned";
 import { serviceReadiness } from "../core/readiness";
 
 /** The defaults of {@link CoreDnsExternalArgs}, stated once: the component and config/network.ts's schema read them. */
@@ -31,20 +32,35 @@ export interface PlannedCoreDnsExternal {
     readonly selector: Readonly<Record<string, string>>;
     readonly port: number;
     readonly services: readonly PlannedDnsService[];
+    /** Both Services, each pinning `address` (when given) under the sharing key, made by the `address` setting. */
+    readonly objects: readonly DeclaredObject[];
 }
 
 /** The names of {@link CoreDnsExternal} `name`, with its defaults applied, decided once: the component, plan/ and the policy pack read them. */
-export function planCoreDnsExternal(name: string, args: Pick<CoreDnsExternalArgs, "namespace" | "sharingKey">): PlannedCoreDnsExternal {
-    return {
-        namespace: args.namespace ?? COREDNS_EXTERNAL_DEFAULTS.namespace,
-        sharingKey: args.sharingKey ?? COREDNS_EXTERNAL_DEFAULTS.sharingKey,
-        selector: CLUSTER_DNS.podSelector,
-        port: PORTS.dns,
-        services: (["TCP", "UDP"] as const).map((protocol) => {
-            const p = protocol.toLowerCase();
-            return { protocol, resourceName: `${name}-${p}`, name: `coredns-svc-lb-${p}`, portName: `dns-${p}` };
+export function planCoreDnsExternal(name: string, args: Pick<CoreDnsExternalArgs, "namespace" | "sharingKey"> & Partial<Pick<CoreDnsExternalArgs, "address">>): PlannedCoreDnsExternal {
+    const namespace = args.namespace ?? COREDNS_EXTERNAL_DEFAULTS.namespace;
+    const sharingKey = args.sharingKey ?? COREDNS_EXTERNAL_DEFAULTS.sharingKey;
+    const selector = CLUSTER_DNS.podSelector;
+    const port = PORTS.dns;
+    const services = (["TCP", "UDP"] as const).map((protocol) => {
+        const p = protocol.toLowerCase();
+        return { protocol, resourceName: `${name}-${p}`, name: `coredns-svc-lb-${p}`, portName: `dns-${p}` };
+    });
+    const source = { path: ["address"], value: args.address };
+    const address = args.address;
+    const objects = services.map((svc) =>
+        declared("CoreDnsExternal", svc.resourceName, {
+            apiVersion: "v1",
+            kind: "Service",
+            namespace,
+            name: svc.name,
+            source,
+            selector: { labels: selector, source },
+            ports: [port],
+            pin: address === undefined ? undefined : { address, sharingKey, source },
         }),
-    };
+    );
+    return { namespace, sharingKey, selector, port, services, objects };
 }
 
 /**

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { INGRESS_NGINX_ANNOTATIONS } from "../core/constants";
 import { GeneratedKey } from "../core/generatedKey";
+import { declared, type DeclaredObject } from "../core/planned";
 import { AWAIT_INGRESS_ADDRESS } from "../core/readiness";
 import { chartArgs, ChartSource } from "./chartSource";
 import { INGRESS_NGINX_DEFAULTS } from "./ingressNginx";
@@ -47,20 +48,26 @@ export interface PlannedDashboard {
         readonly path: string;
         readonly backend: { readonly service: string; readonly port: number };
     };
+    /** The one object the program declares itself: the Ingress (the chart's are the chart's). */
+    readonly objects: readonly DeclaredObject[];
 }
 
 /** The names of {@link Dashboard} `name`, with its defaults applied, decided once: the component and plan/ both read them. */
 export function planDashboard(name: string, args: Pick<DashboardArgs, "namespace" | "install" | "path" | "ingressClassName">): PlannedDashboard {
+    const namespace = args.namespace ?? DASHBOARD_DEFAULTS.namespace;
+    const ingress = {
+        resourceName: `${name}-ingress`,
+        name: "dashboard",
+        className: args.ingressClassName ?? DASHBOARD_DEFAULTS.ingressClassName,
+        path: args.path ?? DASHBOARD_DEFAULTS.path,
+        backend: PROXY,
+    };
     return {
-        namespace: args.namespace ?? DASHBOARD_DEFAULTS.namespace,
+        namespace,
         chart: (args.install ?? DASHBOARD_DEFAULTS.install) ? { resourceName: `${name}-chart`, release: RELEASE, csrfKey: `${name}-csrf-key` } : undefined,
-        ingress: {
-            resourceName: `${name}-ingress`,
-            name: "dashboard",
-            className: args.ingressClassName ?? DASHBOARD_DEFAULTS.ingressClassName,
-            path: args.path ?? DASHBOARD_DEFAULTS.path,
-            backend: PROXY,
-        },
+        ingress,
+        // Made by the component's being there: its `enabled` setting.
+        objects: [declared("Dashboard", ingress.resourceName, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", namespace, name: ingress.name, source: { path: ["enabled"], value: true } })],
     };
 }
 

@@ -1,14 +1,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { METALLB_LOAD_BALANCER_IPS } from "../core/constants";
+import { INGRESS_NGINX, METALLB_LOAD_BALANCER_IPS } from "../core/constants";
+import { declared, type PlannedObject } from "../core/planned";
 import { restrictedContainer } from "../core/security";
 import { chartArgs, ChartSource } from "./chartSource";
 
 /** The final ingress-nginx chart: the project was retired in March 2026 (docs/gateway-api.md is the way forward). */
 export const INGRESS_NGINX_CHART_DEFAULT = { repo: "https://kubernetes.github.io/ingress-nginx", version: "4.15.1" };
 
-/** The defaults of {@link IngressNginxArgs}, stated once: the component, config/network.ts's schema and the Dashboard's and NetworkIsolation's defaults read them. */
-export const INGRESS_NGINX_DEFAULTS = { namespace: "ingress-nginx", install: true, className: "nginx", replicas: 1 } as const;
+/** The defaults of {@link IngressNginxArgs}, stated once: the component, config/network.ts's schema and the Dashboard's default read them. */
+export const INGRESS_NGINX_DEFAULTS = { namespace: INGRESS_NGINX.namespace, install: true, className: INGRESS_NGINX.className, replicas: 1 } as const;
 
 /** Arguments of {@link IngressNginx}. */
 export interface IngressNginxArgs {
@@ -68,6 +69,8 @@ export interface PlannedIngressNginx {
      * Jobs, which `helm.v4.Chart` skips, so the same objects are declared as ordinary resources.
      */
     readonly admission?: PlannedIngressNginxAdmission;
+    /** Every object: the chart's controller Service (its address pinned by `loadBalancerIP`), then the admission certificate's, made by `install`. */
+    readonly objects: readonly PlannedObject[];
 }
 
 /** The objects that give ingress-nginx's admission webhook its certificate (the chart's `admission-webhooks/job-patch`). */
@@ -88,28 +91,67 @@ export interface PlannedIngressNginxAdmission {
 }
 
 /** The names of {@link IngressNginx} `name`, decided once: the component and plan/ both read them. */
-export function planIngressNginx(name: string, args: Pick<IngressNginxArgs, "namespace" | "install" | "className">): PlannedIngressNginx {
-    const install = args.install ?? INGRESS_NGINX_DEFAULTS.install;
+export function planIngressNginx(name: string, args: Pick<IngressNginxArgs, "namespace" | "install" | "className" | "loadBalancerIP">): PlannedIngressNginx {
+    const namespace = args.namespace ?? INGRESS_NGINX_DEFAULTS.namespace;
+    const admission = planAdmission(name, args);
+    const controllerService = `${RELEASE}-controller`;
+    const address = args.loadBalancerIP;
+    const rbac = "rbac.authorization.k8s.io/v1";
+    const source = { path: ["install"], value: true };
+    const objects: PlannedObject[] = [
+        // The chart's controller Service (or the installed controller's): where its address is pinned.
+        {
+            apiVersion: "v1",
+            kind: "Service",
+            namespace,
+            name: controllerService,
+            by: "chart",
+            source: { path: ["enabled"], value: true },
+            pin: address === undefined ? undefined : { address, source: { path: ["loadBalancerIP"], value: address } },
+        },
+        ...(admission
+            ? [
+                  ...(
+                      [
+                          ["v1", "ServiceAccount", namespace],
+                          [rbac, "Role", namespace],
+                          [rbac, "RoleBinding", namespace],
+                          [rbac, "ClusterRole", undefined],
+                          [rbac, "ClusterRoleBinding", undefined],
+                      ] as const
+                  ).map(([apiVersion, kind, ns]) => declared("IngressNginx", admission.resourceName, { apiVersion, kind, namespace: ns, name: admission.name, source, labels: admission.labels })),
+                  ...[admission.createJob, admission.patchJob].map((job) =>
+                      declared("IngressNginx", job.resourceName, { apiVersion: "batch/v1", kind: "Job", namespace, name: job.name, source, labels: admission.labels }),
+                  ),
+              ]
+            : []),
+    ];
+    return {
+        namespace,
+        className: args.className ?? INGRESS_NGINX_DEFAULTS.className,
+        chart: admission ? { resourceName: `${name}-chart`, release: RELEASE } : undefined,
+        controllerService,
+        admission,
+        objects,
+    };
+}
+
+/** The admission webhook certificate's objects, when the chart is installed. */
+function planAdmission(name: string, args: Pick<IngressNginxArgs, "install">): PlannedIngressNginxAdmission | undefined {
     // The chart's names for a release named like the chart: fullname "ingress-nginx".
     const admission = `${RELEASE}-admission`;
-    return {
-        namespace: args.namespace ?? INGRESS_NGINX_DEFAULTS.namespace,
-        className: args.className ?? INGRESS_NGINX_DEFAULTS.className,
-        chart: install ? { resourceName: `${name}-chart`, release: RELEASE } : undefined,
-        controllerService: `${RELEASE}-controller`,
-        admission: install
-            ? {
-                  resourceName: `${name}-admission`,
-                  name: admission,
-                  secret: admission,
-                  webhook: admission,
-                  service: `${RELEASE}-controller-admission`,
-                  createJob: { resourceName: `${name}-admission-create`, name: `${admission}-create` },
-                  patchJob: { resourceName: `${name}-admission-patch`, name: `${admission}-patch` },
-                  labels: { "app.kubernetes.io/name": RELEASE, "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "admission-webhook" },
-              }
-            : undefined,
-    };
+    return (args.install ?? INGRESS_NGINX_DEFAULTS.install)
+        ? {
+              resourceName: `${name}-admission`,
+              name: admission,
+              secret: admission,
+              webhook: admission,
+              service: `${RELEASE}-controller-admission`,
+              createJob: { resourceName: `${name}-admission-create`, name: `${admission}-create` },
+              patchJob: { resourceName: `${name}-admission-patch`, name: `${admission}-patch` },
+              labels: { "app.kubernetes.io/name": RELEASE, "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "admission-webhook" },
+          }
+        : undefined;
 }
 
 /**

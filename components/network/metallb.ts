@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declared, type DeclaredObject } from "../core/planned";
 import { chartArgs, ChartSource } from "./chartSource";
-import { parseIpv4Range, poolContains, poolWithout } from "./ipv4";
+import { poolContains, poolWithout } from "./ipv4";
 
 /** Requests and limits of MetalLB's controller and speaker (both small Go daemons). */
 export const METALLB_RESOURCES = { requests: { cpu: "25m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
@@ -11,6 +12,9 @@ export const METALLB_CHART_DEFAULT = { repo: "https://metallb.github.io/metallb"
 
 /** The defaults of {@link MetalLBArgs}, stated once: the component and config/network.ts's schema read them. */
 export const METALLB_DEFAULTS = { namespace: "metallb-system", install: true, poolName: "default" } as const;
+
+/** MetalLB's API group and version: its IPAddressPools and L2Advertisement. */
+const METALLB_API = "metallb.io/v1beta1";
 
 /**
  * The chart's values: layer 2 only, no FRR (BGP) sidecars in the speaker; the chart sets no
@@ -63,21 +67,31 @@ export interface PlannedMetalLB {
     readonly reserved: readonly string[];
     /** The pool of {@link reserved} (`autoAssign: false`), when any address of the pool is pinned. */
     readonly reservedPool?: { readonly resourceName: string; readonly name: string };
-    /** The L2Advertisement of both pools. */
-    readonly advertisement: { readonly resourceName: string; readonly name: string };
+    /** The L2Advertisement of both pools, on `interfaces` when given (absent: every interface MetalLB does not exclude itself). */
+    readonly advertisement: { readonly resourceName: string; readonly name: string; readonly interfaces?: readonly string[] };
+    /** Every object the program declares (the chart's are the chart's): the pool, the reserved pool, the advertisement, made by `poolName`. */
+    readonly objects: readonly DeclaredObject[];
 }
 
 /** The names of {@link MetalLB} `name`, with its defaults applied, decided once: the component and plan/ both read them. */
-export function planMetalLB(name: string, args: Pick<MetalLBArgs, "namespace" | "install" | "poolName" | "reserved"> & Partial<Pick<MetalLBArgs, "addresses">>): PlannedMetalLB {
+export function planMetalLB(name: string, args: Pick<MetalLBArgs, "namespace" | "install" | "poolName" | "reserved" | "interfaces"> & Partial<Pick<MetalLBArgs, "addresses">>): PlannedMetalLB {
     const poolName = args.poolName ?? METALLB_DEFAULTS.poolName;
     const reserved = [...new Set(args.reserved ?? [])].filter((a) => poolContains(args.addresses ?? [], a)).sort();
+    const namespace = args.namespace ?? METALLB_DEFAULTS.namespace;
+    const pool = { resourceName: `${name}-pool`, name: poolName };
+    const reservedPool = reserved.length > 0 ? { resourceName: `${name}-reserved-pool`, name: `${poolName}-reserved` } : undefined;
+    const advertisement = { resourceName: `${name}-l2`, name: poolName, interfaces: args.interfaces?.length ? [...args.interfaces] : undefined };
+    const source = { path: ["poolName"], value: poolName };
+    const object = (o: { resourceName: string; name: string }, kind: string, derived?: true) =>
+        declared("MetalLB", o.resourceName, { apiVersion: METALLB_API, kind, namespace, name: o.name, source, ...(derived ? { derived } : {}) });
     return {
-        namespace: args.namespace ?? METALLB_DEFAULTS.namespace,
+        namespace,
         chart: (args.install ?? METALLB_DEFAULTS.install) ? { resourceName: `${name}-chart`, release: RELEASE, speaker: `${RELEASE}-speaker` } : undefined,
-        pool: { resourceName: `${name}-pool`, name: poolName },
+        pool,
         reserved,
-        reservedPool: reserved.length > 0 ? { resourceName: `${name}-reserved-pool`, name: `${poolName}-reserved` } : undefined,
-        advertisement: { resourceName: `${name}-l2`, name: poolName },
+        reservedPool,
+        advertisement,
+        objects: [object(pool, "IPAddressPool"), ...(reservedPool ? [object(reservedPool, "IPAddressPool", true)] : []), object(advertisement, "L2Advertisement")],
     };
 }
 
@@ -97,10 +111,6 @@ export class MetalLB extends pulumi.ComponentResource {
 
     constructor(name: string, args: MetalLBArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:MetalLB", name, {}, opts);
-        const bad = args.addresses.find((a) => parseIpv4Range(a) === undefined);
-        if (args.addresses.length === 0 || bad !== undefined) {
-            throw new Error(`metallb.addresses: ${JSON.stringify(bad ?? [])} is not an IPv4 range (expected "A.B.C.D-E.F.G.H" or a CIDR)`);
-        }
         const planned = planMetalLB(name, args);
         const namespace = planned.namespace;
         const chart = args.chart ?? METALLB_CHART_DEFAULT;
@@ -124,7 +134,7 @@ export class MetalLB extends pulumi.ComponentResource {
         const pool = (p: { resourceName: string; name: string }, addresses: string[], autoAssign: boolean) =>
             new k8s.apiextensions.CustomResource(
                 p.resourceName,
-                { apiVersion: "metallb.io/v1beta1", kind: "IPAddressPool", metadata: { name: p.name, namespace }, spec: { addresses, ...(autoAssign ? {} : { autoAssign: false }) } },
+                { apiVersion: METALLB_API, kind: "IPAddressPool", metadata: { name: p.name, namespace }, spec: { addresses, ...(autoAssign ? {} : { autoAssign: false }) } },
                 afterChart,
             );
         this.pool = pool(planned.pool, reserved.length > 0 ? poolWithout(args.addresses, reserved) : [...args.addresses], true);
@@ -140,12 +150,12 @@ export class MetalLB extends pulumi.ComponentResource {
         this.advertisement = new k8s.apiextensions.CustomResource(
             planned.advertisement.resourceName,
             {
-                apiVersion: "metallb.io/v1beta1",
+                apiVersion: METALLB_API,
                 kind: "L2Advertisement",
                 metadata: { name: planned.advertisement.name, namespace },
                 spec: {
                     ipAddressPools: [planned.pool.name, ...(planned.reservedPool ? [planned.reservedPool.name] : [])],
-                    ...(args.interfaces?.length ? { interfaces: [...args.interfaces] } : {}),
+                    ...(planned.advertisement.interfaces ? { interfaces: [...planned.advertisement.interfaces] } : {}),
                 },
             },
             { ...afterChart, dependsOn: pools },

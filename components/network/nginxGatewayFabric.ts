@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { declared, type DeclaredObject } from "../core/planned";
 import { restrictedContainer } from "../core/security";
 import { chartArgs, ChartSource } from "./chartSource";
 
@@ -39,26 +40,45 @@ export interface PlannedNginxGatewayFabric {
         /** The control plane's Service, which the certificates are for. */
         readonly service: string;
     };
+    /** The objects the program declares itself (the chart's are the chart's): the certificate Job's ServiceAccount, Role, RoleBinding and Job, made by `install`. */
+    readonly objects: readonly DeclaredObject[];
 }
 
 /** The names of {@link NginxGatewayFabric} `name`, with its defaults applied, decided once: the component and plan/ both read them. */
 export function planNginxGatewayFabric(name: string, args: Pick<NginxGatewayFabricArgs, "namespace" | "install" | "className">): PlannedNginxGatewayFabric {
-    return {
-        namespace: args.namespace ?? NGINX_GATEWAY_DEFAULTS.namespace,
-        className: args.className ?? NGINX_GATEWAY_DEFAULTS.className,
-        install:
-            (args.install ?? NGINX_GATEWAY_DEFAULTS.install)
-                ? {
-                      chart: { resourceName: `${name}-chart`, release: RELEASE },
-                      certGenerator: {
-                          resourceName: `${name}-cert-generator`,
-                          name: `${FULLNAME}-cert-generator`,
-                          labels: { "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": RELEASE },
-                      },
-                      service: FULLNAME,
-                  }
-                : undefined,
-    };
+    const namespace = args.namespace ?? NGINX_GATEWAY_DEFAULTS.namespace;
+    const install = planInstall(name, args);
+    const source = { path: ["install"], value: true };
+    const rbac = "rbac.authorization.k8s.io/v1";
+    const objects = install
+        ? (
+              [
+                  ["v1", "ServiceAccount"],
+                  [rbac, "Role"],
+                  [rbac, "RoleBinding"],
+                  ["batch/v1", "Job"],
+              ] as const
+          ).map(([apiVersion, kind]) => {
+              const { resourceName, name: certName, labels } = install.certGenerator;
+              return declared("NginxGatewayFabric", resourceName, { apiVersion, kind, namespace, name: certName, source, labels });
+          })
+        : [];
+    return { namespace, className: args.className ?? NGINX_GATEWAY_DEFAULTS.className, install, objects };
+}
+
+/** The chart and its certificate Job's names, when it is installed. */
+function planInstall(name: string, args: Pick<NginxGatewayFabricArgs, "install">): PlannedNginxGatewayFabric["install"] {
+    return (args.install ?? NGINX_GATEWAY_DEFAULTS.install)
+        ? {
+              chart: { resourceName: `${name}-chart`, release: RELEASE },
+              certGenerator: {
+                  resourceName: `${name}-cert-generator`,
+                  name: `${FULLNAME}-cert-generator`,
+                  labels: { "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": RELEASE },
+              },
+              service: FULLNAME,
+          }
+        : undefined;
 }
 
 /**

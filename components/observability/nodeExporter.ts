@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { APP_LABEL, PORTS } from "../core/constants";
 import { containerResources, EphemeralStorage } from "../core/placement";
+import { declared, type DeclaredObject } from "../core/planned";
 import { serviceReadiness } from "../core/readiness";
 
 export const NODE_EXPORTER_IMAGE_DEFAULT = "quay.io/prometheus/node-exporter:v1.9.1";
@@ -34,21 +35,29 @@ export interface PlannedNodeExporter {
     readonly service: { readonly resourceName: string; readonly name: string };
     readonly clusterRole: { readonly resourceName: string; readonly name: string };
     readonly binding: { readonly resourceName: string; readonly name: string };
+    /** Every object, in the component's order: the ServiceAccount, the DaemonSet, the Service, the ClusterRole and its binding. */
+    readonly objects: readonly DeclaredObject[];
 }
 
 /** The names and labels of {@link NodeExporter} `name`, with its defaults applied, decided once: the component and plan/ both read them. */
 export function planNodeExporter(name: string, args: Pick<NodeExporterArgs, "namespace">): PlannedNodeExporter {
     const named = (resourceName: string) => ({ resourceName, name: NODE_EXPORTER });
-    return {
-        namespace: args.namespace ?? NODE_EXPORTER_DEFAULTS.namespace,
-        labels: { [APP_LABEL]: NODE_EXPORTER },
-        port: PORTS.nodeExporter,
-        serviceAccount: named(`${name}-sa`),
-        daemonSet: named(name),
-        service: named(`${name}-svc`),
-        clusterRole: named(`${name}-role`),
-        binding: named(`${name}-binding`),
-    };
+    const ns = args.namespace ?? NODE_EXPORTER_DEFAULTS.namespace;
+    const labels = { [APP_LABEL]: NODE_EXPORTER };
+    const port = PORTS.nodeExporter;
+    const p = { serviceAccount: named(`${name}-sa`), daemonSet: named(name), service: named(`${name}-svc`), clusterRole: named(`${name}-role`), binding: named(`${name}-binding`) };
+    // Made by the component's being there: its `enabled` setting.
+    const source = { path: ["enabled"], value: true };
+    const own = { source, labels };
+    const rbac = "rbac.authorization.k8s.io/v1";
+    const objects = [
+        declared("NodeExporter", p.serviceAccount.resourceName, { apiVersion: "v1", kind: "ServiceAccount", namespace: ns, name: p.serviceAccount.name, ...own }),
+        declared("NodeExporter", p.daemonSet.resourceName, { apiVersion: "apps/v1", kind: "DaemonSet", namespace: ns, name: p.daemonSet.name, ...own, selector: { labels, source } }),
+        declared("NodeExporter", p.service.resourceName, { apiVersion: "v1", kind: "Service", namespace: ns, name: p.service.name, ...own, selector: { labels, source }, ports: [port] }),
+        declared("NodeExporter", p.clusterRole.resourceName, { apiVersion: rbac, kind: "ClusterRole", name: p.clusterRole.name, ...own }),
+        declared("NodeExporter", p.binding.resourceName, { apiVersion: rbac, kind: "ClusterRoleBinding", name: p.binding.name, ...own }),
+    ];
+    return { namespace: ns, labels, port, ...p, objects };
 }
 
 /**

@@ -1,7 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_LABEL, METALLB_LOAD_BALANCER_IPS, PORTS } from "../core/constants";
+import { APP_LABEL, METALLB_LOAD_BALANCER_IPS, PORTS, ROLLOUT_TIMEOUT_SECONDS } from "../core/constants";
 import { containerResources, EphemeralStorage } from "../core/placement";
+import { declared, type DeclaredObject } from "../core/planned";
 import { serviceReadiness } from "../core/readiness";
 import { OWNED_BY_PROGRAM, restrictedContainer, restrictedPod } from "../core/security";
 
@@ -59,19 +60,45 @@ export interface PlannedMinIO {
     /** Named by Pulumi after its resource. */
     readonly credentials: { readonly resourceName: string };
     readonly loadBalancer?: { readonly resourceName: string; readonly name: string };
+    /** Every object, in the component's order, with the setting that made it (its `name`; the LoadBalancer's own name and address). */
+    readonly objects: readonly DeclaredObject[];
 }
 
 /** The names and labels of {@link MinIO} `name`, decided once: the component and plan/ both read them. */
 export function planMinIO(name: string, args: Pick<MinIOArgs, "namespace" | "loadBalancer">): PlannedMinIO {
     const lb = args.loadBalancer === undefined ? { name: MINIO_DEFAULTS.loadBalancerName } : args.loadBalancer;
-    return {
-        namespace: args.namespace ?? MINIO_DEFAULTS.namespace,
-        labels: { [APP_LABEL]: name },
+    const namespace = args.namespace ?? MINIO_DEFAULTS.namespace;
+    const labels = { [APP_LABEL]: name };
+    const p = {
         statefulSet: { resourceName: name, name },
         headless: { resourceName: `${name}-headless`, name },
         credentials: { resourceName: `${name}-credentials` },
         loadBalancer: lb ? { resourceName: `${name}-lb`, name: lb.name } : undefined,
     };
+    const source = { path: ["name"], value: name };
+    const selector = { labels, source };
+    const address = lb?.loadBalancerIP;
+    const objects = [
+        declared("MinIO", p.statefulSet.resourceName, { apiVersion: "apps/v1", kind: "StatefulSet", namespace, name: p.statefulSet.name, source, labels, selector }),
+        declared("MinIO", p.headless.resourceName, { apiVersion: "v1", kind: "Service", namespace, name: p.headless.name, source, labels, selector, ports: [PORTS.minio] }),
+        declared("MinIO", p.credentials.resourceName, { apiVersion: "v1", kind: "Secret", namespace, source, labels }),
+        ...(p.loadBalancer
+            ? [
+                  declared("MinIO", p.loadBalancer.resourceName, {
+                      apiVersion: "v1",
+                      kind: "Service",
+                      namespace,
+                      name: p.loadBalancer.name,
+                      source: { path: ["loadBalancer", "name"], value: p.loadBalancer.name },
+                      labels,
+                      selector,
+                      ports: [PORTS.minio],
+                      pin: address === undefined ? undefined : { address, source: { path: ["loadBalancer", "loadBalancerIP"], value: address } },
+                  }),
+              ]
+            : []),
+    ];
+    return { namespace, labels, ...p, objects };
 }
 
 /**
@@ -107,7 +134,7 @@ export class MinIO extends pulumi.ComponentResource {
             { parent: this },
         );
         const fromSecret = (key: string) => ({ secretKeyRef: { name: this.secret.metadata.name, key } });
-        const timeout = `${args.rolloutTimeoutSeconds ?? 600}s`;
+        const timeout = `${args.rolloutTimeoutSeconds ?? ROLLOUT_TIMEOUT_SECONDS}s`;
         this.statefulSet = new k8s.apps.v1.StatefulSet(
             planned.statefulSet.resourceName,
             {
