@@ -65,7 +65,7 @@ unlock)
         for lock in "${locks[@]}"; do
             pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$lock")
             host=$(sed -n 's/.*"hostname":"\([^"]*\)".*/\1/p' "$lock")
-            if [ "$host" = "$(hostname)" ] && [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q pulumi; then
+            if [ "$host" = "$(hostname)" ] && [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q pulumi; then
                 echo "unlock: an update of stack $stack is still running here (pulumi, pid $pid): wait for it, or stop it (Ctrl-C once lets it finish its steps)" >&2
                 exit 1
             fi

@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import * as net from "node:net";
 import { CLUSTER_STATE, killInPods, processes, restartNode, startAgain, StateBucket, stopProcess } from "./faults";
 import { CLIENT_NETNS, clientGet, clientS3, failures, ingressOverrides, labDown, labUp, lbAddress, minioCreds } from "./lan";
-import { eventually, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing, type Run } from "./lib";
+import { DEV_PASSPHRASE, eventually, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing, type Run } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-faults-"));
@@ -61,6 +61,13 @@ function freePort(): Promise<number> {
         });
     });
 }
+
+/**
+ * The stack's passphrase, as its user exports it for every pulumi command (`npm run unlock` reads and
+ * writes the state when a create was in flight): the lab's stack is a copy of dev with dev's
+ * passphrase, which the scripts refuse for another stack unless it is named as such a copy.
+ */
+const stackPassphrase = () => ({ PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, BMP_DEV_PASSPHRASE_STACK: stack.name });
 
 /** The first lines of `text` that say "error". */
 const errorLines = (text: string) =>
@@ -169,7 +176,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         const t0 = Date.now();
         const unlocked = await run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name], {
             cwd: stack.dir,
-            env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(stack.dir, ".state")}` },
+            env: { ...process.env, ...stackPassphrase(), PULUMI_BACKEND_URL: `file://${path.join(stack.dir, ".state")}` },
         });
         assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
         assert.match(unlocked.stdout, /^unlock: urn:\S+Deployment::late-stable was being created as default\/late; the refresh keeps it if the cluster has it, and drops it if not$/m, unlocked.stdout);
@@ -382,7 +389,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
             const locked = await stack.pulumi("up", "--yes", "--skip-preview");
             assert.notEqual(locked.code, 0);
             assert.match(locked.stdout + locked.stderr, LOCKED_ANYWHERE, tail(locked.stdout + locked.stderr, 10));
-            const env = { ...process.env, ...bucket.backend.env, PULUMI_BACKEND_URL: bucket.backend.url };
+            const env = { ...process.env, ...stackPassphrase(), ...bucket.backend.env, PULUMI_BACKEND_URL: bucket.backend.url };
             const refused = await run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name], { cwd: stack.dir, env });
             assert.equal(refused.code, 1);
             assert.match(
