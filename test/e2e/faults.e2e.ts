@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as net from "node:net";
-import { CLUSTER_STATE, killInPods, processes, restartNode, startAgain, StateBucket, stopProcess } from "./faults";
+import { CLUSTER_STATE, killAll, killInPods, processes, restartNode, startAgain, StateBucket, stopProcess } from "./faults";
 import { CLIENT_NETNS, clientGet, clientS3, failures, ingressOverrides, labDown, labUp, lbAddress, minioCreds } from "./lan";
 import { DEV_PASSPHRASE, eventually, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing, type Run } from "./lib";
 
@@ -158,7 +158,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         killed.kill("SIGKILL");
         await killed.done;
         // A lost machine stops the plugins too.
-        for (const pid of leftovers()) process.kill(pid, "SIGKILL");
+        killAll(leftovers());
         assert.equal(locks().length, 1, "the killed run's lock is left");
         const pending = JSON.parse((await stack.pulumiOk("stack", "export")).stdout).deployment.pending_operations ?? [];
         console.log(`# pending operations after the kill: ${pending.map((o: any) => `${o.type} ${o.resource.urn.split("::").pop()}`).join(", ")}`);

@@ -38,7 +38,7 @@ function alive(pid: number): boolean {
 async function gone(pids: number[], ms = 10_000): Promise<void> {
     const t0 = Date.now();
     while (pids.some(alive)) {
-        if (Date.now() - t0 > ms) for (const p of pids.filter(alive)) process.kill(p, "SIGKILL");
+        if (Date.now() - t0 > ms) killAll(pids.filter(alive));
         await sleep(100);
     }
 }
@@ -85,6 +85,17 @@ export function processes(match: (pid: string) => boolean): number[] {
         .map(Number);
 }
 
+/** SIGKILL to each of `pids`; one that has exited since it was listed (a probe's, a finished Job's) is as good as killed. */
+export function killAll(pids: readonly number[]): void {
+    for (const p of pids) {
+        try {
+            process.kill(p, "SIGKILL");
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+        }
+    }
+}
+
 /** Whether the process runs inside one of the real node's pods (the kubelet's cgroup root). */
 const inPod = (pid: string) => /^\d+:pids:\/bmp-node\/kubepods\//m.test(fs.readFileSync(`/proc/${pid}/cgroup`, "utf8"));
 
@@ -106,7 +117,7 @@ function podProcesses(): number[] {
 export async function restartNode(downMs: number): Promise<void> {
     const kubelet = await stopProcess(NODE_STATE, "kubelet");
     const pods = podProcesses();
-    for (const p of pods) process.kill(p, "SIGKILL");
+    killAll(pods);
     await gone(pods);
     const containerd = await stopProcess(NODE_STATE, "containerd");
     await sleep(downMs);
@@ -122,7 +133,7 @@ export async function restartNode(downMs: number): Promise<void> {
 /** Kills (SIGKILL) the processes whose executable is `exe` inside the real node's pods; returns their pids. */
 export function killInPods(exe: string): number[] {
     const pids = processes((p) => fs.readlinkSync(`/proc/${p}/exe`) === exe && inPod(p));
-    for (const p of pids) process.kill(p, "SIGKILL");
+    killAll(pids);
     return pids;
 }
 
