@@ -97,9 +97,11 @@ async function renderOf(name: string, overrides: Record<string, unknown>): Promi
     return { namespaces, rest, workloads };
 }
 
-async function kubectlApply(m: Manifests): Promise<number> {
+/** The namespaces, then (after `between`: the lab's way's chart installs) the rest, then every rollout awaited. */
+async function kubectlApply(m: Manifests, between?: () => Promise<unknown>): Promise<number> {
     const t0 = Date.now();
     await must("kubectl", ["apply", "--server-side", ...m.namespaces.flatMap((f) => ["-f", f])]);
+    await between?.();
     await must("kubectl", ["apply", "--server-side", ...m.rest.flatMap((f) => ["-f", f])]);
     await Promise.all(m.workloads.map((w) => must("kubectl", ["rollout", "status", ...w.split(" "), "--timeout=300s"])));
     return Date.now() - t0;
@@ -286,34 +288,31 @@ function labCharts(overrides: Record<string, any>): HelmChart[] {
 }
 
 /** The lab's way up from empty: namespaces, both charts by `helm install --wait` side by side, then the rest applied and every rollout awaited. */
-async function labWayUp(helm: string, charts: HelmChart[], m: Manifests): Promise<number> {
-    const t0 = Date.now();
-    await must("kubectl", ["apply", "--server-side", ...m.namespaces.flatMap((f) => ["-f", f])]);
-    await Promise.all(
-        charts.map((c) => {
-            const values = path.join(base, `${c.release}-values.yaml`);
-            fs.writeFileSync(values, YAML.stringify(c.values));
-            return must(helm, [
-                "install",
-                c.release,
-                c.chart,
-                "--repo",
-                process.env.BMP_CHART_REPO ?? "",
-                "--version",
-                c.version,
-                "--namespace",
-                c.namespace,
-                "-f",
-                values,
-                "--wait",
-                "--timeout",
-                "5m",
-            ]);
-        }),
+function labWayUp(helm: string, charts: HelmChart[], m: Manifests): Promise<number> {
+    return kubectlApply(m, () =>
+        Promise.all(
+            charts.map((c) => {
+                const values = path.join(base, `${c.release}-values.yaml`);
+                fs.writeFileSync(values, YAML.stringify(c.values));
+                return must(helm, [
+                    "install",
+                    c.release,
+                    c.chart,
+                    "--repo",
+                    process.env.BMP_CHART_REPO ?? "",
+                    "--version",
+                    c.version,
+                    "--namespace",
+                    c.namespace,
+                    "-f",
+                    values,
+                    "--wait",
+                    "--timeout",
+                    "5m",
+                ]);
+            }),
+        ),
     );
-    await must("kubectl", ["apply", "--server-side", ...m.rest.flatMap((f) => ["-f", f])]);
-    await Promise.all(m.workloads.map((w) => must("kubectl", ["rollout", "status", ...w.split(" "), "--timeout=300s"])));
-    return Date.now() - t0;
 }
 
 /** Back to empty after {@link labWayUp}: the rest, the charts (helm uninstall --wait), the namespaces, MinIO's claim. */
