@@ -6,7 +6,8 @@
 // is repaired here, as `pulumi stack export` / `pulumi stack import` allow: each pending create of a
 // kubernetes object becomes a resource of the state with the ID its inputs name (`namespace/name`, or
 // `name` for a cluster-scoped object), and the `pulumi refresh` that follows reads it back from the
-// cluster — kept if the create got that far, dropped if it never did. A pending create of another
+// cluster — kept if the create got that far, dropped if it never did; a replacement's create marks the
+// resource it replaces for deletion, which the next `up` carries out. A pending create of another
 // provider's resource (a hosts step) is dropped: its step runs again on the next `up` (every step is
 // idempotent).
 //
@@ -38,13 +39,19 @@ export function adoptPendingCreates(exported: { deployment: { resources?: unknow
     const pending = exported.deployment.pending_operations ?? [];
     const creates = pending.filter((op) => op.type === "creating");
     if (creates.length === 0) return undefined;
-    const resources = [...(exported.deployment.resources ?? [])];
+    let resources = [...(exported.deployment.resources ?? [])] as { urn?: string; delete?: boolean; [key: string]: unknown }[];
     const lines = creates.map((op) => {
         const id = kubernetesId(op.resource);
         const urn = op.resource.urn;
         if (id === undefined) return `unlock: ${urn} was being created; dropped from the state: the next pulumi up creates it again`;
+        // A replacement created before its original is deleted: the original stays in the state marked
+        // for deletion, as the engine marks it once the replacement exists, and the next up deletes it.
+        const replaces = resources.some((r) => r.urn === urn && !r.delete);
+        if (replaces) resources = resources.map((r) => (r.urn === urn && !r.delete ? { ...r, delete: true } : r));
         resources.push({ ...op.resource, id, outputs: op.resource.outputs ?? {} });
-        return `unlock: ${urn} was being created as ${id}; the refresh keeps it if the cluster has it, and drops it if not`;
+        return replaces
+            ? `unlock: ${urn} was being created as ${id} to replace the one in the state; the refresh keeps it if the cluster has it, and drops it if not; the next pulumi up deletes the one it replaces`
+            : `unlock: ${urn} was being created as ${id}; the refresh keeps it if the cluster has it, and drops it if not`;
     });
     return { repaired: { ...exported, deployment: { ...exported.deployment, resources, pending_operations: [] } }, lines };
 }
