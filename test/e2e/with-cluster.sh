@@ -38,6 +38,9 @@ export BMP_CLUSTER_STATE=$state/cluster
 # The ingress-nginx stand-in answers on the e2e stack's ingressNginx.loadBalancerIP.
 export BMP_INGRESS_ADDRESS=${BMP_INGRESS_ADDRESS:-172.17.255.3}
 cleanup() {
+    # A second signal (a CI job's timeout, a user's second Ctrl-C) must not cut the cleanup short: the
+    # API server it would leave running counts as another run's to the next sweep, which keeps it.
+    trap '' INT TERM
     [ -f "$state/chart-repo.pid" ] && kill "$(cat "$state/chart-repo.pid")" 2>/dev/null
     [ "$real_node" = 0 ] || bash "$here/node.sh" down || true
     bash "$here/cluster.sh" down || true
