@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CanaryRelease, releaseChecks, Verify } from "./components/apps";
 import { AccessControl } from "./components/access";
-import { Namespaces, NetworkIsolation } from "./components/core";
+import { Namespaces, NetworkIsolation, Wiring } from "./components/core";
 import { Hosts } from "./components/hosts";
 import { CoreDnsExternal, Dashboard, IngressNginx, MetalLB, NginxGatewayFabric } from "./components/network";
 import { NodeExporter } from "./components/observability";
@@ -30,99 +30,107 @@ const provider = new k8s.Provider("cluster", {
     kubeconfig: hosts?.kubeconfig ?? cfg.cluster.kubeconfig,
     renderYamlToDirectory: cfg.cluster.renderYamlTo,
 });
-const inCluster = { provider };
 
-// 4. Namespaces, labelled for Pod Security admission.
-const namespaces = new Namespaces(COMPONENT_NAMES.namespaces, { namespaces: plan.namespaces, existing: BUILT_IN_NAMESPACES }, inCluster);
-const after = (...ns: string[]) => ({ ...inCluster, dependsOn: namespaces.dependenciesFor(...ns) });
+// 4. Namespaces, labelled for Pod Security admission. Every other part is built through `wiring`:
+//    it waits for its namespaces and only for the parts the plan says it needs first (plan.waits).
+const namespaces = new Namespaces(COMPONENT_NAMES.namespaces, { namespaces: plan.namespaces, existing: BUILT_IN_NAMESPACES }, { provider });
+const wiring = new Wiring(plan.waits, namespaces, provider);
 
 // 5. Load balancing on bare metal: MetalLB in layer 2 mode.
 //    Addresses that Services pin are kept out of automatic assignment (a second pool, autoAssign off).
-const metallb = plan.lists("MetalLB", COMPONENT_NAMES.metallb) ? new MetalLB(COMPONENT_NAMES.metallb, { ...cfg.metallb, reserved: plan.pinnedAddresses() }, after(cfg.metallb.namespace)) : undefined;
-const afterLoadBalancer = (...ns: string[]) => ({ ...inCluster, dependsOn: [...namespaces.dependenciesFor(...ns), ...(metallb ? [metallb] : [])] });
+const metallb = plan.lists("MetalLB", COMPONENT_NAMES.metallb)
+    ? wiring.build("MetalLB", COMPONENT_NAMES.metallb, (w) => new MetalLB(COMPONENT_NAMES.metallb, { ...cfg.metallb, reserved: plan.pinnedAddresses() }, w.options))
+    : undefined;
 
 // 6. Ingress: ingress-nginx on a MetalLB address. Its chart installs while MetalLB's does: its
 //    LoadBalancer Service is ready once MetalLB, up meanwhile, has given it the address.
-const ingress = plan.lists("IngressNginx", COMPONENT_NAMES.ingressNginx) ? new IngressNginx(COMPONENT_NAMES.ingressNginx, cfg.ingressNginx, after(cfg.ingressNginx.namespace)) : undefined;
+const ingress = plan.lists("IngressNginx", COMPONENT_NAMES.ingressNginx)
+    ? wiring.build("IngressNginx", COMPONENT_NAMES.ingressNginx, (w) => new IngressNginx(COMPONENT_NAMES.ingressNginx, cfg.ingressNginx, w.options))
+    : undefined;
 
 // 6b. The Gateway API path forward (optional): NGINX Gateway Fabric, for releases with split "gateway".
 //     The Gateway API CRDs are a prerequisite (docs/gateway-api.md); each Gateway gets its own MetalLB address.
-const gatewayController = plan.lists("NginxGatewayFabric", COMPONENT_NAMES.nginxGateway)
-    ? new NginxGatewayFabric(COMPONENT_NAMES.nginxGateway, cfg.nginxGateway, after(cfg.nginxGateway.namespace))
-    : undefined;
+if (plan.lists("NginxGatewayFabric", COMPONENT_NAMES.nginxGateway)) {
+    wiring.build("NginxGatewayFabric", COMPONENT_NAMES.nginxGateway, (w) => new NginxGatewayFabric(COMPONENT_NAMES.nginxGateway, cfg.nginxGateway, w.options));
+}
 
 // 7. CoreDNS reachable from outside the cluster (optional).
-const coredns = plan.lists("CoreDnsExternal", COMPONENT_NAMES.coredns) ? new CoreDnsExternal(COMPONENT_NAMES.coredns, cfg.coredns, afterLoadBalancer()) : undefined;
+const coredns = plan.lists("CoreDnsExternal", COMPONENT_NAMES.coredns)
+    ? wiring.build("CoreDnsExternal", COMPONENT_NAMES.coredns, (w) => new CoreDnsExternal(COMPONENT_NAMES.coredns, cfg.coredns, w.options))
+    : undefined;
 
 // 8. Kubernetes Dashboard behind the ingress (optional).
 if (plan.lists("Dashboard", COMPONENT_NAMES.dashboard)) {
-    new Dashboard(
-        COMPONENT_NAMES.dashboard,
-        { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className },
-        { ...after(cfg.dashboard.namespace), dependsOn: [...namespaces.dependenciesFor(cfg.dashboard.namespace), ...(ingress ? [ingress] : [])] },
-    );
+    wiring.build("Dashboard", COMPONENT_NAMES.dashboard, (w) => new Dashboard(COMPONENT_NAMES.dashboard, { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className }, w.options));
 }
 
 // 9. The clock app's releases: stable and canary tracks, split by replicas, at the ingress or at a Gateway.
-const releases = Object.entries(cfg.releases).map(
-    ([name, r]) =>
+//    Only what needs them waits: the Ingresses for the controller, the LoadBalancer Services for
+//    MetalLB, the Gateway for its controller; the pods roll out meanwhile.
+const releases = Object.keys(cfg.releases).map(
+    (name) =>
         [
             name,
-            new CanaryRelease(
+            wiring.build(
+                "CanaryRelease",
                 name,
-                {
-                    ...releaseArgs(cfg, name),
-                    // Only what needs them waits: the Ingresses for the controller, the LoadBalancer
-                    // Services for MetalLB, the Gateway for its controller; the pods roll out meanwhile.
-                    ingressDependsOn: ingress ? [ingress] : undefined,
-                    loadBalancerDependsOn: metallb ? [metallb] : undefined,
-                    gatewayDependsOn: r.split === "gateway" && gatewayController ? [gatewayController] : undefined,
-                },
-                after(r.namespace, ...[r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined)),
+                (w) =>
+                    new CanaryRelease(
+                        name,
+                        { ...releaseArgs(cfg, name), ingressDependsOn: w.part("ingress"), loadBalancerDependsOn: w.part("loadBalancer"), gatewayDependsOn: w.part("gateway") },
+                        w.options,
+                    ),
             ),
         ] as const,
 );
 
 // 10. Access: the lab's accounts and group grants.
-new AccessControl(COMPONENT_NAMES.access, cfg.access, after(...Object.keys(plan.namespaces)));
+wiring.build("AccessControl", COMPONENT_NAMES.access, (w) => new AccessControl(COMPONENT_NAMES.access, cfg.access, w.options));
 
 // 11. Storage: MinIO with its credentials in a Secret.
+const credentials = cfg.minioCredentials;
 const minio =
-    plan.lists("MinIO", cfg.minio.name) && cfg.minioCredentials
-        ? new MinIO(
+    plan.lists("MinIO", cfg.minio.name) && credentials
+        ? wiring.build(
+              "MinIO",
               cfg.minio.name,
-              {
-                  namespace: cfg.minio.namespace,
-                  image: cfg.minio.image,
-                  rootUser: cfg.minioCredentials.user,
-                  rootPassword: cfg.minioCredentials.password,
-                  storageSize: cfg.minio.storage.size,
-                  storageClass: cfg.minio.storage.storageClass,
-                  loadBalancer: loadBalancerOf(cfg.minio.loadBalancer),
-                  resources: cfg.minio.resources,
-                  readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
-                  rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
-                  ephemeralStorage: ephemeralOf(cfg.minio.ephemeralStorage),
-                  loadBalancerDependsOn: metallb ? [metallb] : undefined,
-              },
-              after(cfg.minio.namespace),
+              (w) =>
+                  new MinIO(
+                      cfg.minio.name,
+                      {
+                          namespace: cfg.minio.namespace,
+                          image: cfg.minio.image,
+                          rootUser: credentials.user,
+                          rootPassword: credentials.password,
+                          storageSize: cfg.minio.storage.size,
+                          storageClass: cfg.minio.storage.storageClass,
+                          loadBalancer: loadBalancerOf(cfg.minio.loadBalancer),
+                          resources: cfg.minio.resources,
+                          readOnlyRootFilesystem: cfg.security.readOnlyRootFilesystem,
+                          rolloutTimeoutSeconds: cfg.rolloutTimeoutSeconds,
+                          ephemeralStorage: ephemeralOf(cfg.minio.ephemeralStorage),
+                          loadBalancerDependsOn: w.part("loadBalancer"),
+                      },
+                      w.options,
+                  ),
           )
         : undefined;
 
 // 12. Observability: node-exporter on every node (optional).
 if (plan.lists("NodeExporter", COMPONENT_NAMES.nodeExporter)) {
-    new NodeExporter(COMPONENT_NAMES.nodeExporter, { ...cfg.nodeExporter, ephemeralStorage: ephemeralOf(cfg.nodeExporter.ephemeralStorage) }, after(cfg.nodeExporter.namespace));
+    wiring.build(
+        "NodeExporter",
+        COMPONENT_NAMES.nodeExporter,
+        (w) => new NodeExporter(COMPONENT_NAMES.nodeExporter, { ...cfg.nodeExporter, ephemeralStorage: ephemeralOf(cfg.nodeExporter.ephemeralStorage) }, w.options),
+    );
 }
 
 // 13. Network isolation: default deny in the app namespaces, opened for DNS, the ingress controller
 //     and the ports that NodePort and LoadBalancer Services publish (security.networkPolicies).
-const isolation = plan.lists("NetworkIsolation", COMPONENT_NAMES.netpol)
-    ? new NetworkIsolation(
-          COMPONENT_NAMES.netpol,
-          { namespaces: plan.openings, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces },
-          after(...Object.keys(plan.openings)),
-      )
-    : undefined;
+if (plan.lists("NetworkIsolation", COMPONENT_NAMES.netpol)) {
+    const args = { namespaces: plan.openings, ingressControllerNamespace: cfg.ingressNginx.namespace, extraSourceNamespaces: cfg.security.extraSourceNamespaces };
+    wiring.build("NetworkIsolation", COMPONENT_NAMES.netpol, (w) => new NetworkIsolation(COMPONENT_NAMES.netpol, args, w.options));
+}
 
 // 14. The verify step (on unless verify.enabled is false): once the releases' Services and routes
 //     exist and their NetworkPolicies are in place, a Job requests each of them until its page names
@@ -136,11 +144,8 @@ if (plan.lists("Verify", COMPONENT_NAMES.verify)) {
             return releaseChecks(name, r, Object.values(release.services), r.split === "gateway" ? (release.gatewayAddress ?? pulumi.output(undefined)) : ingressAddress);
         }),
     );
-    new Verify(
-        COMPONENT_NAMES.verify,
-        { namespace: cfg.verify.namespace, checks: checks.apply((lists) => lists.flat()), trigger: cfg.releases, timeoutSeconds: cfg.rolloutTimeoutSeconds },
-        { ...inCluster, dependsOn: [...namespaces.dependenciesFor(cfg.verify.namespace), ...(isolation ? [isolation] : [])] },
-    );
+    const args = { namespace: cfg.verify.namespace, checks: checks.apply((lists) => lists.flat()), trigger: cfg.releases, timeoutSeconds: cfg.rolloutTimeoutSeconds };
+    wiring.build("Verify", COMPONENT_NAMES.verify, (w) => new Verify(COMPONENT_NAMES.verify, args, w.options));
 }
 
 // Stack outputs: what a person wants after `pulumi up` — only those of the parts this stack has

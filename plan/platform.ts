@@ -12,7 +12,7 @@ import { planVerify } from "../components/apps/verify";
 import { BUILT_IN_NAMESPACES } from "../components/core/constants";
 import { planNamespaces } from "../components/core/namespaces";
 import { planNetworkIsolation, type WorkloadOpening } from "../components/core/networkIsolation";
-import { type ConfigPath, type Pin, type PlannedComponent, type PlannedObject, type PlannedResource, type Source, under, withSource } from "../components/core/planned";
+import { type ComponentWaits, type ConfigPath, type Pin, type PlannedComponent, type PlannedObject, type PlannedResource, type Source, under, type Wait, withSource } from "../components/core/planned";
 import type { PodSecurityLevel } from "../components/core/security";
 import { planCoreDnsExternal } from "../components/network/coreDnsExternal";
 import { planDashboard } from "../components/network/dashboard";
@@ -26,7 +26,7 @@ import type { PlanInput } from "./input";
 import { COMPONENT_NAMES, verifyNamespaceOf } from "./names";
 import { namespacePlan, openingsPlan, type PlannedOpening } from "./security";
 
-export type { Labels, Pin, PlannedComponent, PlannedObject, PlannedResource, Source } from "../components/core/planned";
+export type { ComponentWaits, Labels, Pin, PlannedComponent, PlannedObject, PlannedResource, Source, Wait } from "../components/core/planned";
 
 export interface PlatformPlan {
     /** Every namespace the config uses, with its Pod Security level: the Namespaces component's `namespaces`. */
@@ -37,6 +37,8 @@ export interface PlatformPlan {
     readonly components: readonly PlannedComponent[];
     /** Whether the plan has component `type` `name` (index.ts builds a part when it is listed). */
     lists(type: string, name: string): boolean;
+    /** What component `type` `name` waits for before its objects are created, and why (index.ts's dependsOn, through components/core/wiring.ts). */
+    waits(type: string, name: string): ComponentWaits;
     /** Every object in the cluster the config makes, whoever puts it there: what the checks read. */
     all(): readonly PlannedObject[];
     /** The objects the program registers itself (the property test holds the mocks to exactly these). */
@@ -88,8 +90,15 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
         const args = { ...cfg.dashboard, ingressClassName: cfg.ingressNginx.className };
         part("Dashboard", COMPONENT_NAMES.dashboard, on("dashboard"), ["dashboard"], planDashboard(COMPONENT_NAMES.dashboard, args).objects);
     }
+    /** Which of a release's parts exist: they alone wait for their controller. */
+    const parts = new Map<string, ReleaseParts>();
     for (const name of Object.keys(cfg.releases)) {
         const p = planCanaryRelease(name, releaseArgs(cfg, name));
+        parts.set(name, {
+            loadBalancer: p.services.some((s) => s.type === "LoadBalancer"),
+            ingress: p.objects.some((o) => o.kind === "Ingress"),
+            gateway: p.objects.some((o) => o.kind === "Gateway"),
+        });
         const at: ConfigPath = ["releases", name];
         components.push(...p.components.map((c) => under(at, c)));
         objects.push(...p.objects.map((o) => under(at, o)));
@@ -126,6 +135,7 @@ export function platformPlan(cfg: PlanInput): PlatformPlan {
         openings: Object.fromEntries(Object.entries(openings).map(([ns, list]) => [ns, list.map((o) => o.opening)])),
         components,
         lists: (type, name) => listed.has(`${type} ${name}`),
+        waits: (type, name) => componentWaits(cfg, type, name, { listed, namespaces: Object.keys(namespaces), openings: Object.keys(openings), releases: parts }),
         all: () => all,
         declared: () => declared,
         resources: () => [...components.map((c) => ({ type: c.type, name: c.name, source: c.source })), ...declared.flatMap((o) => (o.resource ? [o.resource] : []))],
@@ -147,4 +157,77 @@ function networkPolicies(cfg: PlanInput, openings: Readonly<Record<string, reado
         const sources = p.opening === undefined ? [switched] : (openings[p.namespace].find((o) => o.opening.name === p.opening?.name)?.sources ?? [switched]);
         return sources.map((source) => withSource(p.object, source));
     });
+}
+
+/** Why each component is waited for: what the API server or its controller needs first. */
+const WHY = {
+    loadBalancer: "a LoadBalancer Service gets its address from MetalLB's pool, which MetalLB's CRDs and controller serve",
+    ingress: "ingress-nginx's admission webhook checks every Ingress of its class, so it runs before one is created",
+    gateway: "a Gateway is accepted and given its data plane by NGINX Gateway Fabric's controller and GatewayClass",
+    isolation: "the checks' requests meet the NetworkPolicies users' requests meet, so those are in place first",
+} as const;
+
+/**
+ * What a component waits for: the namespaces its objects live in (made or labelled by the Namespaces
+ * component), and only those components whose controller or webhook the API server needs before its
+ * objects (or one part of them) can be created or become ready. A release's ConfigMaps, Deployments
+ * and ClusterIP Services wait for nothing but their namespaces: their pods roll out while the charts
+ * install.
+ */
+/** Whether a release has LoadBalancer Services, Ingresses, a Gateway. */
+interface ReleaseParts {
+    readonly loadBalancer: boolean;
+    readonly ingress: boolean;
+    readonly gateway: boolean;
+}
+
+function componentWaits(
+    cfg: PlanInput,
+    type: string,
+    name: string,
+    has: { listed: ReadonlySet<string>; namespaces: readonly string[]; openings: readonly string[]; releases: ReadonlyMap<string, ReleaseParts> },
+): ComponentWaits {
+    const when = (component: string, componentName: string, part: Wait["part"], why: string): Wait[] =>
+        has.listed.has(`${component} ${componentName}`) ? [{ type: component, name: componentName, part, why }] : [];
+    const metallb = (part: Wait["part"]) => when("MetalLB", COMPONENT_NAMES.metallb, part, WHY.loadBalancer);
+    switch (type) {
+        case "MetalLB":
+            return { namespaces: [cfg.metallb.namespace], on: [] };
+        case "IngressNginx":
+            return { namespaces: [cfg.ingressNginx.namespace], on: [] };
+        case "NginxGatewayFabric":
+            return { namespaces: [cfg.nginxGateway.namespace], on: [] };
+        // Its objects are LoadBalancer Services only, in CoreDNS's own namespace, which exists already.
+        case "CoreDnsExternal":
+            return { namespaces: [], on: metallb("all") };
+        case "Dashboard":
+            return { namespaces: [cfg.dashboard.namespace], on: when("IngressNginx", COMPONENT_NAMES.ingressNginx, "all", WHY.ingress) };
+        case "CanaryRelease": {
+            const r = cfg.releases[name];
+            const part = has.releases.get(name)!;
+            const namespaces = [r.namespace, r.stable.namespace, r.canary?.namespace].filter((ns): ns is string => ns !== undefined);
+            return {
+                namespaces,
+                on: [
+                    ...(part.ingress ? when("IngressNginx", COMPONENT_NAMES.ingressNginx, "ingress", WHY.ingress) : []),
+                    ...(part.loadBalancer ? metallb("loadBalancer") : []),
+                    ...(part.gateway ? when("NginxGatewayFabric", COMPONENT_NAMES.nginxGateway, "gateway", WHY.gateway) : []),
+                ],
+            };
+        }
+        case "AccessControl":
+            return { namespaces: has.namespaces, on: [] };
+        case "MinIO":
+            return { namespaces: [cfg.minio.namespace], on: loadBalancerOf(cfg.minio.loadBalancer) ? metallb("loadBalancer") : [] };
+        case "NodeExporter":
+            return { namespaces: [cfg.nodeExporter.namespace], on: [] };
+        case "NetworkIsolation":
+            return { namespaces: has.openings, on: [] };
+        case "Verify":
+            return { namespaces: [cfg.verify.namespace], on: when("NetworkIsolation", COMPONENT_NAMES.netpol, "all", WHY.isolation) };
+        case "Namespaces":
+            return { namespaces: [], on: [] };
+        default:
+            throw new Error(`the plan has no waits for component type ${type}`);
+    }
 }

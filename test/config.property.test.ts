@@ -11,9 +11,9 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseConfig, planOf, readStackConfig, type PlatformConfig } from "../config";
-import { pulumiType } from "../plan";
+import { COMPONENT_NAMES, pulumiType } from "../plan";
 import { config, mutatedConfig, stackText } from "./configs";
-import { recorded, registeredObjects, registeredUrns, reset, settle } from "./harness";
+import { recorded, registeredObjects, registeredUrns, registrations, reset, settle } from "./harness";
 
 /** Fixed so that a run is reproducible; BMP_PROPERTY_SEED explores others (a failure names its seed). */
 const SEED = Number(process.env.BMP_PROPERTY_SEED ?? 20261123);
@@ -62,6 +62,69 @@ function registeredComponents(): string[] {
         .sort();
 }
 
+/** `Type name` of a URN (`…::platform:apps:CanaryRelease$kubernetes:apps/v1:Deployment::web-stable` → `Deployment web-stable`). */
+const keyOf = (urn: string) => {
+    const [, , types, name] = urn.split("::");
+    return `${types.split("$").pop()!.split(":").pop()} ${name}`;
+};
+
+/**
+ * The waits the program registered, per top-level component, against the plan's (plan.waits): the
+ * namespaces and the components the component itself depends on, and the components its objects
+ * depend on besides (its LoadBalancer Services', Ingresses', Gateway's parts). The verify step's
+ * objects also read the releases' Services and the ingress's address (data, not waits: asserted in
+ * program.dev.test.ts), so only its own waits are compared.
+ */
+function waitsHeld(cfg: PlatformConfig): void {
+    const plan = planOf(cfg);
+    const byUrn = new Map(registrations.map((r) => [r.urn, r]));
+    /** The top-level component an URN belongs to (itself, for a top-level one). */
+    const owner = (urn: string): string => {
+        const parent = byUrn.get(urn)?.parent;
+        return parent && byUrn.has(parent) && byUrn.get(parent)!.urn.includes("::platform:") ? owner(parent) : urn;
+    };
+    const namespaceUrn = registrations.find((r) => keyOf(r.urn) === `Namespaces ${COMPONENT_NAMES.namespaces}`)!.urn;
+    /** The namespace a child of the Namespaces component makes or labels, by its metadata.name. */
+    const namespaceOf = (urn: string) => recorded.find((r) => r.custom && `${r.type.split(":").pop()} ${r.name}` === keyOf(urn))!.inputs.metadata.name as string;
+    const made = new Set(registrations.filter((r) => r.parent === namespaceUrn).map((r) => namespaceOf(r.urn)));
+    const components = (deps: readonly string[], self: string) =>
+        [
+            ...new Set(
+                deps
+                    .map(owner)
+                    .filter((o) => o !== self && o !== namespaceUrn)
+                    .map(keyOf),
+            ),
+        ].sort();
+    const tops = registrations.filter((r) => r.urn.includes("::platform:") && owner(r.urn) === r.urn && !r.urn.includes("::platform:hosts:") && r.urn !== namespaceUrn);
+    for (const c of tops) {
+        const [type, name] = keyOf(c.urn).split(" ");
+        const w = plan.waits(type, name);
+        const keys = (part: (p: string) => boolean) =>
+            w.on
+                .filter((x) => part(x.part))
+                .map((x) => `${x.type} ${x.name}`)
+                .sort();
+        const namespaces = c.dependencies
+            .filter((d) => owner(d) === namespaceUrn)
+            .map(namespaceOf)
+            .sort();
+        assert.deepEqual(namespaces, [...new Set(w.namespaces.filter((ns) => made.has(ns)))].sort(), `${type} ${name} waits for its namespaces`);
+        assert.deepEqual(
+            components(c.dependencies, c.urn),
+            keys((p) => p === "all"),
+            `${type} ${name} waits as a whole for what the plan says`,
+        );
+        if (type === "Verify") continue;
+        const objects = registrations.filter((r) => r.urn !== c.urn && owner(r.urn) === c.urn).flatMap((r) => r.dependencies);
+        assert.deepEqual(
+            components(objects, c.urn),
+            keys((p) => p !== "all"),
+            `${type} ${name}: its objects wait for what the plan says`,
+        );
+    }
+}
+
 async function holds(doc: Record<string, unknown>): Promise<void> {
     // What the program reads: the stack's text values, objects as JSON (a number or a word stays text).
     const raw = readStackConfig(stackText(doc));
@@ -86,6 +149,7 @@ async function holds(doc: Record<string, unknown>): Promise<void> {
     assert.deepEqual(registeredObjects(), plannedObjects(cfg as PlatformConfig), "the registered Kubernetes objects are the plan's");
     const components = planOf(cfg as PlatformConfig).components.map((c) => `${c.type} ${c.name}`);
     assert.deepEqual(registeredComponents(), components.sort(), "the registered components are the plan's (index.ts names them by COMPONENT_NAMES)");
+    waitsHeld(cfg as PlatformConfig);
 }
 
 describe("config: generated configs (fast-check)", () => {

@@ -51,8 +51,10 @@ export const registeredUrns: string[] = [];
  * came from), sorted and once each — the order the engine keeps.
  */
 export const dependenciesOf: Record<string, string[]> = {};
+/** Each registration by URN: its parent's URN ("" for the stack's own) and the URNs of its `dependencies`. */
+export const registrations: { urn: string; parent: string; dependencies: string[] }[] = [];
 {
-    type Request = { getType(): string; getName(): string; getDependenciesList(): string[] };
+    type Request = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[] };
     const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor() as {
         newUrn: (parent: string, type: string, name: string) => string;
         registerResource: (req: Request, callback: unknown) => unknown;
@@ -67,6 +69,7 @@ export const dependenciesOf: Record<string, string[]> = {};
     monitor.registerResource = (req, callback) => {
         const names = req.getDependenciesList().map((urn) => urn.slice(urn.lastIndexOf("::") + 2));
         dependenciesOf[`${req.getType()} ${req.getName()}`] = [...new Set(names)].sort();
+        registrations.push({ urn: newUrn(req.getParent(), req.getType(), req.getName()), parent: req.getParent(), dependencies: req.getDependenciesList() });
         return registerResource(req, callback);
     };
 }
@@ -92,6 +95,7 @@ export async function settle(): Promise<void> {
 /** Empties the record (between scenarios in one file). */
 export function reset(): void {
     for (const k of Object.keys(dependenciesOf)) delete dependenciesOf[k];
+    registrations.length = 0;
     recorded.length = 0;
     registeredUrns.length = 0;
 }

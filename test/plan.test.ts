@@ -136,6 +136,29 @@ describe("the plan", () => {
         });
     }
 
+    it("says what each of the dev stack's components waits for, and why: its namespaces, and only the controllers a part of it needs", () => {
+        const plan = planOf(parsed("dev"));
+        const lb = "a LoadBalancer Service gets its address from MetalLB's pool, which MetalLB's CRDs and controller serve";
+        const webhook = "ingress-nginx's admission webhook checks every Ingress of its class, so it runs before one is created";
+        assert.deepEqual(plan.waits("CanaryRelease", "web"), {
+            namespaces: ["default", "canary"],
+            on: [
+                { type: "IngressNginx", name: "ingress-nginx", part: "ingress", why: webhook },
+                { type: "MetalLB", name: "metallb", part: "loadBalancer", why: lb },
+            ],
+        });
+        assert.deepEqual(plan.waits("CanaryRelease", "clock"), { namespaces: ["default"], on: [] }, "its Services are ClusterIP and it has no Ingress: it waits for nothing but its namespace");
+        assert.deepEqual(plan.waits("MetalLB", "metallb"), { namespaces: ["metallb-system"], on: [] });
+        assert.deepEqual(plan.waits("IngressNginx", "ingress-nginx"), { namespaces: ["ingress-nginx"], on: [] });
+        assert.deepEqual(plan.waits("Dashboard", "dashboard"), { namespaces: ["kubernetes-dashboard"], on: [{ type: "IngressNginx", name: "ingress-nginx", part: "all", why: webhook }] });
+        assert.deepEqual(plan.waits("MinIO", "minio"), { namespaces: ["default"], on: [{ type: "MetalLB", name: "metallb", part: "loadBalancer", why: lb }] });
+        assert.deepEqual(plan.waits("Verify", "verify"), {
+            namespaces: ["platform-verify"],
+            on: [{ type: "NetworkIsolation", name: "netpol", part: "all", why: "the checks' requests meet the NetworkPolicies users' requests meet, so those are in place first" }],
+        });
+        assert.throws(() => plan.waits("Unknown", "x"), { message: "the plan has no waits for component type Unknown" });
+    });
+
     it("is pure: the same config gives an equal plan, and computing it registers nothing", async () => {
         reset();
         const cfg = parsed("prod");

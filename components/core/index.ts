@@ -4,3 +4,4 @@ export * from "./networkIsolation";
 export * from "./generatedKey";
 export * from "./placement";
 export * from "./readiness";
+export * from "./wiring";

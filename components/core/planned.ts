@@ -95,3 +95,20 @@ export function under<T extends PlannedObject | PlannedComponent>(prefix: Config
         ...(p.pin ? { pin: { ...p.pin, source: at(p.pin.source) } } : {}),
     };
 }
+
+/** Which objects of a component wait: all of them, or only its LoadBalancer Services, its Ingresses, its Gateway. */
+export type WaitingPart = "all" | "loadBalancer" | "ingress" | "gateway";
+
+/** A component another waits for, and why the API server or a controller needs it first. */
+export interface Wait {
+    readonly type: string;
+    readonly name: string;
+    readonly part: WaitingPart;
+    readonly why: string;
+}
+
+/** What a component waits for before its objects are created: the namespaces they live in, and other components. */
+export interface ComponentWaits {
+    readonly namespaces: readonly string[];
+    readonly on: readonly Wait[];
+}
