@@ -145,10 +145,13 @@ async function taintNodes(names: readonly string[], spec: string, on: boolean): 
     for (const n of names) await kubectl("taint", "nodes", n, on ? spec : `${spec.split(/[=:]/)[0]}-`);
 }
 
-/** Every release's Deployment holds all its replicas Ready. */
-async function allReady(): Promise<true | undefined> {
-    const deployments = (await kubectlJson("deployments", "-A")).items.filter((d: any) => d.metadata.labels?.track);
-    return deployments.every((d: any) => (d.status.readyReplicas ?? 0) === d.spec.replicas && (d.status.updatedReplicas ?? 0) === d.spec.replicas) ? true : undefined;
+/** Every Deployment of this stack's budgets holds all its replicas Ready (another file's leftovers are no part of it). */
+async function allReady(bs: readonly Budget[]): Promise<true | undefined> {
+    const ids = new Set(bs.map((b) => b.id));
+    const deployments = (await kubectlJson("deployments", "-A")).items.filter((d: any) => ids.has(`${d.metadata.namespace}/${d.metadata.name}`));
+    return deployments.length === ids.size && deployments.every((d: any) => (d.status.readyReplicas ?? 0) === d.spec.replicas && (d.status.updatedReplicas ?? 0) === d.spec.replicas)
+        ? true
+        : undefined;
 }
 
 async function idempotent(): Promise<void> {
@@ -323,7 +326,7 @@ describe("node maintenance: budgets, spread, a drain and a lost node", () => {
             const min = lowest(samples);
             console.log(`# drain: ${refused} eviction(s) refused, ${samples.length} samples, lowest ready per track ${JSON.stringify(min)}`);
             for (const b of bs) assert.ok(min[b.id] >= b.replicas - b.maxUnavailable, `${b.id}: lowest ${min[b.id]} of ${b.replicas} (maxUnavailable ${b.maxUnavailable})`);
-            await eventually("every track ready again", 60_000, allReady);
+            await eventually("every track ready again", 60_000, () => allReady(bs));
             await eventually("MinIO ready again", 120_000, async () => (isReady(await kubectlJson("pod", "minio-0", "-n", "default")) ? true : undefined));
             minioBack = Date.now() - t0;
             timing("MinIO back after the drain began", minioBack);
@@ -372,7 +375,7 @@ describe("node maintenance: budgets, spread, a drain and a lost node", () => {
                 eventually("the lost node's pods replaced", 180_000, async () => {
                     samples.push(await readyCounts(bs));
                     if (gone === 0 && (await podsOn(victim)).length === 0) gone = Date.now() - t0;
-                    return gone > 0 && (await allReady()) && isReady(await kubectlJson("pod", "minio-0", "-n", "default")) ? true : undefined;
+                    return gone > 0 && (await allReady(bs)) && isReady(await kubectlJson("pod", "minio-0", "-n", "default")) ? true : undefined;
                 }),
             );
             const back = Date.now() - t0;
