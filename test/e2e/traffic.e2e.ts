@@ -173,7 +173,10 @@ describe("the lab's traffic through the real MetalLB, CoreDNS and Traefik", () =
         const stableRef = rules[1].backendRefs.find((b: any) => b.namespace === undefined);
         rules[0].backendRefs = [{ ...stableRef, weight: undefined }];
         await kubectl("patch", "httproute", route.metadata.name, "-n", "default", "--type=merge", "-p", JSON.stringify({ spec: { rules } }));
-        stack.setConfig({ verify: { enabled: true } });
+        // The checks are asked again until rolloutTimeoutSeconds less 20 s before they fail: 90 s here,
+        // not the file's 180 s (room for rollouts on a loaded machine), so the failure comes 90 s
+        // sooner; the repair below scales by one replica, well within 90 s.
+        stack.setConfig({ verify: { enabled: true }, rolloutTimeoutSeconds: 90 });
         const r = await stack.pulumi("up", "--yes", "--skip-preview");
         const out = r.stdout + r.stderr;
         assert.notEqual(r.code, 0, tail(out, 40));
@@ -201,7 +204,7 @@ describe("the lab's traffic through the real MetalLB, CoreDNS and Traefik", () =
         await stack.up("--refresh");
         assert.deepEqual(stepLines((await stack.preview()).steps), []);
         assert.deepEqual((await kubectlJson("service", "web-svc-cip", "-n", "default")).spec.selector, { app: "web", track: "stable" });
-        stack.setConfig({ verify: { enabled: false } });
+        stack.setConfig({ verify: { enabled: false }, rolloutTimeoutSeconds: 180 });
         await stack.up();
     });
 
