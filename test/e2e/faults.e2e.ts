@@ -138,7 +138,7 @@ after(async () => {
 });
 
 describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the control plane, the node and the state's bucket lost", () => {
-    it("killed (SIGKILL) in the first pulumi up, while MetalLB's chart installs: npm run unlock settles the objects in flight, the chart's among them; pulumi up --refresh converges with every object once", async () => {
+    it("killed (SIGKILL) in the first pulumi up, while MetalLB's chart creates its objects: npm run unlock settles the creates in flight; pulumi up --refresh converges with every object once, the chart's included", async () => {
         const killed = stack.start("up", "--yes", "--skip-preview");
         // A chart's object being created: the chart renders its objects and creates them side by side.
         await killed.until(/kubernetes:\S+ metallb-chart:\S+ creating/);
