@@ -352,7 +352,8 @@ async function labFirstRun(): Promise<string> {
     } finally {
         await stack.destroy().catch(() => undefined);
         stack.remove();
-        await labDown();
+        // A failed round's own error is the one to see: the way down's is printed beside it.
+        await labDown().catch((e) => console.error(`bench: the lab's way down after the rounds: ${String(e)}`));
     }
     const range = (xs: number[]) => `${secs(median(xs))} s (${secs(Math.min(...xs))}–${secs(Math.max(...xs))})`;
     return [
