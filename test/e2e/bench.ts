@@ -298,6 +298,8 @@ function labWayUp(helm: string, charts: HelmChart[], m: Manifests): Promise<numb
                     "install",
                     c.release,
                     c.chart,
+                    // As the lab installed them: a chart's namespace that nothing else uses is the chart's own.
+                    "--create-namespace",
                     "--repo",
                     process.env.BMP_CHART_REPO ?? "",
                     "--version",
@@ -319,7 +321,8 @@ function labWayUp(helm: string, charts: HelmChart[], m: Manifests): Promise<numb
 async function labWayDown(helm: string, charts: HelmChart[], m: Manifests): Promise<void> {
     await run("kubectl", ["delete", "--ignore-not-found", "--wait=true", ...m.rest.flatMap((f) => ["-f", f])], { timeoutMs: 300_000 });
     for (const c of charts) await run(helm, ["uninstall", c.release, "--namespace", c.namespace, "--wait", "--timeout", "5m"], { timeoutMs: 360_000 });
-    const names = m.namespaces.map((f) => YAML.parse(fs.readFileSync(f, "utf8")).metadata.name as string).filter((n) => n !== "default");
+    const rendered = m.namespaces.map((f) => YAML.parse(fs.readFileSync(f, "utf8")).metadata.name as string);
+    const names = [...new Set([...rendered, ...charts.map((c) => c.namespace)])].filter((n) => n !== "default");
     await run("kubectl", ["delete", "namespace", "--ignore-not-found", "--wait=true", ...names], { timeoutMs: 300_000 });
     await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=true"], { timeoutMs: 120_000 });
 }
