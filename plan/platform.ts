@@ -167,13 +167,6 @@ const WHY = {
     isolation: "the checks' requests meet the NetworkPolicies users' requests meet, so those are in place first",
 } as const;
 
-/**
- * What a component waits for: the namespaces its objects live in (made or labelled by the Namespaces
- * component), and only those components whose controller or webhook the API server needs before its
- * objects (or one part of them) can be created or become ready. A release's ConfigMaps, Deployments
- * and ClusterIP Services wait for nothing but their namespaces: their pods roll out while the charts
- * install.
- */
 /** Whether a release has LoadBalancer Services, Ingresses, a Gateway. */
 interface ReleaseParts {
     readonly loadBalancer: boolean;
@@ -181,6 +174,13 @@ interface ReleaseParts {
     readonly gateway: boolean;
 }
 
+/**
+ * What a component waits for: the namespaces its objects live in (made or labelled by the Namespaces
+ * component), and only those components whose controller or webhook the API server needs before its
+ * objects (or one part of them) can be created or become ready. A release's ConfigMaps, Deployments
+ * and ClusterIP Services wait for nothing but their namespaces: their pods roll out while the charts
+ * install.
+ */
 function componentWaits(
     cfg: PlanInput,
     type: string,

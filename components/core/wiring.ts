@@ -28,7 +28,10 @@ export class Wiring {
         const of = (part: WaitingPart) => w.on.filter((x) => x.part === part).map((x) => this.resolve(type, name, x));
         const component = make({
             options: { provider: this.provider, dependsOn: [...this.namespaces.dependenciesFor(...w.namespaces), ...of("all")] },
-            part: (part) => (of(part).length > 0 ? of(part) : undefined),
+            part: (part) => {
+                const waited = of(part);
+                return waited.length > 0 ? waited : undefined;
+            },
         });
         this.built.set(`${type} ${name}`, component);
         return component;

@@ -113,12 +113,15 @@ async function kubectlDiff(m: Manifests): Promise<number> {
     return r.ms;
 }
 
+/** The names of the namespaces a rendering holds. */
+const renderedNamespaces = (m: Manifests): string[] => m.namespaces.map((f) => YAML.parse(fs.readFileSync(f, "utf8")).metadata.name as string);
+
 /** kubectl delete --wait of the objects, then of their namespaces (--wait: until gone, not terminating). */
 async function kubectlDelete(m: Manifests): Promise<number> {
     const t0 = Date.now();
     const objects = await run("kubectl", ["delete", "--ignore-not-found", "--wait=true", ...m.rest.flatMap((f) => ["-f", f])], { timeoutMs: 300_000 });
     if (objects.code !== 0) console.error(`bench: kubectl delete: ${objects.stderr.trim()}`);
-    const names = m.namespaces.map((f) => YAML.parse(fs.readFileSync(f, "utf8")).metadata.name as string).filter((n) => n !== "default");
+    const names = renderedNamespaces(m).filter((n) => n !== "default");
     if (names.length > 0) await must("kubectl", ["delete", "namespace", "--ignore-not-found", "--wait=true", ...names]);
     const ms = Date.now() - t0;
     await run("kubectl", ["delete", "pvc", "--all", "-n", "default"]);
@@ -321,8 +324,7 @@ function labWayUp(helm: string, charts: HelmChart[], m: Manifests): Promise<numb
 async function labWayDown(helm: string, charts: HelmChart[], m: Manifests): Promise<void> {
     await run("kubectl", ["delete", "--ignore-not-found", "--wait=true", ...m.rest.flatMap((f) => ["-f", f])], { timeoutMs: 300_000 });
     for (const c of charts) await run(helm, ["uninstall", c.release, "--namespace", c.namespace, "--wait", "--timeout", "5m"], { timeoutMs: 360_000 });
-    const rendered = m.namespaces.map((f) => YAML.parse(fs.readFileSync(f, "utf8")).metadata.name as string);
-    const names = [...new Set([...rendered, ...charts.map((c) => c.namespace)])].filter((n) => n !== "default");
+    const names = [...new Set([...renderedNamespaces(m), ...charts.map((c) => c.namespace)])].filter((n) => n !== "default");
     await run("kubectl", ["delete", "namespace", "--ignore-not-found", "--wait=true", ...names], { timeoutMs: 300_000 });
     await run("kubectl", ["delete", "pvc", "--all", "-n", "default", "--wait=true"], { timeoutMs: 120_000 });
 }

@@ -70,6 +70,11 @@ function freePort(): Promise<number> {
  */
 const stackPassphrase = () => ({ PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE, BMP_DEV_PASSPHRASE_STACK: stack.name });
 
+/** `npm run unlock` (scripts/stack.sh) on the stack's state: in its folder, or at `backend` (the URL and its credentials). */
+function unlock(backend: NodeJS.ProcessEnv = { PULUMI_BACKEND_URL: `file://${path.join(stack.dir, ".state")}` }, ...extra: string[]): Promise<Run> {
+    return run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name, ...extra], { cwd: stack.dir, env: { ...process.env, ...stackPassphrase(), ...backend } });
+}
+
 /** The first lines of `text` that say "error". */
 const errorLines = (text: string) =>
     text
@@ -153,10 +158,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         );
 
         const t0 = Date.now();
-        const unlocked = await run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name], {
-            cwd: stack.dir,
-            env: { ...process.env, ...stackPassphrase(), PULUMI_BACKEND_URL: `file://${path.join(stack.dir, ".state")}` },
-        });
+        const unlocked = await unlock();
         assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
         const lines = unlocked.stdout.split("\n").filter((l) => l.startsWith("unlock: urn"));
         assert.equal(lines.length, pending.filter((o: any) => o.type === "creating").length, unlocked.stdout);
@@ -202,10 +204,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         console.log(`# the next up: ${/error: the stack is currently locked[^\n]*/.exec(said)?.[0]}`);
 
         const t0 = Date.now();
-        const unlocked = await run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name], {
-            cwd: stack.dir,
-            env: { ...process.env, ...stackPassphrase(), PULUMI_BACKEND_URL: `file://${path.join(stack.dir, ".state")}` },
-        });
+        const unlocked = await unlock();
         assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
         assert.match(unlocked.stdout, /^unlock: urn:\S+Deployment::late-stable was being created as default\/late; the refresh keeps it if the cluster has it, and drops it if not$/m, unlocked.stdout);
         assert.match(unlocked.stdout, /unlock: done; next: pulumi up --refresh --stack faults/);
@@ -417,14 +416,14 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
             const locked = await stack.pulumi("up", "--yes", "--skip-preview");
             assert.notEqual(locked.code, 0);
             assert.match(locked.stdout + locked.stderr, LOCKED_ANYWHERE, tail(locked.stdout + locked.stderr, 10));
-            const env = { ...process.env, ...stackPassphrase(), ...bucket.backend.env, PULUMI_BACKEND_URL: bucket.backend.url };
-            const refused = await run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name], { cwd: stack.dir, env });
+            const backend = { ...bucket.backend.env, PULUMI_BACKEND_URL: bucket.backend.url };
+            const refused = await unlock(backend);
             assert.equal(refused.code, 1);
             assert.match(
                 refused.stderr,
                 /unlock: the state is not in a folder \(s3:\/\/pulumi-state\?\S+\), so whether an update still runs cannot be checked here; run again with --force once none does/,
             );
-            const unlocked = await run("bash", ["scripts/stack.sh", "unlock", "--stack", stack.name, "--force"], { cwd: stack.dir, env });
+            const unlocked = await unlock(backend, "--force");
             assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
             await stack.up("--refresh");
             await converged();
