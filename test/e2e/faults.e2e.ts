@@ -1,12 +1,11 @@
 // Faults on the real engine, on the lab's stack (test/e2e/lan.ts: the real node, the real MetalLB,
-// ingress-nginx and MinIO, verify on): the first `pulumi up` killed while MetalLB's chart installs,
-// another killed mid-rollout (SIGKILL to the CLI and its plugins, as a closed laptop or a lost
-// machine stops them), one Ctrl-C, two `pulumi up` at once, a wrong passphrase, the API server and
-// etcd stopped during an up, the node restarted, MetalLB's speaker killed, and the state's bucket
-// lost during an up — each with what the user sees (asserted), the recovery docs/operations.md
-// prescribes ("Faults"), and convergence: a preview with no change, every object once, the lab's
-// requests answered through the ingress and MinIO's object still there. Each case prints a
-// "# fault:" line, the figures of the docs' table.
+// ingress-nginx and MinIO, verify on): a `pulumi up` killed mid-rollout (SIGKILL to the CLI and its
+// plugins, as a closed laptop or a lost machine stops them), one Ctrl-C, two `pulumi up` at once, a
+// wrong passphrase, the API server and etcd stopped during an up, the node restarted, MetalLB's
+// speaker killed, and the state's bucket lost during an up — each with what the user sees
+// (asserted), the recovery docs/operations.md prescribes ("Faults"), and convergence: a preview with
+// no change, every object once, the lab's requests answered through the ingress and MinIO's object
+// still there. Each case prints a "# fault:" line, the figures of the docs' table.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -130,6 +129,12 @@ async function converged(): Promise<void> {
 before(async () => {
     await labUp({ traefik: false });
     stack = await Stack.create("faults", { from: "dev", base, overrides: ingressOverrides(dev) });
+    const r = await stack.up();
+    timing("pulumi up from empty (faults, the lab's stack)", r.ms);
+    minio = `http://${await lbAddress("default", "minio-svc-lb")}:9000`;
+    const creds = await minioCreds();
+    assert.equal((await clientS3(minio, creds, "PUT", "/lab")).status, 200);
+    assert.equal((await clientS3(minio, creds, "PUT", NOTE.key, NOTE.body)).status, 200);
 });
 
 after(async () => {
@@ -143,36 +148,6 @@ after(async () => {
 });
 
 describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the control plane, the node and the state's bucket lost", () => {
-    it("killed (SIGKILL) in the first pulumi up, while MetalLB's chart creates its objects: npm run unlock settles the creates in flight; pulumi up --refresh converges with every object once, the chart's included", async () => {
-        const killed = stack.start("up", "--yes", "--skip-preview");
-        // A chart's object being created: the chart renders its objects and creates them side by side.
-        await killed.until(/kubernetes:\S+ metallb-chart:\S+ creating/);
-        killed.kill("SIGKILL");
-        await killed.done;
-        killAll(leftovers());
-        const pending = JSON.parse((await stack.pulumiOk("stack", "export")).stdout).deployment.pending_operations ?? [];
-        console.log(`# pending operations after the kill in the chart's install: ${pending.map((o: any) => `${o.type} ${o.resource.urn.split("::").pop()}`).join(", ")}`);
-        assert.ok(
-            pending.some((o: any) => o.type === "creating"),
-            "creates were in flight",
-        );
-
-        const t0 = Date.now();
-        const unlocked = await unlock();
-        assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
-        const lines = unlocked.stdout.split("\n").filter((l) => l.startsWith("unlock: urn"));
-        assert.equal(lines.length, pending.filter((o: any) => o.type === "creating").length, unlocked.stdout);
-        console.log(`# unlock after the kill in the chart's install: ${lines.length} creates settled (${secs(Date.now() - t0)})`);
-
-        const again = await stack.up("--refresh");
-        timing("pulumi up --refresh after a kill in the first up and npm run unlock (the lab's stack)", again.ms);
-        minio = `http://${await lbAddress("default", "minio-svc-lb")}:9000`;
-        const creds = await minioCreds();
-        assert.equal((await clientS3(minio, creds, "PUT", "/lab")).status, 200);
-        assert.equal((await clientS3(minio, creds, "PUT", NOTE.key, NOTE.body)).status, 200);
-        await converged();
-    });
-
     it("killed (SIGKILL) while a Deployment rolls and a new release is being created: the next up stops at the lock; npm run unlock removes it and settles the creates in flight; pulumi up --refresh converges with every object once", async () => {
         const objects = await clockObjects();
         // Two releases' pods that never become Ready keep the run going until it is killed: the clock
