@@ -7,9 +7,10 @@
 #   npm run destroy -- --yes          without asking (with no terminal, --yes is required)
 #   npm run preview -- --stack prod   another stack (its own passphrase: PULUMI_CONFIG_PASSPHRASE_FILE;
 #                                     the dev one is refused: docs/stacks-and-state.md#creating-the-prod-stack)
-#   npm run unlock                    after an interrupted `pulumi up` (killed, the machine lost): removes
-#                                     the stack's lock once no update holding it still runs here, settles
-#                                     the creates it had in flight, then says what comes next
+#   npm run unlock                    after an interrupted `pulumi up` (killed, the machine lost): repairs
+#                                     a state file's sidecar the kill left unreadable, removes the stack's
+#                                     lock once no update holding it still runs here, settles the creates
+#                                     it had in flight, then says what comes next
 #                                     (docs/operations.md, "Faults")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,8 +58,18 @@ unlock)
     if [[ $backend == file://* ]]; then
         dir=${backend#file://}
         dir=${dir%%\?*}
+        # A kill while the CLI wrote the state can leave a file's sidecar empty, and then every
+        # command fails with "failed to load checkpoint: EOF" (scripts/state-sidecars.ts says why).
+        repaired=""
+        if [ -d "$dir/.pulumi" ]; then
+            repaired=$(node --import tsx scripts/state-sidecars.ts "$dir/.pulumi")
+            [ -z "$repaired" ] || echo "$repaired"
+        fi
         locks=("$dir"/.pulumi/locks/organization/*/"$stack"/*.json)
-        if [ ! -e "${locks[0]}" ]; then
+        if [ ! -e "${locks[0]}" ] && [ -n "$repaired" ]; then
+            echo "unlock: stack $stack is not locked; next: pulumi up --refresh --stack $stack"
+            exit 0
+        elif [ ! -e "${locks[0]}" ]; then
             echo "unlock: stack $stack is not locked; nothing to do"
             exit 0
         fi

@@ -364,6 +364,28 @@ describe("npm run unlock (scripts/stack.sh): after an interrupted pulumi up", ()
         assert.deepEqual(cancels(r), []);
     });
 
+    it("a checkpoint's sidecar a kill left empty: removed and named before anything else, with or without a lock; the checkpoint untouched", () => {
+        const p = project();
+        const stacks = path.join(p, ".pulumi-state", ".pulumi", "stacks", "bare-metal-platform");
+        fs.mkdirSync(stacks, { recursive: true });
+        fs.writeFileSync(path.join(stacks, "dev.json"), '{"version":3}');
+        fs.writeFileSync(path.join(stacks, "dev.json.attrs"), "");
+        const sidecarLine = `unlock: .pulumi-state/.pulumi/stacks/bare-metal-platform/dev.json.attrs is empty: a write of the state was interrupted there, and pulumi could not read dev.json; removed it: dev.json holds what it held before that write, and its next write makes a new sidecar`;
+        const unlocked = run(p, "stack.sh", ["unlock"]);
+        assert.equal(unlocked.code, 0, unlocked.stderr);
+        assert.deepEqual(unlocked.stdout.trim().split("\n"), [sidecarLine, "unlock: stack dev is not locked; next: pulumi up --refresh --stack dev"]);
+        assert.deepEqual(cancels(unlocked), []);
+        assert.deepEqual(fs.readdirSync(stacks), ["dev.json"]);
+        assert.equal(fs.readFileSync(path.join(stacks, "dev.json"), "utf8"), '{"version":3}');
+
+        fs.writeFileSync(path.join(stacks, "dev.json.attrs"), "");
+        lock(p, 4243, "gone-host");
+        const locked = run(p, "stack.sh", ["unlock", "--force"]);
+        assert.equal(locked.code, 0, locked.stderr);
+        assert.equal(locked.stdout.split("\n")[0], sidecarLine);
+        assert.deepEqual(cancels(locked), ["pulumi cancel --stack dev --yes"]);
+    });
+
     it("a lock whose update still runs here: refused, naming its process; once it has ended: pulumi cancel, then what comes next", async () => {
         const p = project();
         const live = spawn("bash", ["-c", "exec -a pulumi sleep 60"], { stdio: "ignore" });

@@ -1,11 +1,13 @@
 // Faults on the real engine, on the lab's stack (test/e2e/lan.ts: the real node, the real MetalLB,
-// ingress-nginx and MinIO, verify on): a `pulumi up` killed mid-rollout (SIGKILL to the CLI and its
-// plugins, as a closed laptop or a lost machine stops them), one Ctrl-C, two `pulumi up` at once, a
-// wrong passphrase, the API server and etcd stopped during an up, the node restarted, MetalLB's
-// speaker killed, and the state's bucket lost during an up — each with what the user sees
-// (asserted), the recovery docs/operations.md prescribes ("Faults"), and convergence: a preview with
-// no change, every object once, the lab's requests answered through the ingress and MinIO's object
-// still there. Each case prints a "# fault:" line, the figures of the docs' table.
+// ingress-nginx and MinIO, verify on): the first `pulumi up` killed while MetalLB's chart installs,
+// another killed mid-rollout (SIGKILL to the CLI and its plugins, as a closed laptop or a lost
+// machine stops them), a state file's sidecar left empty by a kill during the state's write, one
+// Ctrl-C, two `pulumi up` at once, a wrong passphrase, the API server and etcd stopped during an up,
+// the node restarted, MetalLB's speaker killed, and the state's bucket lost during an up — each with
+// what the user sees (asserted), the recovery docs/operations.md prescribes ("Faults"), and
+// convergence: a preview with no change, every object once, the lab's requests answered through the
+// ingress and MinIO's object still there. Each case prints a "# fault:" line, the figures of the
+// docs' table.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -95,6 +97,19 @@ function editClock(edit: (clock: any) => void): void {
     stack.setConfig({ releases });
 }
 
+/** The stack's folder in its folder backend: its checkpoint, the checkpoint's backup and their sidecars. */
+const stateFiles = () => path.join(stack.dir, ".state", ".pulumi", "stacks", "bare-metal-platform");
+
+/**
+ * The pending operations of the checkpoint on disk, read as the file is: a kill can leave the
+ * checkpoint's sidecar unreadable (then every pulumi command fails until `npm run unlock`), while the
+ * checkpoint itself is always whole (the CLI renames a complete file into place).
+ */
+function pendingOnDisk(): any[] {
+    const file = path.join(stateFiles(), `${stack.name}.json`);
+    return JSON.parse(fs.readFileSync(file, "utf8")).checkpoint.latest?.pending_operations ?? [];
+}
+
 /** The lock files of the stack in its folder backend. */
 function locks(): string[] {
     const dir = path.join(stack.dir, ".state", ".pulumi", "locks", "organization", "bare-metal-platform", stack.name);
@@ -129,12 +144,6 @@ async function converged(): Promise<void> {
 before(async () => {
     await labUp({ traefik: false });
     stack = await Stack.create("faults", { from: "dev", base, overrides: ingressOverrides(dev) });
-    const r = await stack.up();
-    timing("pulumi up from empty (faults, the lab's stack)", r.ms);
-    minio = `http://${await lbAddress("default", "minio-svc-lb")}:9000`;
-    const creds = await minioCreds();
-    assert.equal((await clientS3(minio, creds, "PUT", "/lab")).status, 200);
-    assert.equal((await clientS3(minio, creds, "PUT", NOTE.key, NOTE.body)).status, 200);
 });
 
 after(async () => {
@@ -148,6 +157,59 @@ after(async () => {
 });
 
 describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the control plane, the node and the state's bucket lost", () => {
+    it("killed (SIGKILL) in the first pulumi up, while MetalLB's chart creates its objects: npm run unlock repairs what the kill left (a sidecar, the lock) and settles the creates in flight; pulumi up --refresh converges with every object once, the chart's included", async () => {
+        const killed = stack.start("up", "--yes", "--skip-preview");
+        // A chart's object being created: the chart renders its objects and creates them side by side.
+        await killed.until(/kubernetes:\S+ metallb-chart:\S+ creating/);
+        killed.kill("SIGKILL");
+        await killed.done;
+        killAll(leftovers());
+        const creates = pendingOnDisk().filter((o: any) => o.type === "creating");
+        console.log(`# pending creates after the kill in the chart's install: ${creates.map((o: any) => o.resource.urn.split("::").pop()).join(", ")}`);
+        assert.ok(creates.length > 0, "creates were in flight");
+
+        const t0 = Date.now();
+        const unlocked = await unlock();
+        assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
+        const settled = unlocked.stdout.split("\n").filter((l) => l.startsWith("unlock: urn"));
+        assert.equal(settled.length, creates.length, unlocked.stdout);
+        // Whether the kill landed while the CLI wrote the state is the kill's timing: when it did, the
+        // checkpoint's sidecar is the one unlock names (the next case makes that state on purpose).
+        const sidecars = unlocked.stdout.split("\n").filter((l) => l.endsWith("its next write makes a new sidecar"));
+        assert.ok(
+            sidecars.every((l) => l.startsWith(`unlock: ${stateFiles()}/${stack.name}.json`)),
+            unlocked.stdout,
+        );
+        assert.match(unlocked.stdout, /unlock: done; next: pulumi up --refresh --stack faults/);
+        console.log(`# unlock after the kill in the chart's install: ${settled.length} creates settled, ${sidecars.length} sidecars repaired (${secs(Date.now() - t0)})`);
+
+        const again = await stack.up("--refresh");
+        timing("pulumi up --refresh after a kill in the first up and npm run unlock (the lab's stack)", again.ms);
+        minio = `http://${await lbAddress("default", "minio-svc-lb")}:9000`;
+        const creds = await minioCreds();
+        assert.equal((await clientS3(minio, creds, "PUT", "/lab")).status, 200);
+        assert.equal((await clientS3(minio, creds, "PUT", NOTE.key, NOTE.body)).status, 200);
+        await converged();
+    });
+
+    it("the checkpoint's sidecar left empty, as a kill during the state's write leaves it: every pulumi command fails with the CLI's EOF; npm run unlock removes the sidecar, and the stack reads again with nothing lost", async () => {
+        const sidecar = path.join(stateFiles(), `${stack.name}.json.attrs`);
+        const checkpoint = fs.readFileSync(path.join(stateFiles(), `${stack.name}.json`), "utf8");
+        fs.writeFileSync(sidecar, "");
+        const failed = await stack.pulumi("preview");
+        assert.notEqual(failed.code, 0);
+        assert.equal(failed.stderr.trim(), "error: failed to load checkpoint: EOF");
+
+        const unlocked = await unlock();
+        assert.equal(unlocked.code, 0, unlocked.stdout + unlocked.stderr);
+        assert.deepEqual(unlocked.stdout.trim().split("\n"), [
+            `unlock: ${sidecar} is empty: a write of the state was interrupted there, and pulumi could not read ${stack.name}.json; removed it: ${stack.name}.json holds what it held before that write, and its next write makes a new sidecar`,
+            `unlock: stack ${stack.name} is not locked; next: pulumi up --refresh --stack ${stack.name}`,
+        ]);
+        assert.equal(fs.readFileSync(path.join(stateFiles(), `${stack.name}.json`), "utf8"), checkpoint, "the checkpoint untouched");
+        await converged();
+    });
+
     it("killed (SIGKILL) while a Deployment rolls and a new release is being created: the next up stops at the lock; npm run unlock removes it and settles the creates in flight; pulumi up --refresh converges with every object once", async () => {
         const objects = await clockObjects();
         // Two releases' pods that never become Ready keep the run going until it is killed: the clock
@@ -165,7 +227,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         // A lost machine stops the plugins too.
         killAll(leftovers());
         assert.equal(locks().length, 1, "the killed run's lock is left");
-        const pending = JSON.parse((await stack.pulumiOk("stack", "export")).stdout).deployment.pending_operations ?? [];
+        const pending = pendingOnDisk();
         console.log(`# pending operations after the kill: ${pending.map((o: any) => `${o.type} ${o.resource.urn.split("::").pop()}`).join(", ")}`);
         assert.ok(
             pending.some((o: any) => o.type === "creating" && o.resource.urn.endsWith("Deployment::late-stable")),
