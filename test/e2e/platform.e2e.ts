@@ -32,7 +32,7 @@ after(() => fs.rmSync(base, { recursive: true, force: true }));
 /** The CLI's own refusal of a stack's config, as opposed to anything the program says. */
 const CLI_CONFIG_ERROR = /validating stack config|is missing configuration value|must be encrypted as it's secret/;
 
-describe("the CLI's config check (defect 1: keys without defaults refused every stack)", () => {
+describe("the CLI's config check: keys without defaults refuse no stack", () => {
     for (const from of ["dev", "prod", undefined]) {
         it(`${from ? `Pulumi.${from}.yaml` : "a new stack with no config at all"} passes it and the program runs`, async () => {
             const stack = await Stack.create(from ?? "empty", { from, base });
@@ -75,7 +75,7 @@ describe("the e2e stack (the dev stack, charts off) on the local control plane",
 
     before(async () => {
         // MetalLB and ingress-nginx are "already installed": their namespaces exist before the
-        // program runs, as an installation of theirs would leave them (defect 4).
+        // program runs, as an installation of theirs would leave them.
         await ensureInstalledNamespaces();
         stack = await Stack.create("e2e", { from: "dev", base, overrides: E2E_OVERRIDES(dev) });
     });
@@ -112,7 +112,7 @@ describe("the e2e stack (the dev stack, charts off) on the local control plane",
         const lb = await kubectlJson("service", "web-svc-lb", "-n", "default");
         assert.equal(lb.spec.type, "LoadBalancer");
         assert.match(lb.status.loadBalancer.ingress[0].ip, /^172\.17\.255\.\d+$/);
-        // CoreDNS outside the cluster: both Services share 172.17.255.2 under metallb.io annotations (defect 7).
+        // CoreDNS outside the cluster: both Services share 172.17.255.2 under metallb.io annotations.
         for (const name of ["coredns-svc-lb-tcp", "coredns-svc-lb-udp"]) {
             const s = await kubectlJson("service", name, "-n", "kube-system");
             assert.deepEqual(
@@ -148,7 +148,7 @@ describe("the e2e stack (the dev stack, charts off) on the local control plane",
         assert.deepEqual([bob.roleRef.name, bob.subjects], ["admin", [{ kind: "ServiceAccount", name: "bob", namespace: "default" }]]);
     });
 
-    it("a second preview proposes no change (defect 3: node-exporter's ClusterRole diffed forever)", async () => {
+    it("a second preview proposes no change (node-exporter's ClusterRole among them)", async () => {
         const { steps, run: r } = await stack.preview();
         timing("no-op pulumi preview", r.ms);
         assert.deepEqual(stepLines(steps), []);
@@ -162,7 +162,7 @@ describe("the e2e stack (the dev stack, charts off) on the local control plane",
         assert.doesNotMatch(r.stdout, /mandatory|advisory/);
     });
 
-    it("install: false uses the existing namespaces: none is created, labelled or adopted (defect 4)", async () => {
+    it("install: false uses the existing namespaces: none is created, labelled or adopted", async () => {
         const urns = (await stack.resources()).map((r) => r.urn);
         for (const ns of lbNamespaces) {
             assert.deepEqual(
@@ -187,7 +187,7 @@ describe("the e2e stack (the dev stack, charts off) on the local control plane",
         );
     });
 
-    it("a version bump updates the Deployment in place and rolls its pods (defect 2: it replaced it)", async () => {
+    it("a version bump updates the Deployment in place, without replacing it, and rolls its pods", async () => {
         const before = await kubectlJson("deployment", "clock-deployment", "-n", "default");
         const releases = stack.config("releases");
         releases.clock.stable.version = "1.1";
@@ -318,7 +318,7 @@ describe("the program's dynamic resource on the engine (the Dashboard's chart ma
     });
 });
 
-describe("charts from an OCI registry (defect 6)", () => {
+describe("charts from an OCI registry", () => {
     it("an oci:// repository is used as the chart reference, not as a chart repository", async () => {
         const stack = await Stack.create("oci", {
             from: "dev",
@@ -339,7 +339,7 @@ describe("charts from an OCI registry (defect 6)", () => {
     });
 });
 
-describe("the charts, rendered for real (defect 5)", () => {
+describe("the charts, rendered for real", () => {
     // The suite's own chart repository (test/e2e/charts.sh): MetalLB's chart from the Go module proxy,
     // ingress-nginx's and NGINX Gateway Fabric's from their source tarballs, on every machine; the
     // Dashboard's only where a hand-made mirror added it (its repository was retired).
