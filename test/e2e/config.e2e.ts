@@ -12,23 +12,11 @@ import fc from "fast-check";
 import * as YAML from "yaml";
 import { parseConfig, readStackConfig } from "../../config";
 import { config, stackText } from "../configs";
-import { E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, run, shippedConfig, Stack, tail, timing } from "./lib";
+import { diagnostics, E2E_OVERRIDES, ensureGatewayApiCrds, ensureInstalledNamespaces, run, shippedConfig, Stack, tail, timing } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-config-"));
 after(() => fs.rmSync(base, { recursive: true, force: true }));
-
-/** The program's diagnostic lines (`error: ` dropped), from `pulumi preview`'s output. */
-function diagnostics(out: string): string[] {
-    const from = out.indexOf("Diagnostics:");
-    assert.ok(from >= 0, tail(out, 30));
-    return out
-        .slice(from)
-        .split("\n")
-        .slice(2)
-        .map((l) => l.trim().replace(/^error: /, ""))
-        .filter((l) => l !== "" && !l.startsWith("Resources:") && !l.startsWith("Duration:"));
-}
 
 describe("config refused on the engine, before anything is registered", () => {
     const cases: [string, Record<string, unknown>, string][] = [

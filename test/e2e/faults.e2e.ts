@@ -17,7 +17,7 @@ import * as net from "node:net";
 import { unreadable } from "../../scripts/state-sidecars";
 import { CLUSTER_STATE, killAll, killInPods, processes, restartNode, startAgain, StateBucket, stopProcess } from "./faults";
 import { CLIENT_NETNS, clientGet, clientS3, failures, ingressOverrides, labDown, labUp, lbAddress, minioCreds } from "./lan";
-import { DEV_PASSPHRASE, eventually, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing, type Run } from "./lib";
+import { DEV_PASSPHRASE, diagnostics, eventually, kubectlJson, run, shippedConfig, Stack, stepLines, tail, timing, type Run } from "./lib";
 
 const dev = shippedConfig("dev");
 const base = fs.mkdtempSync(path.join(os.tmpdir(), "bmp-e2e-faults-"));
@@ -320,7 +320,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         assert.equal((await kubectlJson("deployment", "clock-deployment", "-n", "default")).spec.replicas, 5);
     });
 
-    it("a wrong passphrase: refused before any change, saying which passphrase is wrong", async () => {
+    it("a wrong passphrase, then a missing secret: each refused before any change, saying which passphrase is wrong or which secret is missing", async () => {
         const before = (await kubectlJson("deployment", "clock-deployment", "-n", "default")).metadata.resourceVersion;
         editClock((c) => (c.stable.replicas = 6));
         const r = await stack.pulumiWith({ PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" }, "up", "--yes", "--skip-preview");
@@ -330,6 +330,17 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         assert.equal((await kubectlJson("deployment", "clock-deployment", "-n", "default")).metadata.resourceVersion, before, "nothing changed");
         assert.deepEqual(locks(), []);
         editClock((c) => (c.stable.replicas = 5));
+
+        // A secret the stack needs, missing: the program names it and how to set it, before any change.
+        const password = (await stack.pulumiOk("config", "get", "minioRootPassword")).stdout.trim();
+        await stack.pulumiOk("config", "rm", "minioRootPassword");
+        const missing = await stack.pulumi("up", "--yes", "--skip-preview");
+        assert.notEqual(missing.code, 0);
+        assert.deepEqual(diagnostics(missing.stdout + missing.stderr).slice(0, 1), [
+            "invalid configuration: minioRootPassword: is required when minio.enabled is true (set it with: pulumi config set --secret minioRootPassword <password>)",
+        ]);
+        assert.equal((await kubectlJson("deployment", "clock-deployment", "-n", "default")).metadata.resourceVersion, before, "nothing changed");
+        await stack.pulumiOk("config", "set", "--secret", "minioRootPassword", password);
         await converged();
     });
     /**

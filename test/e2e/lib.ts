@@ -352,6 +352,18 @@ export function tail(text: string, lines: number): string {
     return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
+/** The program's diagnostic lines (`error: ` dropped), from `pulumi preview`'s output. */
+export function diagnostics(out: string): string[] {
+    const from = out.indexOf("Diagnostics:");
+    if (from < 0) throw new Error(`no Diagnostics in the output:\n${tail(out, 30)}`);
+    return out
+        .slice(from)
+        .split("\n")
+        .slice(2)
+        .map((l) => l.trim().replace(/^error: /, ""))
+        .filter((l) => l !== "" && !l.startsWith("Resources:") && !l.startsWith("Duration:"));
+}
+
 /** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
 export async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + ms;
