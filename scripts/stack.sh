@@ -66,11 +66,12 @@ unlock)
             [ -z "$repaired" ] || echo "$repaired"
         fi
         locks=("$dir"/.pulumi/locks/organization/*/"$stack"/*.json)
-        if [ ! -e "${locks[0]}" ] && [ -n "$repaired" ]; then
-            echo "unlock: stack $stack is not locked; next: pulumi up --refresh --stack $stack"
-            exit 0
-        elif [ ! -e "${locks[0]}" ]; then
-            echo "unlock: stack $stack is not locked; nothing to do"
+        if [ ! -e "${locks[0]}" ]; then
+            if [ -n "$repaired" ]; then
+                echo "unlock: stack $stack is not locked; next: pulumi up --refresh --stack $stack"
+            else
+                echo "unlock: stack $stack is not locked; nothing to do"
+            fi
             exit 0
         fi
         for lock in "${locks[@]}"; do

@@ -38,8 +38,9 @@ export function removeUnreadableSidecars(dir: string): string[] {
         const why = unreadable(fs.readFileSync(file, "utf8"));
         if (why === undefined) continue;
         fs.rmSync(file);
-        const described = path.basename(rel.slice(0, -".attrs".length));
-        const left = fs.existsSync(file.slice(0, -".attrs".length)) ? `${described} holds what it held before that write, and its next write makes a new sidecar` : `${described} was never written`;
+        const target = file.slice(0, -".attrs".length);
+        const described = path.basename(target);
+        const left = fs.existsSync(target) ? `${described} holds what it held before that write, and its next write makes a new sidecar` : `${described} was never written`;
         lines.push(`unlock: ${file} is ${why}: a write of the state was interrupted there, and pulumi could not read ${described}; removed it: ${left}`);
     }
     return lines;

@@ -98,8 +98,8 @@ function editClock(edit: (clock: any) => void): void {
     stack.setConfig({ releases });
 }
 
-/** The stack's folder in its folder backend: its checkpoint, the checkpoint's backup and their sidecars. */
-const stateFiles = () => path.join(stack.dir, ".state", ".pulumi", "stacks", "bare-metal-platform");
+/** The stack's checkpoint in its folder backend; its sidecar is this path with `.attrs` added. */
+const checkpointFile = () => path.join(stack.dir, ".state", ".pulumi", "stacks", "bare-metal-platform", `${stack.name}.json`);
 
 /**
  * The pending operations of the checkpoint on disk, read as the file is: a kill can leave the
@@ -107,13 +107,12 @@ const stateFiles = () => path.join(stack.dir, ".state", ".pulumi", "stacks", "ba
  * checkpoint itself is always whole (the CLI renames a complete file into place).
  */
 function pendingOnDisk(): any[] {
-    const file = path.join(stateFiles(), `${stack.name}.json`);
-    return JSON.parse(fs.readFileSync(file, "utf8")).checkpoint.latest?.pending_operations ?? [];
+    return JSON.parse(fs.readFileSync(checkpointFile(), "utf8")).checkpoint.latest?.pending_operations ?? [];
 }
 
 /** Whether the checkpoint's sidecar is one a kill during the state's write left unreadable. */
 function checkpointSidecarUnreadable(): boolean {
-    const sidecar = path.join(stateFiles(), `${stack.name}.json.attrs`);
+    const sidecar = `${checkpointFile()}.attrs`;
     return fs.existsSync(sidecar) && unreadable(fs.readFileSync(sidecar, "utf8")) !== undefined;
 }
 
@@ -185,7 +184,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
         assert.equal(settled.length, creates.length, unlocked.stdout);
         const sidecars = unlocked.stdout.split("\n").filter((l) => l.endsWith("its next write makes a new sidecar"));
         assert.equal(
-            sidecars.some((l) => l.startsWith(`unlock: ${path.join(stateFiles(), `${stack.name}.json.attrs`)} is `)),
+            sidecars.some((l) => l.startsWith(`unlock: ${checkpointFile()}.attrs is `)),
             broken,
             unlocked.stdout,
         );
@@ -202,8 +201,8 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
     });
 
     it("the checkpoint's sidecar left empty, as a kill during the state's write leaves it: every pulumi command fails with the CLI's EOF; npm run unlock removes the sidecar, and the stack reads again with nothing lost", async () => {
-        const sidecar = path.join(stateFiles(), `${stack.name}.json.attrs`);
-        const checkpoint = fs.readFileSync(path.join(stateFiles(), `${stack.name}.json`), "utf8");
+        const sidecar = `${checkpointFile()}.attrs`;
+        const checkpoint = fs.readFileSync(checkpointFile(), "utf8");
         fs.writeFileSync(sidecar, "");
         const failed = await stack.pulumi("preview");
         assert.notEqual(failed.code, 0);
@@ -215,7 +214,7 @@ describe("faults: an interrupted pulumi up, two at once, a wrong passphrase, the
             `unlock: ${sidecar} is empty: a write of the state was interrupted there, and pulumi could not read ${stack.name}.json; removed it: ${stack.name}.json holds what it held before that write, and its next write makes a new sidecar`,
             `unlock: stack ${stack.name} is not locked; next: pulumi up --refresh --stack ${stack.name}`,
         ]);
-        assert.equal(fs.readFileSync(path.join(stateFiles(), `${stack.name}.json`), "utf8"), checkpoint, "the checkpoint untouched");
+        assert.equal(fs.readFileSync(checkpointFile(), "utf8"), checkpoint, "the checkpoint untouched");
         await converged();
     });
 

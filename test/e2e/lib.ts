@@ -352,7 +352,7 @@ export function tail(text: string, lines: number): string {
     return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
-/** The program's diagnostic lines (`error: ` dropped), from `pulumi preview`'s output. */
+/** The program's diagnostic lines (`error: ` dropped), from the output of `pulumi preview` or `pulumi up`. */
 export function diagnostics(out: string): string[] {
     const from = out.indexOf("Diagnostics:");
     if (from < 0) throw new Error(`no Diagnostics in the output:\n${tail(out, 30)}`);
